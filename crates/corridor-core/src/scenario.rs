@@ -1,0 +1,447 @@
+//! The planning problem's inputs, resolved: every reference is an index that exists.
+//!
+//! Builders (the scenario file reader, the generator, the BEP importer) check
+//! references and values before they construct these types; code that receives a
+//! [`Scenario`] may index its vectors with the ids it holds.
+
+use crate::geo::LatLon;
+use crate::units::{People, Seconds};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            /// The index into the scenario's vector.
+            pub const fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Index of a site in [`Scenario::sites`].
+    SiteId
+);
+id_type!(
+    /// Index of a household in [`Scenario::households`].
+    HouseholdId
+);
+id_type!(
+    /// Index of a vehicle in [`Scenario::vehicles`].
+    VehicleId
+);
+id_type!(
+    /// Index of a vehicle type in [`Scenario::vehicle_types`].
+    VehicleTypeId
+);
+id_type!(
+    /// Index of a corridor in [`Scenario::corridors`].
+    CorridorId
+);
+id_type!(
+    /// Index of a deal in [`Scenario::deals`].
+    DealId
+);
+
+/// A place with a role in the operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    /// Unique name, as people call the place.
+    pub name: String,
+    /// What happens there.
+    pub kind: SiteKind,
+    /// Where it is.
+    pub location: LatLon,
+}
+
+/// The role of a site.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SiteKind {
+    /// A gathering point inside the area being evacuated.
+    Pickup,
+    /// Where vehicles start (and may return).
+    Depot,
+    /// A reception centre or hospital.
+    Destination(Destination),
+    /// A corridor checkpoint that governed trips pass between pickup and destination.
+    Checkpoint,
+}
+
+/// What a destination accepts.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Destination {
+    /// At most this many people may be delivered here; `None` is unlimited.
+    pub capacity: Option<People>,
+    /// A hospital accepts stretcher cases; a reception centre may not.
+    pub accepts_stretcher_cases: bool,
+    /// When set, only households from these pickup sites may be delivered here
+    /// (e.g. the two sides of an exchange go to different shelters).
+    pub serves: Option<Vec<SiteId>>,
+}
+
+/// Priority tier: 1 = critical medical, 2 = vulnerable, 3 = general.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tier(u8);
+
+impl Tier {
+    /// Critical medical.
+    pub const CRITICAL: Tier = Tier(1);
+    /// Vulnerable: children, elderly, families of the severely injured.
+    pub const VULNERABLE: Tier = Tier(2);
+    /// Everyone else.
+    pub const GENERAL: Tier = Tier(3);
+    /// All tiers, highest priority first.
+    pub const ALL: [Tier; 3] = [Tier::CRITICAL, Tier::VULNERABLE, Tier::GENERAL];
+
+    /// The tier numbered 1, 2 or 3; `None` for anything else.
+    pub const fn new(n: u8) -> Option<Tier> {
+        match n {
+            1..=3 => Some(Tier(n)),
+            _ => None,
+        }
+    }
+
+    /// 1, 2 or 3.
+    pub const fn number(self) -> u8 {
+        self.0
+    }
+
+    /// Position in [`Tier::ALL`] (0, 1, 2).
+    pub const fn index(self) -> usize {
+        self.0 as usize - 1
+    }
+
+    /// Weight in the priority-weighted mean arrival time: 100 / 10 / 1.
+    pub const fn weight(self) -> u32 {
+        match self.0 {
+            1 => 100,
+            2 => 10,
+            _ => 1,
+        }
+    }
+}
+
+/// The unit that is never split.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Household {
+    /// A pseudonymous reference (never a name): how the registry and the plan refer to it.
+    pub reference: String,
+    /// Where the household waits.
+    pub site: SiteId,
+    /// Everyone in the household, stretcher cases included.
+    pub people: People,
+    /// How many of them must lie down (only a stretcher slot will do).
+    pub stretcher_cases: People,
+    /// Priority tier.
+    pub tier: Tier,
+    /// When the household is at its site.
+    pub ready: Seconds,
+}
+
+impl Household {
+    /// People who take a seat: everyone but the stretcher cases.
+    pub fn seated(&self) -> People {
+        self.people - self.stretcher_cases
+    }
+}
+
+/// What a kind of vehicle can carry and how fast it works.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VehicleType {
+    /// Unique name ("bus", "ambulance").
+    pub name: String,
+    /// Seats for people who can sit.
+    pub seats: People,
+    /// Slots for stretcher cases.
+    pub stretchers: People,
+    /// Time to board one person.
+    pub boarding_per_person: Seconds,
+    /// Fixed time at every stop (pickup or destination): doors, parking, paperwork.
+    pub stop_time: Seconds,
+    /// Time to unload one person.
+    pub unloading_per_person: Seconds,
+    /// Multiplies every travel time: 1.25 means this vehicle takes 25 % longer.
+    pub travel_time_factor: f64,
+}
+
+impl VehicleType {
+    /// This vehicle type's time for a leg that the matrix says takes `t`.
+    ///
+    /// Rounded to whole seconds, the same way everywhere, so that planner,
+    /// validator and simulator agree to the second.
+    pub fn travel(&self, t: Seconds) -> Seconds {
+        if self.travel_time_factor == 1.0 {
+            t
+        } else {
+            Seconds((t.0 as f64 * self.travel_time_factor).round() as i64)
+        }
+    }
+
+    /// Fixed stop time plus boarding for `n` people.
+    pub fn boarding(&self, n: People) -> Seconds {
+        self.stop_time + self.boarding_per_person.times(n)
+    }
+
+    /// Fixed stop time plus unloading for `n` people.
+    pub fn unloading(&self, n: People) -> Seconds {
+        self.stop_time + self.unloading_per_person.times(n)
+    }
+}
+
+/// One vehicle of the fleet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vehicle {
+    /// Unique name ("bus-07"), as drivers and the radio call it.
+    pub name: String,
+    /// Its type.
+    pub vehicle_type: VehicleTypeId,
+    /// Where it starts.
+    pub depot: SiteId,
+    /// It works only inside `[available_from, available_until]`.
+    pub available_from: Seconds,
+    /// End of its shift: the last event (unloading, or arrival at its return depot) is no later.
+    pub available_until: Seconds,
+    /// When set, the vehicle ends its shift there.
+    pub return_depot: Option<SiteId>,
+}
+
+/// A time interval `[start, end]` during which a corridor is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Opens.
+    pub start: Seconds,
+    /// Closes; a crossing must end by then.
+    pub end: Seconds,
+}
+
+impl Window {
+    /// Whether `[from, to]` lies inside the window.
+    pub fn contains(&self, from: Seconds, to: Seconds) -> bool {
+        self.start <= from && to <= self.end
+    }
+}
+
+/// Vehicles cross the checkpoint together, escorted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvoyRule {
+    /// A convoy may leave as soon as it has this many vehicles...
+    pub min_convoy: u32,
+    /// ...or, with fewer, once this long has passed since its first vehicle arrived.
+    pub max_wait: Seconds,
+    /// At most this many convoys may leave in one window (escorts are scarce); `None` is unlimited.
+    pub escorts_per_window: Option<u32>,
+}
+
+/// A checkpoint that every trip from a set of pickup sites must pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Corridor {
+    /// Unique name.
+    pub name: String,
+    /// The checkpoint site (a site of kind [`SiteKind::Checkpoint`]).
+    pub checkpoint: SiteId,
+    /// Trips that load at any of these pickup sites pass the checkpoint before unloading.
+    pub governs: Vec<SiteId>,
+    /// Open windows, sorted and disjoint; outside them nothing crosses.
+    pub windows: Vec<Window>,
+    /// Vehicles processed at once.
+    pub lanes: u32,
+    /// Inspection time per vehicle.
+    pub processing: Seconds,
+    /// When set, vehicles cross in convoys.
+    pub convoy: Option<ConvoyRule>,
+}
+
+impl Corridor {
+    /// The open window containing `[from, to]`, if any.
+    pub fn window_containing(&self, from: Seconds, to: Seconds) -> Option<usize> {
+        self.windows.iter().position(|w| w.contains(from, to))
+    }
+}
+
+/// A linked-evacuation deal between two groups of pickup sites.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deal {
+    /// Unique name.
+    pub name: String,
+    /// Group A.
+    pub group_a: Vec<SiteId>,
+    /// Group B.
+    pub group_b: Vec<SiteId>,
+    /// When set, people delivered from A never exceed `ratio` × those from B + `slack`, at any instant.
+    pub ratio: Option<f64>,
+    /// The allowance of the ratio rule.
+    pub slack: People,
+    /// When true, the last departure from a site of A is no earlier than the last from B.
+    pub a_leaves_last: bool,
+}
+
+impl Deal {
+    /// The most people A may have delivered when B has delivered `b`.
+    pub fn allowance(&self, b: People) -> Option<People> {
+        self.ratio
+            .map(|r| People((r * b.0 as f64).floor() as u32 + self.slack.0))
+    }
+}
+
+/// Directed travel times between all sites, in seconds; `None` where a pair is unreachable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TravelMatrix {
+    n: usize,
+    times: Vec<Option<Seconds>>,
+}
+
+impl TravelMatrix {
+    /// A matrix of `n` × `n` unreachable pairs, with zero on the diagonal.
+    pub fn unreachable(n: usize) -> TravelMatrix {
+        let mut m = TravelMatrix { n, times: vec![None; n * n] };
+        for i in 0..n {
+            m.times[i * n + i] = Some(Seconds::ZERO);
+        }
+        m
+    }
+
+    /// Builds a matrix from a function of (from, to).
+    pub fn from_fn(n: usize, mut f: impl FnMut(usize, usize) -> Option<Seconds>) -> TravelMatrix {
+        let mut times = Vec::with_capacity(n * n);
+        for i in 0..n {
+            for j in 0..n {
+                times.push(f(i, j));
+            }
+        }
+        TravelMatrix { n, times }
+    }
+
+    /// Number of sites.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether the matrix has no sites.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Travel time from `a` to `b`, `None` when unreachable.
+    pub fn get(&self, a: SiteId, b: SiteId) -> Option<Seconds> {
+        self.times[a.index() * self.n + b.index()]
+    }
+
+    /// Sets the travel time from `a` to `b`.
+    pub fn set(&mut self, a: SiteId, b: SiteId, t: Option<Seconds>) {
+        self.times[a.index() * self.n + b.index()] = t;
+    }
+
+    /// Shortest and longest reachable travel times between distinct sites.
+    pub fn range(&self) -> Option<(Seconds, Seconds)> {
+        let mut out: Option<(Seconds, Seconds)> = None;
+        for i in 0..self.n {
+            for j in 0..self.n {
+                if i == j {
+                    continue;
+                }
+                if let Some(t) = self.times[i * self.n + j] {
+                    out = Some(match out {
+                        None => (t, t),
+                        Some((lo, hi)) => (lo.min(t), hi.max(t)),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Everything the planner, the validator and the simulator need to know.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// A title for reports.
+    pub name: String,
+    /// Sites of every kind.
+    pub sites: Vec<Site>,
+    /// Households to evacuate.
+    pub households: Vec<Household>,
+    /// Kinds of vehicle.
+    pub vehicle_types: Vec<VehicleType>,
+    /// The fleet.
+    pub vehicles: Vec<Vehicle>,
+    /// Corridor checkpoints.
+    pub corridors: Vec<Corridor>,
+    /// Linked-evacuation deals.
+    pub deals: Vec<Deal>,
+    /// Travel times between sites (a vehicle type's factor still applies).
+    pub travel: TravelMatrix,
+}
+
+impl Scenario {
+    /// A site by id.
+    pub fn site(&self, id: SiteId) -> &Site {
+        &self.sites[id.index()]
+    }
+
+    /// A household by id.
+    pub fn household(&self, id: HouseholdId) -> &Household {
+        &self.households[id.index()]
+    }
+
+    /// A vehicle by id.
+    pub fn vehicle(&self, id: VehicleId) -> &Vehicle {
+        &self.vehicles[id.index()]
+    }
+
+    /// The type of a vehicle.
+    pub fn vehicle_type_of(&self, id: VehicleId) -> &VehicleType {
+        &self.vehicle_types[self.vehicle(id).vehicle_type.index()]
+    }
+
+    /// The destination rules of a site, if it is a destination.
+    pub fn destination(&self, id: SiteId) -> Option<&Destination> {
+        match &self.site(id).kind {
+            SiteKind::Destination(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Travel time from `a` to `b` for vehicle `v` (its type's factor applied).
+    pub fn travel_for(&self, v: VehicleId, a: SiteId, b: SiteId) -> Option<Seconds> {
+        self.travel.get(a, b).map(|t| self.vehicle_type_of(v).travel(t))
+    }
+
+    /// The corridor whose checkpoint governs trips from pickup site `s`, if any.
+    pub fn corridor_governing(&self, s: SiteId) -> Option<CorridorId> {
+        self.corridors
+            .iter()
+            .position(|c| c.governs.contains(&s))
+            .map(|i| CorridorId(i as u32))
+    }
+
+    /// Ids of all sites of a kind.
+    pub fn sites_where(&self, pred: impl Fn(&SiteKind) -> bool) -> Vec<SiteId> {
+        (0..self.sites.len() as u32)
+            .map(SiteId)
+            .filter(|&s| pred(&self.site(s).kind))
+            .collect()
+    }
+
+    /// Whether destination `d` may receive household `h` (needs and `serves`).
+    pub fn destination_accepts(&self, d: SiteId, h: &Household) -> bool {
+        match self.destination(d) {
+            None => false,
+            Some(dest) => {
+                (h.stretcher_cases.0 == 0 || dest.accepts_stretcher_cases)
+                    && dest.serves.as_ref().is_none_or(|s| s.contains(&h.site))
+            }
+        }
+    }
+
+    /// Total people, by tier.
+    pub fn people_by_tier(&self) -> [People; 3] {
+        let mut out = [People(0); 3];
+        for h in &self.households {
+            out[h.tier.index()] += h.people;
+        }
+        out
+    }
+}
