@@ -68,7 +68,9 @@ impl Figures {
                     driving += scenario.travel_for(v, at, cp).unwrap_or_default();
                     at = cp;
                 }
-                driving += scenario.travel_for(v, at, trip.destination).unwrap_or_default();
+                driving += scenario
+                    .travel_for(v, at, trip.destination)
+                    .unwrap_or_default();
                 at = trip.destination;
                 let mut on_board = People(0);
                 for hid in trip.households() {

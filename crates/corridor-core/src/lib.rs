@@ -18,12 +18,14 @@
 //! assert_eq!(People(3) + People(4), People(7));
 //! ```
 
+mod clock;
 mod figures;
 mod geo;
 mod plan;
 mod scenario;
 mod units;
 
+pub use clock::{Clock, civil_from_days, days_from_civil};
 pub use figures::{DestinationLoad, Figures, TierCounts};
 pub use geo::{LatLon, great_circle_km};
 pub use plan::{Crossing, Plan, Stop, Trip, Uncarried, VehicleRoute};

@@ -4,6 +4,7 @@
 //! references and values before they construct these types; code that receives a
 //! [`Scenario`] may index its vectors with the ids it holds.
 
+use crate::clock::Clock;
 use crate::geo::LatLon;
 use crate::units::{People, Seconds};
 
@@ -296,7 +297,10 @@ pub struct TravelMatrix {
 impl TravelMatrix {
     /// A matrix of `n` × `n` unreachable pairs, with zero on the diagonal.
     pub fn unreachable(n: usize) -> TravelMatrix {
-        let mut m = TravelMatrix { n, times: vec![None; n * n] };
+        let mut m = TravelMatrix {
+            n,
+            times: vec![None; n * n],
+        };
         for i in 0..n {
             m.times[i * n + i] = Some(Seconds::ZERO);
         }
@@ -359,6 +363,8 @@ impl TravelMatrix {
 pub struct Scenario {
     /// A title for reports.
     pub name: String,
+    /// The start as a calendar instant, when the scenario gives one (for printing clock times).
+    pub clock: Option<Clock>,
     /// Sites of every kind.
     pub sites: Vec<Site>,
     /// Households to evacuate.
@@ -404,9 +410,19 @@ impl Scenario {
         }
     }
 
+    /// A time as people read it: a local date and time when the start is known, else `+1d 02:00:00`.
+    pub fn show_time(&self, t: Seconds) -> String {
+        match &self.clock {
+            Some(c) => c.format(t),
+            None => format!("+{t}"),
+        }
+    }
+
     /// Travel time from `a` to `b` for vehicle `v` (its type's factor applied).
     pub fn travel_for(&self, v: VehicleId, a: SiteId, b: SiteId) -> Option<Seconds> {
-        self.travel.get(a, b).map(|t| self.vehicle_type_of(v).travel(t))
+        self.travel
+            .get(a, b)
+            .map(|t| self.vehicle_type_of(v).travel(t))
     }
 
     /// The corridor whose checkpoint governs trips from pickup site `s`, if any.

@@ -1,1 +1,29 @@
-//! placeholder
+//! Corridor's files: the scenario (TOML, with CSV tables that may carry HXL
+//! hashtags), travel-time sources, and the plan (versioned JSON).
+//!
+//! Readers never panic on input: they return the resolved value, or every
+//! [`Problem`] found, each naming the file, line, field, the bad value and what
+//! was expected, with a "did you mean" where a name is close to a known one.
+//!
+//! ```
+//! use corridor_formats::parse_duration;
+//! assert_eq!(parse_duration("1h30min").unwrap().0, 5400);
+//! assert!(parse_duration("30").is_err()); // seconds or minutes? say which
+//! ```
+
+mod hxl;
+mod network;
+mod plan_file;
+mod problem;
+mod scenario_file;
+mod time;
+mod values;
+
+pub use network::{NetworkSource, build_matrix, great_circle_matrix, read_matrix_csv};
+pub use plan_file::{PLAN_FORMAT, PLAN_FORMAT_VERSION, read_plan, write_plan};
+pub use problem::{Problem, Problems, did_you_mean, line_col, suggest};
+pub use scenario_file::{
+    Disk, FileSource, InMemory, Loaded, SCENARIO_FORMAT_VERSION, hxl_mapping, load_scenario,
+    load_scenario_with,
+};
+pub use time::{format_duration, parse_duration, parse_instant};

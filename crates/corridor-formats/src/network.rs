@@ -1,0 +1,222 @@
+//! Where travel times come from: the seam between scenarios and road networks.
+//!
+//! Every source ends as a [`TravelMatrix`] over the scenario's sites; the planner
+//! sees nothing else. A road-network source (OpenStreetMap) plugs in here as one
+//! more [`NetworkSource`] variant.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use corridor_core::{Seconds, Site, SiteId, TravelMatrix, great_circle_km};
+
+use crate::problem::{Problem, Problems, did_you_mean};
+use crate::scenario_file::FileSource;
+
+/// A scenario's source of travel times.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NetworkSource {
+    /// Great-circle distance × `detour` ÷ `speed_kmh`: for quick studies where no road data exists.
+    GreatCircle {
+        /// Road distance ÷ straight-line distance (1.3 is a fair estimate).
+        detour: f64,
+        /// Average driving speed.
+        speed_kmh: f64,
+    },
+    /// An explicit matrix in a CSV file (relative to the scenario file).
+    Matrix(PathBuf),
+}
+
+impl NetworkSource {
+    /// One line for summaries.
+    pub fn describe(&self) -> String {
+        match self {
+            NetworkSource::GreatCircle { detour, speed_kmh } => {
+                format!("great-circle distance × {detour} at {speed_kmh} km/h")
+            }
+            NetworkSource::Matrix(p) => format!("travel-time matrix {}", p.display()),
+        }
+    }
+}
+
+/// Builds the travel-time matrix over `sites` from a source.
+pub fn build_matrix(
+    source: &NetworkSource,
+    sites: &[Site],
+    dir: &Path,
+    files: &dyn FileSource,
+) -> Result<TravelMatrix, Problems> {
+    match source {
+        NetworkSource::GreatCircle { detour, speed_kmh } => {
+            Ok(great_circle_matrix(sites, *detour, *speed_kmh))
+        }
+        NetworkSource::Matrix(rel) => {
+            let path = dir.join(rel);
+            let shown = path.display().to_string();
+            let text = files.read(&path).map_err(|e| {
+                Problem::in_file(&shown, format!("cannot read the travel-time matrix: {e}"))
+            })?;
+            read_matrix_csv(&shown, &text, sites)
+        }
+    }
+}
+
+/// Great-circle distance × detour ÷ speed, rounded to whole seconds.
+pub fn great_circle_matrix(sites: &[Site], detour: f64, speed_kmh: f64) -> TravelMatrix {
+    TravelMatrix::from_fn(sites.len(), |i, j| {
+        let km = great_circle_km(sites[i].location, sites[j].location) * detour;
+        Some(Seconds((km / speed_kmh * 3600.0).round() as i64))
+    })
+}
+
+/// Reads a square CSV matrix: a header of site names, then one row per site,
+/// values in seconds; an empty cell or `-` means unreachable.
+pub fn read_matrix_csv(file: &str, text: &str, sites: &[Site]) -> Result<TravelMatrix, Problems> {
+    let mut problems = Vec::new();
+    let by_name: HashMap<&str, usize> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let names = || sites.iter().map(|s| s.name.as_str());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for r in reader.records() {
+        match r {
+            Ok(r) => rows.push(r),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                return Err(Problem::in_file(file, format!("unreadable CSV: {e}"))
+                    .at_line(line)
+                    .into());
+            }
+        }
+    }
+    let line_of = |r: &csv::StringRecord| r.position().map_or(0, |p| p.line() as usize);
+    let Some(header) = rows.first() else {
+        return Err(Problem::in_file(
+            file,
+            "the matrix file is empty; expected a header row of site names",
+        )
+        .into());
+    };
+    let mut cols = Vec::new();
+    for (k, name) in header.iter().enumerate().skip(1) {
+        let name = name.trim();
+        match by_name.get(name) {
+            Some(&i) => cols.push(i),
+            None => problems.push(
+                Problem::in_file(
+                    file,
+                    format!(
+                        "column {} names `{name}`, which is not a site of the scenario",
+                        k + 1
+                    ),
+                )
+                .at_line(1)
+                .hint(did_you_mean(name, names())),
+            ),
+        }
+    }
+    let data = &rows[1..];
+    if data.len() != header.len().saturating_sub(1) {
+        problems.push(Problem::in_file(
+            file,
+            format!(
+                "the matrix is not square: {} columns of sites but {} rows",
+                header.len().saturating_sub(1),
+                data.len()
+            ),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    let mut m = TravelMatrix::unreachable(sites.len());
+    let mut seen_rows = vec![false; sites.len()];
+    for row in data {
+        let line = line_of(row);
+        if row.len() != header.len() {
+            problems.push(
+                Problem::in_file(
+                    file,
+                    format!(
+                        "this row has {} cells; the header has {}",
+                        row.len(),
+                        header.len()
+                    ),
+                )
+                .at_line(line),
+            );
+            continue;
+        }
+        let name = row[0].trim();
+        let Some(&from) = by_name.get(name) else {
+            problems.push(
+                Problem::in_file(
+                    file,
+                    format!("row names `{name}`, which is not a site of the scenario"),
+                )
+                .at_line(line)
+                .hint(did_you_mean(name, names())),
+            );
+            continue;
+        };
+        seen_rows[from] = true;
+        for (k, &to) in cols.iter().enumerate() {
+            let raw = row[k + 1].trim();
+            let value = if raw.is_empty() || raw == "-" {
+                None
+            } else {
+                match raw.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x >= 0.0 => Some(Seconds(x.round() as i64)),
+                    _ => {
+                        problems.push(
+                            Problem::in_file(file, format!("`{raw}` is not a travel time; expected seconds (0 or more), or empty / `-` for unreachable"))
+                                .at_line(line)
+                                .field(sites[to].name.clone()),
+                        );
+                        continue;
+                    }
+                }
+            };
+            if from == to && value.is_some_and(|v| v != Seconds::ZERO) {
+                problems.push(
+                    Problem::in_file(
+                        file,
+                        format!("travel time from `{name}` to itself must be 0"),
+                    )
+                    .at_line(line)
+                    .field(name.to_string()),
+                );
+            }
+            m.set(
+                SiteId(from as u32),
+                SiteId(to as u32),
+                if from == to {
+                    Some(Seconds::ZERO)
+                } else {
+                    value
+                },
+            );
+        }
+    }
+    for (i, s) in sites.iter().enumerate() {
+        if !seen_rows[i] || !cols.contains(&i) {
+            problems.push(Problem::in_file(
+                file,
+                format!(
+                    "site `{}` is missing from the matrix (every site needs a row and a column)",
+                    s.name
+                ),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(m)
+    } else {
+        Err(Problems(problems))
+    }
+}

@@ -1,0 +1,1644 @@
+//! The scenario file: TOML that a person writes and diffs, pointing to CSV tables where lists are long.
+//!
+//! Reading happens in two steps: serde reads the TOML into documents that keep
+//! each value's position (unknown keys are errors), then `resolve` checks every
+//! value and reference and builds the core [`Scenario`]. All problems found are
+//! reported together, each with its file, line, field and a hint.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use corridor_core::{
+    Clock, ConvoyRule, Corridor, Deal, Destination, Household, LatLon, People, Scenario, Seconds,
+    Site, SiteId, SiteKind, Tier, Vehicle, VehicleType, VehicleTypeId, Window,
+};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::hxl::{ColumnSpec, read_table};
+use crate::network::{self, NetworkSource};
+use crate::problem::{Problem, Problems, did_you_mean, explain_serde_message, line_col};
+use crate::time::{instant_of_datetime, parse_duration, parse_instant, unix_of};
+use crate::values::{DurationText, TimeValue};
+
+/// The scenario format version this build reads and writes.
+pub const SCENARIO_FORMAT_VERSION: i64 = 1;
+
+/// Where files come from: the disk, or memory (the built-in demo, tests).
+pub trait FileSource {
+    /// The text of a file.
+    fn read(&self, path: &Path) -> std::io::Result<String>;
+}
+
+/// Files on disk.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Disk;
+
+impl FileSource for Disk {
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+}
+
+/// Files held in memory, by path.
+#[derive(Clone, Debug, Default)]
+pub struct InMemory(pub HashMap<PathBuf, String>);
+
+impl FileSource for InMemory {
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        self.0
+            .get(path)
+            .cloned()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+    }
+}
+
+/// A scenario read from its files, with what is odd but not wrong.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The resolved scenario.
+    pub scenario: Scenario,
+    /// Where its travel times come from.
+    pub network: NetworkSource,
+    /// Things worth a look that do not stop the scenario from being used.
+    pub warnings: Vec<Problem>,
+}
+
+/// Reads a scenario file (and the CSV files it names) from disk.
+pub fn load_scenario(path: &Path) -> Result<Loaded, Problems> {
+    load_scenario_with(&Disk, path)
+}
+
+/// Reads a scenario file (and the CSV files it names) from a [`FileSource`].
+pub fn load_scenario_with(src: &dyn FileSource, path: &Path) -> Result<Loaded, Problems> {
+    let file = path.display().to_string();
+    let text = src
+        .read(path)
+        .map_err(|e| Problem::in_file(&file, format!("cannot read the scenario file: {e}")))?;
+    let doc: Doc = toml::from_str(&text).map_err(|e| {
+        let (message, hint) = explain_serde_message(e.message());
+        let mut p = Problem::in_file(&file, message).hint(hint);
+        if let Some(span) = e.span() {
+            let (l, c) = line_col(&text, span.start);
+            p.line = Some(l);
+            p.column = Some(c);
+            p.field = key_at(&text, span);
+        }
+        Problems(vec![p])
+    })?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut r = Resolver {
+        file,
+        text: &text,
+        dir,
+        src,
+        problems: vec![],
+        warnings: vec![],
+        clock: None,
+    };
+    let out = r.resolve(doc);
+    match out {
+        Some((scenario, network)) if r.problems.is_empty() => Ok(Loaded {
+            scenario,
+            network,
+            warnings: r.warnings,
+        }),
+        _ => Err(Problems(r.problems)),
+    }
+}
+
+/// The key on the line of an error span, for naming the field.
+fn key_at(text: &str, span: Range<usize>) -> Option<String> {
+    let start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && !key.starts_with('[')).then(|| key.trim_matches('"').to_string())
+}
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    scenario: Header,
+    network: S<NetworkDoc>,
+    #[serde(default)]
+    files: FilesDoc,
+    #[serde(default)]
+    site: Vec<SiteDoc>,
+    #[serde(default)]
+    household: Vec<HouseholdDoc>,
+    #[serde(default)]
+    population: Vec<PopulationDoc>,
+    #[serde(default)]
+    vehicle_type: Vec<VehicleTypeDoc>,
+    #[serde(default)]
+    vehicle: Vec<VehicleDoc>,
+    #[serde(default)]
+    corridor: Vec<CorridorDoc>,
+    #[serde(default)]
+    deal: Vec<DealDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    name: S<String>,
+    #[serde(default)]
+    format_version: Option<S<i64>>,
+    #[serde(default)]
+    start: Option<S<TimeValue>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetworkDoc {
+    #[serde(default)]
+    great_circle: Option<S<GreatCircleDoc>>,
+    #[serde(default)]
+    matrix: Option<S<String>>,
+    #[serde(default)]
+    osm: Option<S<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GreatCircleDoc {
+    detour: S<f64>,
+    speed_kmh: S<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FilesDoc {
+    #[serde(default)]
+    sites: Option<S<String>>,
+    #[serde(default)]
+    households: Option<S<String>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+enum KindDoc {
+    Pickup,
+    Depot,
+    Destination,
+    Checkpoint,
+}
+
+impl KindDoc {
+    fn parse(s: &str) -> Result<KindDoc, String> {
+        match s.trim().to_lowercase().as_str() {
+            "pickup" => Ok(KindDoc::Pickup),
+            "depot" => Ok(KindDoc::Depot),
+            "destination" => Ok(KindDoc::Destination),
+            "checkpoint" => Ok(KindDoc::Checkpoint),
+            _ => Err(format!(
+                "unknown site kind `{s}`; expected `pickup`, `depot`, `destination` or `checkpoint`"
+            )),
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            KindDoc::Pickup => "a pickup site",
+            KindDoc::Depot => "a depot",
+            KindDoc::Destination => "a destination",
+            KindDoc::Checkpoint => "a checkpoint",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteDoc {
+    name: S<String>,
+    kind: S<KindDoc>,
+    lat: S<f64>,
+    lon: S<f64>,
+    #[serde(default)]
+    capacity: Option<S<i64>>,
+    #[serde(default)]
+    accepts_stretcher_cases: Option<S<bool>>,
+    #[serde(default)]
+    serves: Option<S<Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HouseholdDoc {
+    reference: S<String>,
+    site: S<String>,
+    people: S<i64>,
+    #[serde(default)]
+    stretcher_cases: Option<S<i64>>,
+    #[serde(default)]
+    tier: Option<S<i64>>,
+    #[serde(default)]
+    ready: Option<S<TimeValue>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PopulationDoc {
+    site: S<String>,
+    people: S<i64>,
+    #[serde(default)]
+    tier: Option<S<i64>>,
+    #[serde(default)]
+    household_size: Option<S<i64>>,
+    #[serde(default)]
+    stretcher_cases: Option<S<i64>>,
+    #[serde(default)]
+    ready: Option<S<TimeValue>>,
+    #[serde(default)]
+    reference_prefix: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VehicleTypeDoc {
+    name: S<String>,
+    seats: S<i64>,
+    #[serde(default)]
+    stretchers: Option<S<i64>>,
+    #[serde(default)]
+    boarding_per_person: Option<S<DurationText>>,
+    #[serde(default)]
+    stop_time: Option<S<DurationText>>,
+    #[serde(default)]
+    unloading_per_person: Option<S<DurationText>>,
+    #[serde(default)]
+    travel_time_factor: Option<S<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VehicleDoc {
+    name: S<String>,
+    #[serde(rename = "type")]
+    vehicle_type: S<String>,
+    depot: S<String>,
+    #[serde(default)]
+    count: Option<S<i64>>,
+    #[serde(default)]
+    available_from: Option<S<TimeValue>>,
+    #[serde(default)]
+    available_until: Option<S<TimeValue>>,
+    #[serde(default)]
+    return_depot: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorridorDoc {
+    name: S<String>,
+    checkpoint: S<String>,
+    governs: S<Vec<String>>,
+    #[serde(default)]
+    lanes: Option<S<i64>>,
+    processing: S<DurationText>,
+    #[serde(default)]
+    windows: Option<Vec<S<WindowDoc>>>,
+    #[serde(default)]
+    convoy: Option<S<ConvoyDoc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowDoc {
+    open: S<TimeValue>,
+    close: S<TimeValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConvoyDoc {
+    min_convoy: S<i64>,
+    max_wait: S<DurationText>,
+    #[serde(default)]
+    escorts_per_window: Option<S<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DealDoc {
+    name: S<String>,
+    group_a: S<Vec<String>>,
+    group_b: S<Vec<String>>,
+    #[serde(default)]
+    ratio: Option<S<f64>>,
+    #[serde(default)]
+    slack: Option<S<i64>>,
+    #[serde(default)]
+    a_leaves_last: Option<S<bool>>,
+}
+
+/// Where a value came from: a file and a line.
+#[derive(Clone, Debug)]
+struct At {
+    file: String,
+    line: usize,
+}
+
+impl At {
+    fn of<T>(&self, v: T) -> F<T> {
+        F {
+            v,
+            at: self.clone(),
+        }
+    }
+
+    fn problem(&self, field: &str, message: impl Into<String>) -> Problem {
+        Problem::in_file(self.file.clone(), message)
+            .at_line(self.line)
+            .field(field)
+    }
+}
+
+/// A value and where it came from.
+#[derive(Clone, Debug)]
+struct F<T> {
+    v: T,
+    at: At,
+}
+
+/// A site before resolution, from TOML or CSV.
+struct SiteIn {
+    name: F<String>,
+    kind: F<KindDoc>,
+    lat: F<f64>,
+    lon: F<f64>,
+    capacity: Option<F<i64>>,
+    accepts: Option<F<bool>>,
+    serves: Option<F<Vec<String>>>,
+}
+
+/// A household before resolution, from TOML, CSV or a population block.
+struct HouseholdIn {
+    reference: F<String>,
+    site: F<String>,
+    people: F<i64>,
+    stretcher: F<i64>,
+    tier: F<i64>,
+    ready: Seconds,
+}
+
+const SITE_COLUMNS: &[ColumnSpec] = &[
+    ColumnSpec {
+        name: "name",
+        hxl: Some("#loc+name"),
+        required: true,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "kind",
+        hxl: Some("#loc+type"),
+        required: true,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "lat",
+        hxl: Some("#geo+lat"),
+        required: true,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "lon",
+        hxl: Some("#geo+lon"),
+        required: true,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "capacity",
+        hxl: Some("#capacity+ind"),
+        required: false,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "accepts_stretcher_cases",
+        hxl: Some("#capacity+stretcher"),
+        required: false,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "serves",
+        hxl: Some("#loc+serves"),
+        required: false,
+        personal: false,
+    },
+];
+
+const HOUSEHOLD_COLUMNS: &[ColumnSpec] = &[
+    ColumnSpec {
+        name: "reference",
+        hxl: None,
+        required: true,
+        personal: true,
+    },
+    ColumnSpec {
+        name: "site",
+        hxl: Some("#loc+name"),
+        required: true,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "people",
+        hxl: Some("#affected+ind"),
+        required: true,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "stretcher_cases",
+        hxl: Some("#affected+ind+stretcher"),
+        required: false,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "tier",
+        hxl: Some("#priority"),
+        required: false,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "ready",
+        hxl: Some("#date+ready"),
+        required: false,
+        personal: false,
+    },
+];
+
+/// The documented mapping between CSV columns and HXL hashtags, for help texts.
+pub fn hxl_mapping() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+    SITE_COLUMNS
+        .iter()
+        .map(|c| ("sites", c.name, c.hxl))
+        .chain(
+            HOUSEHOLD_COLUMNS
+                .iter()
+                .map(|c| ("households", c.name, c.hxl)),
+        )
+        .collect()
+}
+
+struct Resolver<'a> {
+    file: String,
+    text: &'a str,
+    dir: PathBuf,
+    src: &'a dyn FileSource,
+    problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+    clock: Option<Clock>,
+}
+
+impl<'a> Resolver<'a> {
+    fn at(&self, span: Range<usize>) -> At {
+        At {
+            file: self.file.clone(),
+            line: line_col(self.text, span.start).0,
+        }
+    }
+
+    fn f<T: Clone>(&self, s: &S<T>) -> F<T> {
+        F {
+            v: s.get_ref().clone(),
+            at: self.at(s.span()),
+        }
+    }
+
+    fn err(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+
+    fn time(&mut self, field: &str, v: &S<TimeValue>) -> Option<Seconds> {
+        let r = match v.get_ref() {
+            TimeValue::Date(d) => instant_of_datetime(d, self.clock.as_ref()),
+            TimeValue::Text(t) => parse_instant(t, self.clock.as_ref()),
+        };
+        r.map_err(|m| {
+            let at = self.at(v.span());
+            self.err(at.problem(field, m));
+        })
+        .ok()
+    }
+
+    fn duration(&mut self, field: &str, v: &S<DurationText>) -> Option<Seconds> {
+        parse_duration(&v.get_ref().0)
+            .map_err(|m| {
+                let at = self.at(v.span());
+                self.err(at.problem(field, m));
+            })
+            .ok()
+    }
+
+    /// A whole number in `min..=max`, or a problem naming the field and the bad value.
+    fn int(&mut self, field: &str, v: &F<i64>, min: i64, max: i64, what: &str) -> Option<u32> {
+        if v.v < min || v.v > max {
+            let range = if max == i64::from(u32::MAX) {
+                format!("at least {min}")
+            } else {
+                format!("from {min} to {max}")
+            };
+            self.err(v.at.problem(field, format!("{what} must be {range}, got {}", v.v)));
+            None
+        } else {
+            Some(v.v as u32)
+        }
+    }
+
+    fn read_csv(&mut self, rel: &S<String>) -> Option<(String, String)> {
+        let path = self.dir.join(rel.get_ref());
+        let shown = path.display().to_string();
+        match self.src.read(&path) {
+            Ok(t) => Some((shown, t)),
+            Err(e) => {
+                let at = self.at(rel.span());
+                self.err(at.problem("files", format!("cannot read `{shown}`: {e}")));
+                None
+            }
+        }
+    }
+
+    fn resolve(&mut self, doc: Doc) -> Option<(Scenario, NetworkSource)> {
+        if let Some(v) = &doc.scenario.format_version
+            && *v.get_ref() != SCENARIO_FORMAT_VERSION
+        {
+            let at = self.at(v.span());
+            self.err(at.problem(
+                "format_version",
+                format!(
+                    "this scenario is format version {}, but this build of Corridor reads version {SCENARIO_FORMAT_VERSION}",
+                    v.get_ref()
+                ),
+            ));
+            return None;
+        }
+        if let Some(start) = &doc.scenario.start {
+            let r = match start.get_ref() {
+                TimeValue::Date(d) => unix_of(d),
+                TimeValue::Text(t) => t
+                    .trim()
+                    .parse::<toml::value::Datetime>()
+                    .map_err(|_| format!("`{t}` is not an ISO 8601 instant"))
+                    .and_then(|d| unix_of(&d)),
+            };
+            match r {
+                Ok((unix, offset)) => {
+                    self.clock = Some(Clock {
+                        unix_start: unix,
+                        utc_offset_minutes: offset,
+                    })
+                }
+                Err(m) => {
+                    let at = self.at(start.span());
+                    self.err(at.problem("start", format!("{m}; the start must be an instant with an offset, e.g. 2016-12-15T00:00:00+02:00")));
+                }
+            }
+        }
+        let name = doc.scenario.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            let at = self.at(doc.scenario.name.span());
+            self.err(at.problem("name", "the scenario needs a name"));
+        }
+
+        let sites_in = self.collect_sites(&doc);
+        let (sites, site_ids, kinds) = self.resolve_sites(sites_in);
+        let types = self.resolve_vehicle_types(&doc.vehicle_type);
+        let vehicles = self.resolve_vehicles(&doc.vehicle, &types, &site_ids, &kinds);
+        let households_in = self.collect_households(&doc);
+        let households = self.resolve_households(households_in, &site_ids, &kinds, &types);
+        let corridors = self.resolve_corridors(&doc.corridor, &site_ids, &kinds);
+        let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds);
+        let network = self.resolve_network(&doc.network);
+
+        if types.is_empty() {
+            self.err(
+                Problem::in_file(&self.file, "the scenario has no [[vehicle_type]]")
+                    .field("vehicle_type"),
+            );
+        }
+        if vehicles.is_empty() && !types.is_empty() {
+            self.err(
+                Problem::in_file(&self.file, "the scenario has no [[vehicle]]").field("vehicle"),
+            );
+        }
+        if !self.problems.is_empty() {
+            return None;
+        }
+        let network = network?;
+        let travel = match network::build_matrix(&network, &sites, &self.dir, self.src) {
+            Ok(m) => m,
+            Err(p) => {
+                self.problems.extend(p.0);
+                return None;
+            }
+        };
+        let scenario = Scenario {
+            name,
+            clock: self.clock,
+            sites,
+            households,
+            vehicle_types: types.into_iter().map(|(t, _)| t).collect(),
+            vehicles,
+            corridors,
+            deals,
+            travel,
+        };
+        self.warn_about(&scenario);
+        Some((scenario, network))
+    }
+
+    fn collect_sites(&mut self, doc: &Doc) -> Vec<SiteIn> {
+        let mut out: Vec<SiteIn> = doc
+            .site
+            .iter()
+            .map(|s| SiteIn {
+                name: self.f(&s.name),
+                kind: self.f(&s.kind),
+                lat: self.f(&s.lat),
+                lon: self.f(&s.lon),
+                capacity: s.capacity.as_ref().map(|c| self.f(c)),
+                accepts: s.accepts_stretcher_cases.as_ref().map(|c| self.f(c)),
+                serves: s.serves.as_ref().map(|c| self.f(c)),
+            })
+            .collect();
+        let Some(rel) = &doc.files.sites else {
+            return out;
+        };
+        let Some((file, text)) = self.read_csv(rel) else {
+            return out;
+        };
+        let Some(table) = read_table(&file, &text, SITE_COLUMNS, &mut self.problems) else {
+            return out;
+        };
+        for row in &table.rows {
+            let at = At {
+                file: file.clone(),
+                line: row.line,
+            };
+            let cell = |c: &str| table.cell(row, c);
+            let name = cell("name").unwrap_or_default().to_string();
+            let kind = match KindDoc::parse(cell("kind").unwrap_or_default()) {
+                Ok(k) => k,
+                Err(m) => {
+                    self.err(table.problem(row, "kind", m));
+                    continue;
+                }
+            };
+            let mut num = |c: &str| -> Option<f64> {
+                let raw = cell(c).unwrap_or_default();
+                match raw.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Some(x),
+                    _ => {
+                        self.problems.push(table.problem(
+                            row,
+                            c,
+                            format!(
+                                "`{raw}` is not a number; expected decimal degrees, e.g. 36.185"
+                            ),
+                        ));
+                        None
+                    }
+                }
+            };
+            let (Some(lat), Some(lon)) = (num("lat"), num("lon")) else {
+                continue;
+            };
+            let capacity = match cell("capacity").map(|c| (c, c.parse::<i64>())) {
+                None => None,
+                Some((_, Ok(n))) => Some(at.of(n)),
+                Some((raw, Err(_))) => {
+                    self.err(table.problem(
+                        row,
+                        "capacity",
+                        format!("`{raw}` is not a whole number of people"),
+                    ));
+                    continue;
+                }
+            };
+            let accepts = match cell("accepts_stretcher_cases").map(|c| (c, parse_bool(c))) {
+                None => None,
+                Some((_, Some(b))) => Some(at.of(b)),
+                Some((raw, None)) => {
+                    self.err(table.problem(
+                        row,
+                        "accepts_stretcher_cases",
+                        format!("`{raw}` is not yes/no; expected `true` or `false`"),
+                    ));
+                    continue;
+                }
+            };
+            let serves = cell("serves").map(|s| {
+                at.of(s
+                    .split(';')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect())
+            });
+            out.push(SiteIn {
+                name: at.of(name),
+                kind: at.of(kind),
+                lat: at.of(lat),
+                lon: at.of(lon),
+                capacity,
+                accepts,
+                serves,
+            });
+        }
+        out
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn resolve_sites(
+        &mut self,
+        input: Vec<SiteIn>,
+    ) -> (Vec<Site>, HashMap<String, SiteId>, Vec<KindDoc>) {
+        let mut ids: HashMap<String, SiteId> = HashMap::new();
+        let mut first_at: HashMap<String, At> = HashMap::new();
+        let mut sites = Vec::new();
+        let mut kinds = Vec::new();
+        for s in &input {
+            let name = s.name.v.trim().to_string();
+            if name.is_empty() {
+                self.err(s.name.at.problem("name", "a site needs a name"));
+                continue;
+            }
+            if let Some(prev) = first_at.get(&name) {
+                self.err(s.name.at.problem(
+                    "name",
+                    format!(
+                        "duplicate site name `{name}` (first defined in {} at line {})",
+                        prev.file, prev.line
+                    ),
+                ));
+                continue;
+            }
+            if !(-90.0..=90.0).contains(&s.lat.v) {
+                self.err(s.lat.at.problem(
+                    "lat",
+                    format!("latitude must be from -90 to 90, got {}", s.lat.v),
+                ));
+            }
+            if !(-180.0..=180.0).contains(&s.lon.v) {
+                self.err(s.lon.at.problem(
+                    "lon",
+                    format!("longitude must be from -180 to 180, got {}", s.lon.v),
+                ));
+            }
+            if s.kind.v != KindDoc::Destination {
+                for (field, at) in [
+                    ("capacity", s.capacity.as_ref().map(|c| &c.at)),
+                    ("accepts_stretcher_cases", s.accepts.as_ref().map(|c| &c.at)),
+                    ("serves", s.serves.as_ref().map(|c| &c.at)),
+                ] {
+                    if let Some(at) = at {
+                        self.err(at.problem(
+                            field,
+                            format!(
+                                "only destinations have `{field}`; `{name}` is {}",
+                                s.kind.v.noun()
+                            ),
+                        ));
+                    }
+                }
+            }
+            let capacity = match &s.capacity {
+                Some(c) => self
+                    .int(
+                        "capacity",
+                        c,
+                        1,
+                        i64::from(u32::MAX),
+                        "a destination's capacity",
+                    )
+                    .map(|n| Some(People(n))),
+                None => Some(None),
+            };
+            first_at.insert(name.clone(), s.name.at.clone());
+            ids.insert(name.clone(), SiteId(sites.len() as u32));
+            kinds.push(s.kind.v);
+            let kind = match s.kind.v {
+                KindDoc::Pickup => SiteKind::Pickup,
+                KindDoc::Depot => SiteKind::Depot,
+                KindDoc::Checkpoint => SiteKind::Checkpoint,
+                KindDoc::Destination => SiteKind::Destination(Destination {
+                    capacity: capacity.flatten(),
+                    accepts_stretcher_cases: s.accepts.as_ref().is_some_and(|a| a.v),
+                    serves: None,
+                }),
+            };
+            sites.push(Site {
+                name,
+                kind,
+                location: LatLon {
+                    lat: s.lat.v,
+                    lon: s.lon.v,
+                },
+            });
+        }
+        // `serves` names pickup sites, which may come later in the file.
+        for s in &input {
+            let (Some(serves), Some(&id)) = (&s.serves, ids.get(s.name.v.trim())) else {
+                continue;
+            };
+            let list: Vec<SiteId> = serves
+                .v
+                .iter()
+                .filter_map(|n| {
+                    self.site_ref(
+                        "serves",
+                        &F {
+                            v: n.clone(),
+                            at: serves.at.clone(),
+                        },
+                        &ids,
+                        &kinds,
+                        &[KindDoc::Pickup],
+                    )
+                })
+                .collect();
+            if let SiteKind::Destination(d) = &mut sites[id.index()].kind {
+                d.serves = Some(list);
+            }
+        }
+        if sites.is_empty() && self.problems.is_empty() {
+            self.err(
+                Problem::in_file(
+                    &self.file,
+                    "the scenario has no sites; add [[site]] tables or `files.sites`",
+                )
+                .field("site"),
+            );
+        }
+        (sites, ids, kinds)
+    }
+
+    /// Resolves a site name to a site of one of the `allowed` kinds.
+    fn site_ref(
+        &mut self,
+        field: &str,
+        name: &F<String>,
+        ids: &HashMap<String, SiteId>,
+        kinds: &[KindDoc],
+        allowed: &[KindDoc],
+    ) -> Option<SiteId> {
+        let n = name.v.trim();
+        let Some(&id) = ids.get(n) else {
+            let candidates: Vec<&str> = ids
+                .iter()
+                .filter(|(_, id)| allowed.contains(&kinds[id.index()]))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let mut sorted = candidates.clone();
+            sorted.sort_unstable();
+            let hint = did_you_mean(n, sorted.iter().copied());
+            self.err(
+                name.at
+                    .problem(field, format!("no site named `{n}`"))
+                    .hint(hint),
+            );
+            return None;
+        };
+        let k = kinds[id.index()];
+        if !allowed.contains(&k) {
+            let want: Vec<&str> = allowed.iter().map(|k| k.noun()).collect();
+            self.err(name.at.problem(
+                field,
+                format!("`{n}` is {}, expected {}", k.noun(), want.join(" or ")),
+            ));
+            return None;
+        }
+        Some(id)
+    }
+
+    fn resolve_vehicle_types(&mut self, docs: &[VehicleTypeDoc]) -> Vec<(VehicleType, At)> {
+        let mut out: Vec<(VehicleType, At)> = Vec::new();
+        for d in docs {
+            let name = self.f(&d.name);
+            let n = name.v.trim().to_string();
+            if let Some((_, prev)) = out.iter().find(|(t, _)| t.name == n) {
+                let msg = format!(
+                    "duplicate vehicle type `{n}` (first defined at line {})",
+                    prev.line
+                );
+                self.err(name.at.problem("name", msg));
+                continue;
+            }
+            let seats = self.int("seats", &self.f(&d.seats), 0, i64::from(u32::MAX), "seats");
+            let stretchers = match &d.stretchers {
+                Some(s) => self.int(
+                    "stretchers",
+                    &self.f(s),
+                    0,
+                    i64::from(u32::MAX),
+                    "stretchers",
+                ),
+                None => Some(0),
+            };
+            if let (Some(0), Some(0)) = (seats, stretchers) {
+                self.err(self.f(&d.seats).at.problem(
+                    "seats",
+                    format!("vehicle type `{n}` carries nobody: give it seats or stretchers"),
+                ));
+            }
+            let dur = |r: &mut Self, field: &str, v: &Option<S<DurationText>>| match v {
+                Some(v) => r.duration(field, v),
+                None => Some(Seconds::ZERO),
+            };
+            let boarding = dur(self, "boarding_per_person", &d.boarding_per_person);
+            let stop = dur(self, "stop_time", &d.stop_time);
+            let unloading = dur(self, "unloading_per_person", &d.unloading_per_person);
+            let factor = match &d.travel_time_factor {
+                Some(f) if !(f.get_ref().is_finite() && *f.get_ref() > 0.0) => {
+                    let at = self.at(f.span());
+                    self.err(at.problem(
+                        "travel_time_factor",
+                        format!(
+                            "must be a positive number (1.0 = as the travel times say), got {}",
+                            f.get_ref()
+                        ),
+                    ));
+                    None
+                }
+                Some(f) => Some(*f.get_ref()),
+                None => Some(1.0),
+            };
+            if let (Some(seats), Some(stretchers), Some(b), Some(s), Some(u), Some(fac)) =
+                (seats, stretchers, boarding, stop, unloading, factor)
+            {
+                out.push((
+                    VehicleType {
+                        name: n,
+                        seats: People(seats),
+                        stretchers: People(stretchers),
+                        boarding_per_person: b,
+                        stop_time: s,
+                        unloading_per_person: u,
+                        travel_time_factor: fac,
+                    },
+                    name.at,
+                ));
+            }
+        }
+        out
+    }
+
+    fn resolve_vehicles(
+        &mut self,
+        docs: &[VehicleDoc],
+        types: &[(VehicleType, At)],
+        ids: &HashMap<String, SiteId>,
+        kinds: &[KindDoc],
+    ) -> Vec<Vehicle> {
+        let mut out: Vec<Vehicle> = Vec::new();
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for d in docs {
+            let tname = self.f(&d.vehicle_type);
+            let t = types.iter().position(|(t, _)| t.name == tname.v.trim());
+            if t.is_none() {
+                let hint = did_you_mean(&tname.v, types.iter().map(|(t, _)| t.name.as_str()));
+                self.err(
+                    tname
+                        .at
+                        .problem("type", format!("no vehicle type named `{}`", tname.v))
+                        .hint(hint),
+                );
+            }
+            let depot = self.site_ref("depot", &self.f(&d.depot), ids, kinds, &[KindDoc::Depot]);
+            let ret = match &d.return_depot {
+                Some(r) => self
+                    .site_ref("return_depot", &self.f(r), ids, kinds, &[KindDoc::Depot])
+                    .map(Some),
+                None => Some(None),
+            };
+            let from = match &d.available_from {
+                Some(v) => self.time("available_from", v),
+                None => Some(Seconds::ZERO),
+            };
+            let until = match &d.available_until {
+                Some(v) => self.time("available_until", v),
+                None => Some(Seconds::MAX),
+            };
+            if let (Some(f), Some(u)) = (from, until)
+                && u <= f
+            {
+                let at = self.at(d
+                    .available_until
+                    .as_ref()
+                    .map_or(d.name.span(), |v| v.span()));
+                self.err(at.problem("available_until", "the shift ends before it starts: `available_until` must be later than `available_from`"));
+            }
+            let count = match &d.count {
+                Some(c) => self.int("count", &self.f(c), 1, 100_000, "count"),
+                None => Some(1),
+            };
+            let (Some(t), Some(depot), Some(ret), Some(from), Some(until), Some(count)) =
+                (t, depot, ret, from, until, count)
+            else {
+                continue;
+            };
+            let base = d.name.get_ref().trim();
+            let width = count.to_string().len().max(2);
+            for i in 1..=count {
+                let name = if d.count.is_some() {
+                    format!("{base}-{i:0width$}")
+                } else {
+                    base.to_string()
+                };
+                let line = line_col(self.text, d.name.span().start).0;
+                if let Some(prev) = names.insert(name.clone(), line) {
+                    let at = self.at(d.name.span());
+                    self.err(at.problem(
+                        "name",
+                        format!("duplicate vehicle name `{name}` (also at line {prev})"),
+                    ));
+                    break;
+                }
+                out.push(Vehicle {
+                    name,
+                    vehicle_type: VehicleTypeId(t as u32),
+                    depot,
+                    available_from: from,
+                    available_until: until,
+                    return_depot: ret,
+                });
+            }
+        }
+        out
+    }
+
+    fn collect_households(&mut self, doc: &Doc) -> Vec<HouseholdIn> {
+        let mut out = Vec::new();
+        for h in &doc.household {
+            let ready = match &h.ready {
+                Some(r) => match self.time("ready", r) {
+                    Some(t) => t,
+                    None => continue,
+                },
+                None => Seconds::ZERO,
+            };
+            out.push(HouseholdIn {
+                reference: self.f(&h.reference),
+                site: self.f(&h.site),
+                people: self.f(&h.people),
+                stretcher: h.stretcher_cases.as_ref().map_or(
+                    F {
+                        v: 0,
+                        at: self.at(h.people.span()),
+                    },
+                    |s| self.f(s),
+                ),
+                tier: h.tier.as_ref().map_or(
+                    F {
+                        v: 3,
+                        at: self.at(h.people.span()),
+                    },
+                    |s| self.f(s),
+                ),
+                ready,
+            });
+        }
+        if let Some(rel) = &doc.files.households
+            && let Some((file, text)) = self.read_csv(rel)
+            && let Some(table) = read_table(&file, &text, HOUSEHOLD_COLUMNS, &mut self.problems)
+        {
+            for row in &table.rows {
+                let at = At {
+                    file: file.clone(),
+                    line: row.line,
+                };
+                let cell = |c: &str| table.cell(row, c);
+                let mut whole = |c: &str, default: i64| -> Option<i64> {
+                    match cell(c) {
+                        None => Some(default),
+                        Some(raw) => match raw.parse::<i64>() {
+                            Ok(n) => Some(n),
+                            Err(_) => {
+                                self.problems.push(table.problem(
+                                    row,
+                                    c,
+                                    format!("`{raw}` is not a whole number"),
+                                ));
+                                None
+                            }
+                        },
+                    }
+                };
+                let people = whole("people", 0);
+                let stretcher = whole("stretcher_cases", 0);
+                let tier = whole("tier", 3);
+                let ready = match cell("ready") {
+                    None => Some(Seconds::ZERO),
+                    Some(raw) => match parse_instant(raw, self.clock.as_ref()) {
+                        Ok(t) => Some(t),
+                        Err(m) => {
+                            self.err(table.problem(row, "ready", m));
+                            None
+                        }
+                    },
+                };
+                let (Some(people), Some(stretcher), Some(tier), Some(ready)) =
+                    (people, stretcher, tier, ready)
+                else {
+                    continue;
+                };
+                out.push(HouseholdIn {
+                    reference: at.of(cell("reference").unwrap_or_default().to_string()),
+                    site: at.of(cell("site").unwrap_or_default().to_string()),
+                    people: at.of(people),
+                    stretcher: at.of(stretcher),
+                    tier: at.of(tier),
+                    ready,
+                });
+            }
+        }
+        for p in &doc.population {
+            self.expand_population(p, &mut out);
+        }
+        out
+    }
+
+    /// Splits a population block into households of nearly equal size, deterministically.
+    ///
+    /// For when only counts are known ("about 9,000 people in al-Sukkari"):
+    /// `people` split into `ceil(people / household_size)` households whose sizes
+    /// differ by at most one; the first `stretcher_cases` households each hold one
+    /// stretcher case.
+    fn expand_population(&mut self, p: &PopulationDoc, out: &mut Vec<HouseholdIn>) {
+        let people = self.int("people", &self.f(&p.people), 1, 10_000_000, "people");
+        let size = match &p.household_size {
+            Some(s) => self.int("household_size", &self.f(s), 1, 100, "household_size"),
+            None => Some(5),
+        };
+        let stretchers = match &p.stretcher_cases {
+            Some(s) => self.int(
+                "stretcher_cases",
+                &self.f(s),
+                0,
+                i64::from(u32::MAX),
+                "stretcher_cases",
+            ),
+            None => Some(0),
+        };
+        let ready = match &p.ready {
+            Some(r) => self.time("ready", r),
+            None => Some(Seconds::ZERO),
+        };
+        let (Some(people), Some(size), Some(stretchers), Some(ready)) =
+            (people, size, stretchers, ready)
+        else {
+            return;
+        };
+        let n = people.div_ceil(size);
+        if stretchers > n {
+            let at = self.at(p
+                .stretcher_cases
+                .as_ref()
+                .map_or(p.people.span(), |s| s.span()));
+            self.err(at.problem("stretcher_cases", format!("{stretchers} stretcher cases need at least {stretchers} households, but {people} people in households of {size} make {n}")));
+            return;
+        }
+        let at = self.at(p.site.span());
+        let prefix = p
+            .reference_prefix
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_else(|| default_prefix(p.site.get_ref()));
+        let tier = p.tier.as_ref().map_or(3, |t| *t.get_ref());
+        let width = n.to_string().len().max(4);
+        for i in 0..n {
+            let sz = people / n + u32::from(i < people % n);
+            out.push(HouseholdIn {
+                reference: F {
+                    v: format!("{prefix}-T{tier}-{:0width$}", i + 1),
+                    at: at.clone(),
+                },
+                site: F {
+                    v: p.site.get_ref().clone(),
+                    at: at.clone(),
+                },
+                people: F {
+                    v: i64::from(sz),
+                    at: at.clone(),
+                },
+                stretcher: F {
+                    v: i64::from(i < stretchers),
+                    at: at.clone(),
+                },
+                tier: F {
+                    v: tier,
+                    at: at.clone(),
+                },
+                ready,
+            });
+        }
+    }
+
+    fn resolve_households(
+        &mut self,
+        input: Vec<HouseholdIn>,
+        ids: &HashMap<String, SiteId>,
+        kinds: &[KindDoc],
+        types: &[(VehicleType, At)],
+    ) -> Vec<Household> {
+        let mut refs: HashMap<String, At> = HashMap::new();
+        let mut out = Vec::with_capacity(input.len());
+        for h in input {
+            let reference = h.reference.v.trim().to_string();
+            if reference.is_empty() {
+                self.err(h.reference.at.problem(
+                    "reference",
+                    "a household needs a reference (a pseudonymous id such as `H-0001`)",
+                ));
+                continue;
+            }
+            if let Some(prev) = refs.get(&reference) {
+                let msg = format!(
+                    "duplicate household reference `{reference}` (first at {}:{})",
+                    prev.file, prev.line
+                );
+                self.err(h.reference.at.problem("reference", msg));
+                continue;
+            }
+            refs.insert(reference.clone(), h.reference.at.clone());
+            let site = self.site_ref("site", &h.site, ids, kinds, &[KindDoc::Pickup]);
+            let people = self.int("people", &h.people, 1, 10_000, "a household's people");
+            let stretcher = self.int(
+                "stretcher_cases",
+                &h.stretcher,
+                0,
+                10_000,
+                "stretcher_cases",
+            );
+            let tier = self.int("tier", &h.tier, 1, 3, "tier");
+            let (Some(site), Some(people), Some(stretcher), Some(tier)) =
+                (site, people, stretcher, tier)
+            else {
+                continue;
+            };
+            if stretcher > people {
+                self.err(h.stretcher.at.problem(
+                    "stretcher_cases",
+                    format!("household `{reference}` has {stretcher} stretcher cases but only {people} people; stretcher cases are counted among the people"),
+                ));
+                continue;
+            }
+            let seated = people - stretcher;
+            if !types.is_empty()
+                && !types
+                    .iter()
+                    .any(|(t, _)| t.seats.0 >= seated && t.stretchers.0 >= stretcher)
+            {
+                let largest: Vec<String> = types
+                    .iter()
+                    .map(|(t, _)| {
+                        format!(
+                            "`{}` {} seats + {} stretchers",
+                            t.name, t.seats, t.stretchers
+                        )
+                    })
+                    .collect();
+                self.err(h.people.at.problem(
+                    "people",
+                    format!(
+                        "no vehicle can carry household `{reference}` ({seated} seated + {stretcher} stretcher cases) without splitting it; the vehicle types are {}",
+                        largest.join(", ")
+                    ),
+                ));
+                continue;
+            }
+            out.push(Household {
+                reference,
+                site,
+                people: People(people),
+                stretcher_cases: People(stretcher),
+                tier: Tier::new(tier as u8).unwrap_or(Tier::GENERAL),
+                ready: h.ready,
+            });
+        }
+        out
+    }
+
+    fn resolve_corridors(
+        &mut self,
+        docs: &[CorridorDoc],
+        ids: &HashMap<String, SiteId>,
+        kinds: &[KindDoc],
+    ) -> Vec<Corridor> {
+        let mut out: Vec<Corridor> = Vec::new();
+        let mut governed: HashMap<SiteId, String> = HashMap::new();
+        for d in docs {
+            let name = d.name.get_ref().trim().to_string();
+            if out.iter().any(|c| c.name == name) {
+                let at = self.at(d.name.span());
+                self.err(at.problem("name", format!("duplicate corridor name `{name}`")));
+            }
+            let checkpoint = self.site_ref(
+                "checkpoint",
+                &self.f(&d.checkpoint),
+                ids,
+                kinds,
+                &[KindDoc::Checkpoint],
+            );
+            let gov_f = self.f(&d.governs);
+            let mut governs = Vec::new();
+            for g in &gov_f.v {
+                if let Some(id) = self.site_ref(
+                    "governs",
+                    &F {
+                        v: g.clone(),
+                        at: gov_f.at.clone(),
+                    },
+                    ids,
+                    kinds,
+                    &[KindDoc::Pickup],
+                ) {
+                    if let Some(other) = governed.insert(id, name.clone()) {
+                        self.err(gov_f.at.problem("governs", format!("pickup site `{g}` is already governed by corridor `{other}`; a site's trips pass one checkpoint")));
+                    }
+                    governs.push(id);
+                }
+            }
+            if gov_f.v.is_empty() {
+                self.err(
+                    gov_f
+                        .at
+                        .problem("governs", "a corridor must govern at least one pickup site"),
+                );
+            }
+            let lanes = match &d.lanes {
+                Some(l) => self.int("lanes", &self.f(l), 1, 1000, "lanes"),
+                None => Some(1),
+            };
+            let processing = self.duration("processing", &d.processing);
+            let mut windows = Vec::new();
+            match &d.windows {
+                None => windows.push(Window {
+                    start: Seconds(i64::MIN / 4),
+                    end: Seconds::MAX,
+                }),
+                Some(ws) => {
+                    for w in ws {
+                        let (open, close) = (
+                            self.time("open", &w.get_ref().open),
+                            self.time("close", &w.get_ref().close),
+                        );
+                        let (Some(open), Some(close)) = (open, close) else {
+                            continue;
+                        };
+                        let at = self.at(w.span());
+                        if close <= open {
+                            self.err(at.problem("close", "the window closes before it opens: `close` must be later than `open`"));
+                            continue;
+                        }
+                        if let Some(prev) = windows.last().copied()
+                            && open < prev.end
+                        {
+                            self.err(at.problem("open", "windows must be listed in time order without overlapping; this one opens before the previous one closes"));
+                            continue;
+                        }
+                        windows.push(Window {
+                            start: open,
+                            end: close,
+                        });
+                    }
+                    if ws.is_empty() {
+                        let at = self.at(d.name.span());
+                        self.err(at.problem("windows", "an empty list of windows means the corridor never opens; leave `windows` out for a corridor that is always open"));
+                    }
+                }
+            }
+            let convoy = match &d.convoy {
+                None => Some(None),
+                Some(c) => {
+                    let c = c.get_ref();
+                    let min = self.int(
+                        "min_convoy",
+                        &self.f(&c.min_convoy),
+                        1,
+                        10_000,
+                        "min_convoy",
+                    );
+                    let wait = self.duration("max_wait", &c.max_wait);
+                    let escorts = match &c.escorts_per_window {
+                        Some(e) => self
+                            .int(
+                                "escorts_per_window",
+                                &self.f(e),
+                                1,
+                                10_000,
+                                "escorts_per_window",
+                            )
+                            .map(Some),
+                        None => Some(None),
+                    };
+                    match (min, wait, escorts) {
+                        (Some(m), Some(w), Some(e)) => Some(Some(ConvoyRule {
+                            min_convoy: m,
+                            max_wait: w,
+                            escorts_per_window: e,
+                        })),
+                        _ => None,
+                    }
+                }
+            };
+            if let (Some(checkpoint), Some(lanes), Some(processing), Some(convoy)) =
+                (checkpoint, lanes, processing, convoy)
+            {
+                out.push(Corridor {
+                    name,
+                    checkpoint,
+                    governs,
+                    windows,
+                    lanes,
+                    processing,
+                    convoy,
+                });
+            }
+        }
+        out
+    }
+
+    fn resolve_deals(
+        &mut self,
+        docs: &[DealDoc],
+        ids: &HashMap<String, SiteId>,
+        kinds: &[KindDoc],
+    ) -> Vec<Deal> {
+        let mut out = Vec::new();
+        for d in docs {
+            let name = d.name.get_ref().trim().to_string();
+            let group = |r: &mut Self, field: &str, g: &S<Vec<String>>| -> Vec<SiteId> {
+                let f = r.f(g);
+                if f.v.is_empty() {
+                    r.err(f.at.problem(field, "a deal's group needs at least one pickup site"));
+                }
+                f.v.iter()
+                    .filter_map(|n| {
+                        r.site_ref(
+                            field,
+                            &F {
+                                v: n.clone(),
+                                at: f.at.clone(),
+                            },
+                            ids,
+                            kinds,
+                            &[KindDoc::Pickup],
+                        )
+                    })
+                    .collect()
+            };
+            let a = group(self, "group_a", &d.group_a);
+            let b = group(self, "group_b", &d.group_b);
+            if a.iter().any(|s| b.contains(s)) {
+                let at = self.at(d.group_b.span());
+                self.err(at.problem("group_b", "a site cannot be in both groups of a deal"));
+            }
+            let ratio = match &d.ratio {
+                Some(r) if !(r.get_ref().is_finite() && *r.get_ref() > 0.0) => {
+                    let at = self.at(r.span());
+                    self.err(at.problem(
+                        "ratio",
+                        format!("must be a positive number, got {}", r.get_ref()),
+                    ));
+                    continue;
+                }
+                r => r.as_ref().map(|r| *r.get_ref()),
+            };
+            let slack = match &d.slack {
+                Some(s) => match self.int("slack", &self.f(s), 0, i64::from(u32::MAX), "slack") {
+                    Some(n) => People(n),
+                    None => continue,
+                },
+                None => People(0),
+            };
+            let a_leaves_last = d.a_leaves_last.as_ref().is_some_and(|b| *b.get_ref());
+            if ratio.is_none() && !a_leaves_last {
+                let at = self.at(d.name.span());
+                self.err(at.problem("ratio", format!("deal `{name}` says nothing: give a `ratio` (with `slack`), or `a_leaves_last = true`, or both")));
+                continue;
+            }
+            out.push(Deal {
+                name,
+                group_a: a,
+                group_b: b,
+                ratio,
+                slack,
+                a_leaves_last,
+            });
+        }
+        out
+    }
+
+    fn resolve_network(&mut self, n: &S<NetworkDoc>) -> Option<NetworkSource> {
+        let doc = n.get_ref();
+        let given = usize::from(doc.great_circle.is_some())
+            + usize::from(doc.matrix.is_some())
+            + usize::from(doc.osm.is_some());
+        let at = self.at(n.span());
+        if given != 1 {
+            self.err(at.problem("network", "give exactly one travel-time source: `great_circle = { detour = 1.3, speed_kmh = 40 }` or `matrix = \"travel-times.csv\"`"));
+            return None;
+        }
+        if let Some(o) = &doc.osm {
+            let at = self.at(o.span());
+            self.err(at.problem("osm", "travel times from an OpenStreetMap road network are not available in this version; use `great_circle` or `matrix`"));
+            return None;
+        }
+        if let Some(gc) = &doc.great_circle {
+            let g = gc.get_ref();
+            let (detour, speed) = (*g.detour.get_ref(), *g.speed_kmh.get_ref());
+            let mut ok = true;
+            if !(detour.is_finite() && detour >= 1.0) {
+                let at = self.at(g.detour.span());
+                self.err(at.problem("detour", format!("the detour factor must be at least 1 (roads are never shorter than the straight line), got {detour}")));
+                ok = false;
+            }
+            if !(speed.is_finite() && speed > 0.0) {
+                let at = self.at(g.speed_kmh.span());
+                self.err(at.problem(
+                    "speed_kmh",
+                    format!("speed must be a positive number of km/h, got {speed}"),
+                ));
+                ok = false;
+            }
+            return ok.then_some(NetworkSource::GreatCircle {
+                detour,
+                speed_kmh: speed,
+            });
+        }
+        doc.matrix
+            .as_ref()
+            .map(|m| NetworkSource::Matrix(PathBuf::from(m.get_ref())))
+    }
+
+    fn warn_about(&mut self, s: &Scenario) {
+        let stretcher_households = s
+            .households
+            .iter()
+            .filter(|h| h.stretcher_cases.0 > 0)
+            .count();
+        if stretcher_households > 0 {
+            if !s.vehicle_types.iter().any(|t| t.stretchers.0 > 0) {
+                self.warnings.push(Problem::in_file(&self.file, format!("{stretcher_households} households have stretcher cases, but no vehicle type has stretcher slots")));
+            }
+            if !s.sites.iter().any(
+                |site| matches!(&site.kind, SiteKind::Destination(d) if d.accepts_stretcher_cases),
+            ) {
+                self.warnings.push(Problem::in_file(&self.file, format!("{stretcher_households} households have stretcher cases, but no destination accepts them")));
+            }
+        }
+        let people: u64 = s.households.iter().map(|h| u64::from(h.people.0)).sum();
+        let cap: Option<u64> = s
+            .sites
+            .iter()
+            .filter_map(|site| match &site.kind {
+                SiteKind::Destination(d) => Some(d.capacity.map(|c| u64::from(c.0))),
+                _ => None,
+            })
+            .sum();
+        if let Some(cap) = cap
+            && cap < people
+        {
+            self.warnings.push(Problem::in_file(
+                &self.file,
+                format!(
+                    "the destinations take {cap} people in all, fewer than the {people} to evacuate"
+                ),
+            ));
+        }
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" => Some(true),
+        "false" | "no" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// `al-Sukkari` → `SUK`: a short prefix for generated household references.
+fn default_prefix(site: &str) -> String {
+    let letters: String = site
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| {
+            !w.is_empty() && !matches!(w.to_lowercase().as_str(), "al" | "el" | "the" | "de")
+        })
+        .flat_map(|w| w.chars().take(3))
+        .filter(|c| c.is_alphanumeric())
+        .take(6)
+        .collect();
+    if letters.is_empty() {
+        "HH".into()
+    } else {
+        letters.to_uppercase()
+    }
+}
