@@ -1,1 +1,164 @@
-fn main() {}
+//! `corridor`: plan, check and study humanitarian evacuations by vehicle.
+//!
+//! This binary is glue: it parses the command line, reads files through
+//! `corridor-formats`, calls the library crates and prints what they return.
+//! Exit codes: 0 success, 1 the plan breaks rules, 2 bad usage or bad input.
+
+mod commands;
+mod demo;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code when a plan breaks rules.
+const EXIT_VIOLATIONS: u8 = 1;
+/// Exit code for bad usage or bad input.
+const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "corridor",
+    version,
+    about = "Plan, check and study humanitarian evacuations by vehicle",
+    long_about = "Corridor plans evacuations by bus and ambulance through corridors that open only \
+in ceasefire windows: the wounded first, households never split, nobody lost.\n\n\
+A scenario is a TOML file (see docs/formats.md) that may point to CSV tables of sites and \
+households. A plan is a JSON file that says what every vehicle does, with the time of every event.",
+    after_help = "Examples:\n  \
+corridor demo\n  \
+corridor validate examples/aleppo-2016/scenario.toml\n  \
+corridor check examples/tutorial/scenario.toml plan.json\n  \
+corridor generate --seed 7 --households 2000 --sites 40 --vehicles 30 -o /tmp/gen\n\n\
+Exit codes: 0 success, 1 the plan breaks rules, 2 bad usage or bad input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs: one JSON document on standard output.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Corridor on the built-in demo scenario (eastern Aleppo, December 2016).
+    #[command(after_help = "Examples:\n  corridor demo\n  corridor demo --format json")]
+    Demo {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Read a scenario, report every problem, and summarise it.
+    #[command(after_help = "Examples:\n  corridor validate examples/tutorial/scenario.toml\n  \
+corridor validate examples/aleppo-2016/scenario.toml --format json\n\n\
+Exit codes: 0 the scenario is usable, 2 it has problems (each named with file, line and field).")]
+    Validate {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Check a plan against its scenario: list every broken rule, or print the plan's figures.
+    #[command(after_help = "Examples:\n  corridor check examples/tutorial/scenario.toml plan.json\n  \
+corridor check scenario.toml plan.json --format json\n\n\
+Exit codes: 0 the plan is valid, 1 it breaks rules, 2 a file cannot be read.")]
+    Check {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The plan file (JSON).
+        plan: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Write a realistic scenario from a seed, for tests, benchmarks and exercises.
+    #[command(after_help = "Examples:\n  \
+corridor generate --seed 7 --households 2000 --sites 40 --vehicles 30 -o gen-7\n  \
+corridor generate --seed 1 --households 500 --sites 12 --vehicles 8 --layout clustered --corridor --windows 3 --deal -o drill\n\n\
+The same options always write the same files.")]
+    Generate {
+        /// Seed of the random generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of households.
+        #[arg(long, default_value_t = 200)]
+        households: u32,
+        /// Number of pickup sites.
+        #[arg(long, default_value_t = 10)]
+        sites: u32,
+        /// Number of vehicles (buses and ambulances).
+        #[arg(long, default_value_t = 10)]
+        vehicles: u32,
+        /// How pickup sites are placed in the area.
+        #[arg(long, value_enum, default_value_t = LayoutArg::Uniform)]
+        layout: LayoutArg,
+        /// Share of people who are stretcher cases (0.02 = 2 %).
+        #[arg(long, default_value_t = 0.02)]
+        stretcher_share: f64,
+        /// Add a corridor checkpoint that trips from the pickup sites must pass.
+        #[arg(long)]
+        corridor: bool,
+        /// Number of open windows of the corridor (0 = always open).
+        #[arg(long, default_value_t = 0, requires = "corridor")]
+        windows: u32,
+        /// Add a linked-evacuation deal between two groups of pickup sites.
+        #[arg(long)]
+        deal: bool,
+        /// Directory to write the scenario into (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+/// Pickup-site layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LayoutArg {
+    /// Spread evenly over the area.
+    Uniform,
+    /// Gathered in a few neighbourhoods.
+    Clustered,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { format } => demo::run(format),
+        Command::Validate { scenario, format } => commands::validate(&scenario, format),
+        Command::Check { scenario, plan, format } => commands::check(&scenario, &plan, format),
+        Command::Generate { seed, households, sites, vehicles, layout, stretcher_share, corridor, windows, deal, output } => {
+            let options = corridor_generate::Options {
+                seed,
+                households,
+                sites,
+                vehicles,
+                layout: match layout {
+                    LayoutArg::Uniform => corridor_generate::Layout::Uniform,
+                    LayoutArg::Clustered => corridor_generate::Layout::Clustered,
+                },
+                stretcher_share,
+                corridor,
+                windows,
+                deal,
+            };
+            commands::generate(&options, &output)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
