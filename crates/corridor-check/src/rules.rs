@@ -306,7 +306,7 @@ impl Checker<'_> {
         }
         for (ti, trip) in trips.iter().enumerate() {
             let here = |x: Violation| x.trip(v, ti);
-            if trip.departs < free {
+            if ti > 0 && trip.departs < free {
                 let m = format!(
                     "trip {} of `{}` leaves at {}, before the vehicle is free at {}",
                     ti + 1,

@@ -1,0 +1,188 @@
+//! The `corridor` binary, run for real in a temporary directory per test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example(rel: &str) -> PathBuf {
+    root().join("examples").join(rel)
+}
+
+fn corridor(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the corridor binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs and checks the exit code, returning (stdout, stderr).
+fn run(dir: &Path, args: &[&str], code: i32) -> (String, String) {
+    let out = corridor(dir, args);
+    let (o, e) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(code), "corridor {args:?}\nstdout:\n{o}\nstderr:\n{e}");
+    (o, e)
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+#[test]
+fn validate_summarises_the_aleppo_scenario() {
+    let d = tmp();
+    let s = example("aleppo-2016/scenario.toml");
+    let (out, _) = run(d.path(), &["validate", s.to_str().unwrap()], 0);
+    for expected in [
+        "Scenario: Eastern Aleppo, December 2016",
+        "Starts:   2016-12-15 00:00 (UTC+02:00)",
+        "Sites:    6 pickup, 2 depot, 3 destination, 1 checkpoint",
+        "People:   37500 in",
+        "tier 1: 1468, tier 2: 3000, tier 3: 33032",
+        "294 stretcher cases",
+        "Fleet:    40 vehicles",
+        "30 × bus (55 seats, 0 stretchers",
+        "10 × ambulance (3 seats, 2 stretchers",
+        "Corridor: Ramouseh at Ramouseh crossing: 2 lanes, 12min per vehicle, governs 4 sites",
+        "open 2016-12-15 05:00 → 2016-12-16 11:00 (30.0 h)",
+        "open 2016-12-18 23:00 → 2016-12-21 06:00 (55.0 h)",
+        "open 2016-12-22 06:00 → 2016-12-22 20:25 (14.4 h)",
+        "Deal:     Proportional departures: A ≤ 14 × B + 8000",
+        "Deal:     Last convoys: A's last departure after B's",
+        "Travel:   ",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn the_demo_runs_from_any_directory() {
+    let d = tmp();
+    let (out, _) = run(d.path(), &["demo"], 0);
+    assert!(out.contains("Eastern Aleppo, December 2016"), "{out}");
+    let (json, _) = run(d.path(), &["demo", "--format", "json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["people"]["tier_1"], 1468);
+}
+
+#[test]
+fn generate_is_reproducible_and_valid() {
+    let d = tmp();
+    let args = |o: &'static str| ["generate", "--seed", "7", "--households", "2000", "--sites", "40", "--vehicles", "30", "-o", o];
+    run(d.path(), &args("a"), 0);
+    run(d.path(), &args("b"), 0);
+    let mut names: Vec<_> = std::fs::read_dir(d.path().join("a")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    for n in &names {
+        let a = std::fs::read(d.path().join("a").join(n)).unwrap();
+        let b = std::fs::read(d.path().join("b").join(n)).unwrap();
+        assert!(a == b, "{n:?} differs between two runs with the same seed");
+    }
+    let (out, _) = run(d.path(), &["validate", "a/scenario.toml"], 0);
+    assert!(out.contains("in 2000 households"), "{out}");
+}
+
+#[test]
+fn generate_with_corridor_windows_and_deal_validates() {
+    let d = tmp();
+    run(
+        d.path(),
+        &["generate", "--seed", "3", "--households", "300", "--sites", "12", "--vehicles", "8", "--layout", "clustered", "--corridor", "--windows", "3", "--deal", "-o", "g"],
+        0,
+    );
+    let (out, _) = run(d.path(), &["validate", "g/scenario.toml"], 0);
+    assert!(out.contains("Corridor:") && out.contains("Deal:"), "{out}");
+}
+
+#[test]
+fn check_accepts_the_tutorial_plan_and_prints_its_figures() {
+    let d = tmp();
+    let s = example("tutorial/scenario.toml");
+    let p = example("tutorial/plan-by-hand.json");
+    let (out, _) = run(d.path(), &["check", s.to_str().unwrap(), p.to_str().unwrap()], 0);
+    for expected in [
+        "The plan is valid",
+        "People carried:        74 (tier 1: 5, tier 2: 16, tier 3: 53)",
+        "Makespan:              03:30:00 (3.5 h; 2025-03-14 09:30)",
+        "Vehicles used:         3 of 3, 3 trips",
+        "Hill school shelter          69 of 120",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn check_names_each_broken_rule_and_exits_1() {
+    let d = tmp();
+    let s = example("tutorial/scenario.toml");
+    let plan = std::fs::read_to_string(example("tutorial/plan-by-hand.json")).unwrap();
+    // The first bus leaves its depot before its shift starts at 06:30.
+    let broken = plan.replacen("\"departs\": 1800", "\"departs\": 600", 1);
+    std::fs::write(d.path().join("broken.json"), broken).unwrap();
+    let (out, _) = run(d.path(), &["check", s.to_str().unwrap(), "broken.json"], 1);
+    assert!(out.contains("The plan breaks 1 rule:"), "{out}");
+    assert!(out.contains("[outside-shift] `bus-01` leaves at 2025-03-14 06:10, before its shift starts at 2025-03-14 06:30"), "{out}");
+    let (json, _) = run(d.path(), &["check", s.to_str().unwrap(), "broken.json", "--format", "json"], 1);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["violations"][0]["rule"], "outside-shift");
+    assert_eq!(v["violations"][0]["vehicle"], "bus-01");
+}
+
+#[test]
+fn a_plan_for_another_scenario_is_bad_input() {
+    let d = tmp();
+    let s = example("aleppo-2016/scenario.toml");
+    let p = example("tutorial/plan-by-hand.json");
+    let (_, err) = run(d.path(), &["check", s.to_str().unwrap(), p.to_str().unwrap()], 2);
+    assert!(err.contains("`routes[0].trips[0].destination`: no site named `Hill school shelter`"), "{err}");
+    assert!(err.contains("no vehicle named `ambulance-1` in scenario `Eastern Aleppo, December 2016` (did you mean `ambulance-01`?)"), "{err}");
+    assert!(err.contains("problems found"), "{err}");
+}
+
+#[test]
+fn a_broken_scenario_is_reported_with_file_line_and_field() {
+    let d = tmp();
+    let tutorial = std::fs::read_to_string(example("tutorial/scenario.toml")).unwrap();
+    for f in ["sites.csv", "households.csv"] {
+        std::fs::copy(example("tutorial").join(f), d.path().join(f)).unwrap();
+    }
+    std::fs::write(d.path().join("scenario.toml"), tutorial.replacen("seats = 50", "sats = 50", 1)).unwrap();
+    let (_, err) = run(d.path(), &["validate", "scenario.toml"], 2);
+    assert!(err.contains("error: scenario.toml:20:1: `sats`: unknown key `sats`"), "{err}");
+    assert!(err.contains("(did you mean `seats`?)"), "{err}");
+    let (json, _) = run(d.path(), &["validate", "scenario.toml", "--format", "json"], 2);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["problems"][0]["line"], 20);
+    assert_eq!(v["problems"][0]["field"], "sats");
+}
+
+#[test]
+fn missing_files_and_bad_usage_exit_2() {
+    let d = tmp();
+    let (_, err) = run(d.path(), &["validate", "nowhere.toml"], 2);
+    assert!(err.contains("nowhere.toml: cannot read the scenario file"), "{err}");
+    run(d.path(), &["frobnicate"], 2);
+    run(d.path(), &["generate", "--windows", "3", "-o", "x"], 2);
+    let (_, err) = run(d.path(), &["generate", "--households", "0", "-o", "x"], 2);
+    assert!(err.starts_with("error: "), "{err}");
+}
+
+#[test]
+fn help_has_examples() {
+    let d = tmp();
+    let (out, _) = run(d.path(), &["--help"], 0);
+    assert!(out.contains("Examples:") && out.contains("Exit codes"), "{out}");
+    for cmd in ["validate", "check", "generate", "demo"] {
+        let (out, _) = run(d.path(), &[cmd, "--help"], 0);
+        assert!(out.contains("Examples:"), "{cmd}: {out}");
+    }
+}
