@@ -85,18 +85,17 @@ pub(crate) fn normalise(tag: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whether the row under the header is a hashtag row: at least half of its
+/// non-empty cells are hashtags (as libhxl decides), so that a row with one
+/// mistyped hashtag is reported as such rather than read as data.
 fn is_hxl_row(record: &csv::StringRecord) -> bool {
-    let mut any = false;
-    for cell in record.iter().map(str::trim) {
-        if cell.is_empty() {
-            continue;
-        }
-        if !cell.starts_with('#') {
-            return false;
-        }
-        any = true;
-    }
-    any
+    let cells: Vec<&str> = record
+        .iter()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let tags = cells.iter().filter(|c| c.starts_with('#')).count();
+    tags > 0 && 2 * tags >= cells.len()
 }
 
 /// Reads a CSV table: header row, optional HXL row, data rows.
@@ -214,6 +213,27 @@ pub(crate) fn read_table(
                         .contains("name")
                         .then(|| "personal names do not belong in a scenario; refer to households by a pseudonymous `reference`".to_string())
                 });
+                if title.is_empty() {
+                    // A stray comma in the header, or a column left untitled: there is no name to show.
+                    let what = match tag {
+                        Some(t) => format!(
+                            "column {} has no title, and an unknown hashtag `{t}`",
+                            i + 1
+                        ),
+                        None => format!("column {} has no title", i + 1),
+                    };
+                    problems.push(
+                        Problem::in_file(
+                            file,
+                            format!("{what}; expected columns {}", list(&known)),
+                        )
+                        .at_line(line_of(&header))
+                        .hint(Some(
+                            "give it a title, or delete the column if it is not needed".into(),
+                        )),
+                    );
+                    continue;
+                }
                 let what = match tag {
                     Some(t) => format!("unknown column `{title}` with unknown hashtag `{t}`"),
                     None => format!("unknown column `{title}`"),
@@ -262,7 +282,10 @@ pub(crate) fn read_table(
                         file,
                         format!("this row has {} cells; the header has {width}", r.len()),
                     )
-                    .at_line(line),
+                    .at_line(line)
+                    .hint((r.len() > width).then(|| {
+                        "a value that contains a comma must be in double quotes".to_string()
+                    })),
                 );
                 return None;
             }
@@ -300,5 +323,18 @@ mod tests {
         );
         assert!(normalise("geo+lat").is_err());
         assert!(normalise("#geo+").is_err());
+    }
+
+    #[test]
+    fn a_hashtag_row_may_hold_a_mistyped_tag() {
+        let row = |cells: &[&str]| csv::StringRecord::from(cells.to_vec());
+        assert!(is_hxl_row(&row(&[
+            "",
+            "#loc+name",
+            "affected+ind",
+            "#priority"
+        ])));
+        assert!(!is_hxl_row(&row(&["RF-001", "Market square", "4", "#3"])));
+        assert!(!is_hxl_row(&row(&["", "", ""])));
     }
 }

@@ -159,16 +159,14 @@ pub fn read_plan(
 ) -> Result<(Plan, Vec<Problem>), Problems> {
     let doc: PlanDoc = serde_json::from_str(text).map_err(|e| {
         let (message, hint) = explain_serde_message(
-            &e.to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
+            e.to_string().split(" at line ").next().unwrap_or_default(),
+            "an object",
         );
         let mut p = Problem::in_file(file, message).hint(hint);
         if e.line() > 0 {
             p.line = Some(e.line());
-            p.column = Some(e.column());
+            // serde_json says column 0 for an error at a line break: no column to show.
+            p.column = (e.column() > 0).then(|| e.column());
         }
         Problems(vec![p])
     })?;
@@ -229,6 +227,8 @@ pub fn read_plan(
         .map(|(i, c)| (c.name.as_str(), CorridorId(i as u32)))
         .collect();
 
+    // Candidates for "did you mean" come in the scenario's order, not a map's,
+    // so that the same plan gets the same hint on every run.
     let mut unknown =
         |path: String, what: &str, name: &str, names: &mut dyn Iterator<Item = &str>| {
             problems.push(
@@ -247,7 +247,7 @@ pub fn read_plan(
                 format!("routes[{ri}].vehicle"),
                 "vehicle",
                 &r.vehicle,
-                &mut vehicles.keys().copied(),
+                &mut scenario.vehicles.iter().map(|v| v.name.as_str()),
             );
             continue;
         };
@@ -261,7 +261,7 @@ pub fn read_plan(
                         format!("{p}.destination"),
                         "site",
                         &t.destination,
-                        &mut sites.keys().copied(),
+                        &mut scenario.sites.iter().map(|s| s.name.as_str()),
                     );
                     continue;
                 }
@@ -273,7 +273,7 @@ pub fn read_plan(
                         format!("{p}.stops[{si}].site"),
                         "site",
                         &s.site,
-                        &mut sites.keys().copied(),
+                        &mut scenario.sites.iter().map(|s| s.name.as_str()),
                     );
                     continue;
                 };
@@ -285,7 +285,7 @@ pub fn read_plan(
                             format!("{p}.stops[{si}].households[{hi}]"),
                             "household",
                             h,
-                            &mut households.keys().copied(),
+                            &mut scenario.households.iter().map(|h| h.reference.as_str()),
                         ),
                     }
                 }
@@ -312,7 +312,7 @@ pub fn read_plan(
                             format!("{p}.crossing.corridor"),
                             "corridor",
                             &c.corridor,
-                            &mut corridors.keys().copied(),
+                            &mut scenario.corridors.iter().map(|c| c.name.as_str()),
                         );
                         None
                     }
@@ -343,7 +343,7 @@ pub fn read_plan(
                 format!("uncarried[{ui}].household"),
                 "household",
                 &u.household,
-                &mut households.keys().copied(),
+                &mut scenario.households.iter().map(|h| h.reference.as_str()),
             ),
         }
     }

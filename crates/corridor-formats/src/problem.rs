@@ -125,23 +125,37 @@ pub fn did_you_mean<'a>(
     suggest(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// The largest char boundary at or before `byte` (`str::floor_char_boundary`
+/// needs Rust 1.91, newer than the workspace's `rust-version`).
+pub(crate) fn floor_boundary(text: &str, byte: usize) -> usize {
+    let mut i = byte.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// Line and column (1-based) of a byte offset in `text`.
 pub fn line_col(text: &str, byte: usize) -> (usize, usize) {
-    let byte = byte.min(text.len());
-    let before = &text[..text.floor_char_boundary(byte)];
+    let before = &text[..floor_boundary(text, byte)];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
 }
 
 /// Rewrites serde's "unknown field `x`, expected one of ..." into a message and a hint.
-pub(crate) fn explain_serde_message(msg: &str) -> (String, Option<String>) {
+///
+/// `table` is what the file format calls a group of keys ("a table", "an object"):
+/// serde names the Rust type there ("expected struct RouteDoc"), and `i64` or `f64`
+/// for numbers, which mean nothing to the person editing the file.
+pub(crate) fn explain_serde_message(msg: &str, table: &str) -> (String, Option<String>) {
     let msg = msg.trim();
     for (what, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
         if let Some(rest) = msg.strip_prefix(what) {
             let Some(end) = rest.find('`') else { break };
             let bad = &rest[..end];
-            let expected: Vec<&str> = rest[end..]
+            // After the bad name: "`, expected `a` or `b`" or "`, expected one of `a`, `b`".
+            let expected: Vec<&str> = rest[end + 1..]
                 .split('`')
                 .skip(1)
                 .step_by(2)
@@ -165,6 +179,18 @@ pub(crate) fn explain_serde_message(msg: &str) -> (String, Option<String>) {
         let name = rest.split('`').next().unwrap_or(rest);
         return (format!("missing required key `{name}`"), None);
     }
+    if (msg.starts_with("invalid type: ") || msg.starts_with("invalid value: "))
+        && let Some((got, expected)) = msg.rsplit_once(", expected ")
+    {
+        let plain = match expected {
+            "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => "a whole number",
+            "f32" | "f64" => "a number",
+            "a sequence" => "a list",
+            e if e.starts_with("struct ") => table,
+            e => e,
+        };
+        return (format!("{got}, expected {plain}"), None);
+    }
     (msg.to_string(), None)
 }
 
@@ -182,9 +208,20 @@ mod tests {
 
     #[test]
     fn explains_unknown_fields() {
-        let (m, h) = explain_serde_message("unknown field `sats`, expected `seats` or `name`");
+        let (m, h) = explain_serde_message(
+            "unknown field `sats`, expected `seats` or `name`",
+            "a table",
+        );
         assert_eq!(m, "unknown key `sats`; expected one of `seats`, `name`");
         assert_eq!(h.as_deref(), Some("did you mean `seats`?"));
+        let (m, _) = explain_serde_message(
+            "unknown field `x`, expected one of `a`, `b`, `c`",
+            "a table",
+        );
+        assert_eq!(m, "unknown key `x`; expected one of `a`, `b`, `c`");
+        let (m, _) =
+            explain_serde_message("invalid type: string \"fifty\", expected i64", "a table");
+        assert_eq!(m, "invalid type: string \"fifty\", expected a whole number");
     }
 
     #[test]

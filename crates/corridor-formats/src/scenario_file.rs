@@ -18,8 +18,12 @@ use toml::Spanned;
 
 use crate::hxl::{ColumnSpec, read_table};
 use crate::network::{self, NetworkSource};
-use crate::problem::{Problem, Problems, did_you_mean, explain_serde_message, line_col};
-use crate::time::{instant_of_datetime, parse_duration, parse_instant, unix_of};
+use crate::problem::{
+    Problem, Problems, did_you_mean, explain_serde_message, floor_boundary, line_col,
+};
+use crate::time::{
+    instant_of_datetime, looks_like_instant, parse_duration, parse_instant, unix_of,
+};
 use crate::values::{DurationText, TimeValue};
 
 /// The scenario format version this build reads and writes.
@@ -77,7 +81,7 @@ pub fn load_scenario_with(src: &dyn FileSource, path: &Path) -> Result<Loaded, P
         .read(path)
         .map_err(|e| Problem::in_file(&file, format!("cannot read the scenario file: {e}")))?;
     let doc: Doc = toml::from_str(&text).map_err(|e| {
-        let (message, hint) = explain_serde_message(e.message());
+        let (message, hint) = explain_serde_message(e.message(), "a table");
         let mut p = Problem::in_file(&file, message).hint(hint);
         if let Some(span) = e.span() {
             let (l, c) = line_col(&text, span.start);
@@ -96,6 +100,9 @@ pub fn load_scenario_with(src: &dyn FileSource, path: &Path) -> Result<Loaded, P
         problems: vec![],
         warnings: vec![],
         clock: None,
+        start_broken: false,
+        sites_incomplete: false,
+        broken_types: vec![],
     };
     let out = r.resolve(doc);
     match out {
@@ -108,14 +115,23 @@ pub fn load_scenario_with(src: &dyn FileSource, path: &Path) -> Result<Loaded, P
     }
 }
 
-/// The key on the line of an error span, for naming the field.
+/// The key at an error span, for naming the field: the key itself when the span
+/// starts at one, else the key whose value the span is in (the nearest `key =`
+/// before it on its line, so that `{ detour = 1.3, speed_kmh = "x" }` names `speed_kmh`).
 fn key_at(text: &str, span: Range<usize>) -> Option<String> {
-    let start = text[..span.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line = text[start..].lines().next()?;
-    let (key, _) = line.split_once('=')?;
-    let key = key.trim();
+    let at = floor_boundary(text, span.start);
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let (before, after) = (&text[start..at], &text[at..end]);
+    let at_key = before.trim_end().is_empty() || before.trim_end().ends_with(['{', ',']);
+    let key = at_key
+        .then(|| after.split_once('=').map(|(k, _)| k))
+        .flatten()
+        .or_else(|| {
+            let (lhs, _) = before.rsplit_once('=')?;
+            lhs.rsplit(['{', ',']).next()
+        })?
+        .trim();
     (!key.is_empty() && !key.starts_with('[')).then(|| key.trim_matches('"').to_string())
 }
 
@@ -496,6 +512,12 @@ struct Resolver<'a> {
     problems: Vec<Problem>,
     warnings: Vec<Problem>,
     clock: Option<Clock>,
+    /// The `start` is given but unreadable (already reported): absolute times cannot be placed.
+    start_broken: bool,
+    /// Some sites could not be read (already reported): an unknown site name may be one of them.
+    sites_incomplete: bool,
+    /// Vehicle types defined with errors (already reported), by name.
+    broken_types: Vec<String>,
 }
 
 impl<'a> Resolver<'a> {
@@ -518,6 +540,14 @@ impl<'a> Resolver<'a> {
     }
 
     fn time(&mut self, field: &str, v: &S<TimeValue>) -> Option<Seconds> {
+        if self.start_broken
+            && match v.get_ref() {
+                TimeValue::Date(_) => true,
+                TimeValue::Text(t) => looks_like_instant(t),
+            }
+        {
+            return None; // the unreadable `start` is reported; this time cannot be placed without it
+        }
         let r = match v.get_ref() {
             TimeValue::Date(d) => instant_of_datetime(d, self.clock.as_ref()),
             TimeValue::Text(t) => parse_instant(t, self.clock.as_ref()),
@@ -553,14 +583,14 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn read_csv(&mut self, rel: &S<String>) -> Option<(String, String)> {
+    fn read_csv(&mut self, key: &str, rel: &S<String>) -> Option<(String, String)> {
         let path = self.dir.join(rel.get_ref());
         let shown = path.display().to_string();
         match self.src.read(&path) {
             Ok(t) => Some((shown, t)),
             Err(e) => {
                 let at = self.at(rel.span());
-                self.err(at.problem("files", format!("cannot read `{shown}`: {e}")));
+                self.err(at.problem(key, format!("cannot read `{shown}`: {e}")));
                 None
             }
         }
@@ -597,6 +627,7 @@ impl<'a> Resolver<'a> {
                     })
                 }
                 Err(m) => {
+                    self.start_broken = true;
                     let at = self.at(start.span());
                     self.err(at.problem("start", format!("{m}; the start must be an instant with an offset, e.g. 2016-12-15T00:00:00+02:00")));
                 }
@@ -608,7 +639,11 @@ impl<'a> Resolver<'a> {
             self.err(at.problem("name", "the scenario needs a name"));
         }
 
+        let before = self.problems.len();
         let sites_in = self.collect_sites(&doc);
+        // A site row that could not be read is still named by vehicles and households:
+        // reporting those names as unknown would only bury the real problem.
+        self.sites_incomplete = self.problems.len() > before;
         let (sites, site_ids, kinds) = self.resolve_sites(sites_in);
         let types = self.resolve_vehicle_types(&doc.vehicle_type);
         let vehicles = self.resolve_vehicles(&doc.vehicle, &types, &site_ids, &kinds);
@@ -618,13 +653,14 @@ impl<'a> Resolver<'a> {
         let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds);
         let network = self.resolve_network(&doc.network);
 
-        if types.is_empty() {
+        // Whether the file has them at all: those it has but that have errors are reported already.
+        if doc.vehicle_type.is_empty() {
             self.err(
                 Problem::in_file(&self.file, "the scenario has no [[vehicle_type]]")
                     .field("vehicle_type"),
             );
         }
-        if vehicles.is_empty() && !types.is_empty() {
+        if doc.vehicle.is_empty() && !doc.vehicle_type.is_empty() {
             self.err(
                 Problem::in_file(&self.file, "the scenario has no [[vehicle]]").field("vehicle"),
             );
@@ -672,7 +708,7 @@ impl<'a> Resolver<'a> {
         let Some(rel) = &doc.files.sites else {
             return out;
         };
-        let Some((file, text)) = self.read_csv(rel) else {
+        let Some((file, text)) = self.read_csv("sites", rel) else {
             return out;
         };
         let Some(table) = read_table(&file, &text, SITE_COLUMNS, &mut self.problems) else {
@@ -685,10 +721,16 @@ impl<'a> Resolver<'a> {
             };
             let cell = |c: &str| table.cell(row, c);
             let name = cell("name").unwrap_or_default().to_string();
-            let kind = match KindDoc::parse(cell("kind").unwrap_or_default()) {
+            let raw_kind = cell("kind").unwrap_or_default();
+            let kind = match KindDoc::parse(raw_kind) {
                 Ok(k) => k,
                 Err(m) => {
-                    self.err(table.problem(row, "kind", m));
+                    let kinds = ["pickup", "depot", "destination", "checkpoint"];
+                    self.err(
+                        table
+                            .problem(row, "kind", m)
+                            .hint(did_you_mean(raw_kind, kinds)),
+                    );
                     continue;
                 }
             };
@@ -891,6 +933,9 @@ impl<'a> Resolver<'a> {
     ) -> Option<SiteId> {
         let n = name.v.trim();
         let Some(&id) = ids.get(n) else {
+            if self.sites_incomplete || ids.is_empty() {
+                return None; // the unreadable sites, or the lack of any, are reported already
+            }
             let candidates: Vec<&str> = ids
                 .iter()
                 .filter(|(_, id)| allowed.contains(&kinds[id.index()]))
@@ -921,6 +966,7 @@ impl<'a> Resolver<'a> {
     fn resolve_vehicle_types(&mut self, docs: &[VehicleTypeDoc]) -> Vec<(VehicleType, At)> {
         let mut out: Vec<(VehicleType, At)> = Vec::new();
         for d in docs {
+            let before = self.problems.len();
             let name = self.f(&d.name);
             let n = name.v.trim().to_string();
             if let Some((_, prev)) = out.iter().find(|(t, _)| t.name == n) {
@@ -972,6 +1018,7 @@ impl<'a> Resolver<'a> {
             };
             if let (Some(seats), Some(stretchers), Some(b), Some(s), Some(u), Some(fac)) =
                 (seats, stretchers, boarding, stop, unloading, factor)
+                && self.problems.len() == before
             {
                 out.push((
                     VehicleType {
@@ -985,6 +1032,8 @@ impl<'a> Resolver<'a> {
                     },
                     name.at,
                 ));
+            } else {
+                self.broken_types.push(n);
             }
         }
         out
@@ -1002,7 +1051,7 @@ impl<'a> Resolver<'a> {
         for d in docs {
             let tname = self.f(&d.vehicle_type);
             let t = types.iter().position(|(t, _)| t.name == tname.v.trim());
-            if t.is_none() {
+            if t.is_none() && !self.broken_types.iter().any(|b| b == tname.v.trim()) {
                 let hint = did_you_mean(&tname.v, types.iter().map(|(t, _)| t.name.as_str()));
                 self.err(
                     tname
@@ -1106,7 +1155,7 @@ impl<'a> Resolver<'a> {
             });
         }
         if let Some(rel) = &doc.files.households
-            && let Some((file, text)) = self.read_csv(rel)
+            && let Some((file, text)) = self.read_csv("households", rel)
             && let Some(table) = read_table(&file, &text, HOUSEHOLD_COLUMNS, &mut self.problems)
         {
             for row in &table.rows {
@@ -1136,6 +1185,7 @@ impl<'a> Resolver<'a> {
                 let tier = whole("tier", 3);
                 let ready = match cell("ready") {
                     None => Some(Seconds::ZERO),
+                    Some(raw) if self.start_broken && looks_like_instant(raw) => None,
                     Some(raw) => match parse_instant(raw, self.clock.as_ref()) {
                         Ok(t) => Some(t),
                         Err(m) => {
@@ -1291,7 +1341,9 @@ impl<'a> Resolver<'a> {
                 continue;
             }
             let seated = people - stretcher;
+            // With a vehicle type in error, the largest vehicle is not known.
             if !types.is_empty()
+                && self.broken_types.is_empty()
                 && !types
                     .iter()
                     .any(|(t, _)| t.seats.0 >= seated && t.stretchers.0 >= stretcher)
@@ -1497,9 +1549,20 @@ impl<'a> Resolver<'a> {
             };
             let a = group(self, "group_a", &d.group_a);
             let b = group(self, "group_b", &d.group_b);
-            if a.iter().any(|s| b.contains(s)) {
+            if let Some(both) = d
+                .group_b
+                .get_ref()
+                .iter()
+                .find(|n| ids.get(n.trim()).is_some_and(|id| a.contains(id)))
+            {
                 let at = self.at(d.group_b.span());
-                self.err(at.problem("group_b", "a site cannot be in both groups of a deal"));
+                self.err(at.problem(
+                    "group_b",
+                    format!(
+                        "`{}` is in both groups of deal `{name}`; a site cannot be in both",
+                        both.trim()
+                    ),
+                ));
             }
             let ratio = match &d.ratio {
                 Some(r) if !(r.get_ref().is_finite() && *r.get_ref() > 0.0) => {

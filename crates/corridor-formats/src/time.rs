@@ -92,10 +92,17 @@ pub(crate) fn unix_of(dt: &Datetime) -> Result<(i64, i32), String> {
     Ok((secs, offset))
 }
 
+/// Whether a time given as text is meant as an absolute instant (`2016-12-15T05:00:00+02:00`)
+/// rather than a duration from the start.
+pub(crate) fn looks_like_instant(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with(|c: char| c.is_ascii_digit()) && t.contains('-') && t.len() >= 10
+}
+
 /// A time given as text: an ISO 8601 instant with offset, or a duration from the start (`6h`, `+6h`).
 pub fn parse_instant(text: &str, clock: Option<&Clock>) -> Result<Seconds, String> {
     let t = text.trim();
-    if t.starts_with(|c: char| c.is_ascii_digit()) && t.contains('-') && t.len() >= 10 {
+    if looks_like_instant(t) {
         let dt: Datetime = t.parse().map_err(|_| {
             format!("`{t}` is not an ISO 8601 instant; expected e.g. 2016-12-15T05:00:00+02:00")
         })?;
