@@ -177,7 +177,14 @@ pub struct Violation {
 
 impl Violation {
     fn new(rule: Rule, message: impl Into<String>) -> Violation {
-        Violation { rule, vehicle: None, trip: None, household: None, time: None, message: message.into() }
+        Violation {
+            rule,
+            vehicle: None,
+            trip: None,
+            household: None,
+            time: None,
+            message: message.into(),
+        }
     }
     fn vehicle(mut self, v: VehicleId) -> Violation {
         self.vehicle = Some(v);
@@ -200,7 +207,10 @@ impl Violation {
 
 /// Checks every rule; an empty list means the plan is valid.
 pub fn check(scenario: &Scenario, plan: &Plan) -> Vec<Violation> {
-    let mut c = Checker { s: scenario, out: Vec::new() };
+    let mut c = Checker {
+        s: scenario,
+        out: Vec::new(),
+    };
     c.households(plan);
     for route in &plan.routes {
         c.route(route.vehicle, &route.trips, route.returns_at);
@@ -242,7 +252,10 @@ impl Checker<'_> {
         let mut seen = vec![false; self.s.vehicles.len()];
         for r in &plan.routes {
             if std::mem::replace(&mut seen[r.vehicle.index()], true) {
-                let m = format!("vehicle `{}` has more than one route; give it one route with all its trips", self.vname(r.vehicle));
+                let m = format!(
+                    "vehicle `{}` has more than one route; give it one route with all its trips",
+                    self.vname(r.vehicle)
+                );
                 self.push(Violation::new(Rule::VehicleListedTwice, m).vehicle(r.vehicle));
             }
         }
@@ -265,7 +278,10 @@ impl Checker<'_> {
             }
             listed[h.index()] = true;
             if carried[h.index()] > 0 {
-                let m = format!("household `{}` is carried but also listed as uncarried", self.href(h));
+                let m = format!(
+                    "household `{}` is carried but also listed as uncarried",
+                    self.href(h)
+                );
                 self.push(Violation::new(Rule::HouseholdTwice, m).household(h));
             }
         }
@@ -280,7 +296,11 @@ impl Checker<'_> {
                 );
                 self.push(Violation::new(Rule::HouseholdMissing, m).household(h));
             } else if carried[i] > 1 {
-                let m = format!("household `{}` is carried {} times", self.href(h), carried[i]);
+                let m = format!(
+                    "household `{}` is carried {} times",
+                    self.href(h),
+                    carried[i]
+                );
                 self.push(Violation::new(Rule::HouseholdTwice, m).household(h));
             }
         }
@@ -302,7 +322,11 @@ impl Checker<'_> {
                 self.when(first.departs),
                 self.when(vehicle.available_from)
             );
-            self.push(Violation::new(Rule::OutsideShift, m).trip(v, 0).at(first.departs));
+            self.push(
+                Violation::new(Rule::OutsideShift, m)
+                    .trip(v, 0)
+                    .at(first.departs),
+            );
         }
         for (ti, trip) in trips.iter().enumerate() {
             let here = |x: Violation| x.trip(v, ti);
@@ -314,10 +338,16 @@ impl Checker<'_> {
                     self.when(trip.departs),
                     self.when(free)
                 );
-                self.push(here(Violation::new(Rule::EventsOutOfOrder, m).at(trip.departs)));
+                self.push(here(
+                    Violation::new(Rule::EventsOutOfOrder, m).at(trip.departs),
+                ));
             }
             if trip.stops.is_empty() {
-                let m = format!("trip {} of `{}` visits no pickup site", ti + 1, vehicle.name);
+                let m = format!(
+                    "trip {} of `{}` visits no pickup site",
+                    ti + 1,
+                    vehicle.name
+                );
                 self.push(here(Violation::new(Rule::TripWithoutPickup, m)));
             }
             let mut clock = trip.departs;
@@ -326,7 +356,12 @@ impl Checker<'_> {
                 self.leg(v, ti, at, stop.site, clock, stop.arrives);
                 at = stop.site;
                 if !matches!(self.s.site(stop.site).kind, SiteKind::Pickup) {
-                    let m = format!("trip {} of `{}` stops at `{}`, which is not a pickup site", ti + 1, vehicle.name, self.site(stop.site));
+                    let m = format!(
+                        "trip {} of `{}` stops at `{}`, which is not a pickup site",
+                        ti + 1,
+                        vehicle.name,
+                        self.site(stop.site)
+                    );
                     self.push(here(Violation::new(Rule::NotAPickupSite, m)));
                 }
                 if stop.loading_starts < stop.arrives {
@@ -337,13 +372,20 @@ impl Checker<'_> {
                         vehicle.name,
                         self.when(stop.arrives)
                     );
-                    self.push(here(Violation::new(Rule::EventsOutOfOrder, m).at(stop.loading_starts)));
+                    self.push(here(
+                        Violation::new(Rule::EventsOutOfOrder, m).at(stop.loading_starts),
+                    ));
                 }
                 let mut boarding = People(0);
                 for &h in &stop.households {
                     let hh = self.s.household(h);
                     if hh.site != stop.site {
-                        let m = format!("household `{}` waits at `{}` but boards at `{}`", hh.reference, self.site(hh.site), self.site(stop.site));
+                        let m = format!(
+                            "household `{}` waits at `{}` but boards at `{}`",
+                            hh.reference,
+                            self.site(hh.site),
+                            self.site(stop.site)
+                        );
                         self.push(here(Violation::new(Rule::WrongPickupSite, m).household(h)));
                     }
                     if stop.loading_starts < hh.ready {
@@ -353,7 +395,11 @@ impl Checker<'_> {
                             self.when(stop.loading_starts),
                             self.when(hh.ready)
                         );
-                        self.push(here(Violation::new(Rule::LoadedBeforeReady, m).household(h).at(stop.loading_starts)));
+                        self.push(here(
+                            Violation::new(Rule::LoadedBeforeReady, m)
+                                .household(h)
+                                .at(stop.loading_starts),
+                        ));
                     }
                     boarding += hh.people;
                     seated += hh.seated();
@@ -369,11 +415,21 @@ impl Checker<'_> {
                         boarding,
                         self.when(need)
                     );
-                    self.push(here(Violation::new(Rule::BoardingTooShort, m).at(stop.departs)));
+                    self.push(here(
+                        Violation::new(Rule::BoardingTooShort, m).at(stop.departs),
+                    ));
                 }
                 if seated > vt.seats {
-                    let m = format!("`{}` has {} seated people on board leaving `{}`, but {} seats", vehicle.name, seated, self.site(stop.site), vt.seats);
-                    self.push(here(Violation::new(Rule::SeatsExceeded, m).at(stop.departs)));
+                    let m = format!(
+                        "`{}` has {} seated people on board leaving `{}`, but {} seats",
+                        vehicle.name,
+                        seated,
+                        self.site(stop.site),
+                        vt.seats
+                    );
+                    self.push(here(
+                        Violation::new(Rule::SeatsExceeded, m).at(stop.departs),
+                    ));
                 }
                 if stretcher > vt.stretchers {
                     let m = format!(
@@ -383,12 +439,18 @@ impl Checker<'_> {
                         self.site(stop.site),
                         vt.stretchers
                     );
-                    self.push(here(Violation::new(Rule::StretcherSlotsExceeded, m).at(stop.departs)));
+                    self.push(here(
+                        Violation::new(Rule::StretcherSlotsExceeded, m).at(stop.departs),
+                    ));
                 }
                 clock = stop.departs;
             }
             if let Some(c) = &trip.crossing {
-                let cp = self.s.corridors.get(c.corridor.index()).map(|k| k.checkpoint);
+                let cp = self
+                    .s
+                    .corridors
+                    .get(c.corridor.index())
+                    .map(|k| k.checkpoint);
                 if let Some(cp) = cp {
                     self.leg(v, ti, at, cp, clock, c.queued);
                     at = cp;
@@ -409,7 +471,12 @@ impl Checker<'_> {
             at = trip.destination;
             let dest_ok = self.s.destination(trip.destination).is_some();
             if !dest_ok {
-                let m = format!("trip {} of `{}` unloads at `{}`, which is not a destination", ti + 1, vehicle.name, self.site(trip.destination));
+                let m = format!(
+                    "trip {} of `{}` unloads at `{}`, which is not a destination",
+                    ti + 1,
+                    vehicle.name,
+                    self.site(trip.destination)
+                );
                 self.push(here(Violation::new(Rule::NotADestination, m)));
             }
             let on_board: People = trip.households().map(|h| self.s.household(h).people).sum();
@@ -423,12 +490,18 @@ impl Checker<'_> {
                     on_board,
                     self.when(need)
                 );
-                self.push(here(Violation::new(Rule::UnloadingTooShort, m).at(trip.unloaded)));
+                self.push(here(
+                    Violation::new(Rule::UnloadingTooShort, m).at(trip.unloaded),
+                ));
             }
             if dest_ok {
                 for h in trip.households() {
                     let hh = self.s.household(h);
-                    let d = self.s.destination(trip.destination).cloned().unwrap_or_default();
+                    let d = self
+                        .s
+                        .destination(trip.destination)
+                        .cloned()
+                        .unwrap_or_default();
                     if hh.stretcher_cases.0 > 0 && !d.accepts_stretcher_cases {
                         let m = format!(
                             "household `{}` has {} stretcher cases but `{}` does not accept stretcher cases",
@@ -436,11 +509,20 @@ impl Checker<'_> {
                             hh.stretcher_cases,
                             self.site(trip.destination)
                         );
-                        self.push(here(Violation::new(Rule::StretcherNotAccepted, m).household(h)));
+                        self.push(here(
+                            Violation::new(Rule::StretcherNotAccepted, m).household(h),
+                        ));
                     }
                     if d.serves.as_ref().is_some_and(|s| !s.contains(&hh.site)) {
-                        let m = format!("`{}` does not receive households from `{}` (household `{}`)", self.site(trip.destination), self.site(hh.site), hh.reference);
-                        self.push(here(Violation::new(Rule::DestinationNotServing, m).household(h)));
+                        let m = format!(
+                            "`{}` does not receive households from `{}` (household `{}`)",
+                            self.site(trip.destination),
+                            self.site(hh.site),
+                            hh.reference
+                        );
+                        self.push(here(
+                            Violation::new(Rule::DestinationNotServing, m).household(h),
+                        ));
                     }
                 }
             }
@@ -454,11 +536,18 @@ impl Checker<'_> {
                 last_event = r;
             }
             (Some(depot), None, false) => {
-                let m = format!("`{}` must end its shift at `{}`, but the plan has no return", vehicle.name, self.site(depot));
+                let m = format!(
+                    "`{}` must end its shift at `{}`, but the plan has no return",
+                    vehicle.name,
+                    self.site(depot)
+                );
                 self.push(Violation::new(Rule::ReturnMissing, m).vehicle(v));
             }
             (None, Some(_), _) => {
-                let m = format!("the plan returns `{}` to a depot, but the vehicle has no return depot", vehicle.name);
+                let m = format!(
+                    "the plan returns `{}` to a depot, but the vehicle has no return depot",
+                    vehicle.name
+                );
                 self.push(Violation::new(Rule::ReturnMissing, m).vehicle(v));
             }
             _ => {}
@@ -470,15 +559,32 @@ impl Checker<'_> {
                 self.when(last_event),
                 self.when(vehicle.available_until)
             );
-            self.push(Violation::new(Rule::OutsideShift, m).vehicle(v).at(last_event));
+            self.push(
+                Violation::new(Rule::OutsideShift, m)
+                    .vehicle(v)
+                    .at(last_event),
+            );
         }
     }
 
     /// A leg from `a` (left at `left`) to `b` (reached at `arrived`).
-    fn leg(&mut self, v: VehicleId, ti: usize, a: SiteId, b: SiteId, left: Seconds, arrived: Seconds) {
+    fn leg(
+        &mut self,
+        v: VehicleId,
+        ti: usize,
+        a: SiteId,
+        b: SiteId,
+        left: Seconds,
+        arrived: Seconds,
+    ) {
         match self.s.travel_for(v, a, b) {
             None => {
-                let m = format!("`{}` drives from `{}` to `{}`, which the travel times say is unreachable", self.vname(v), self.site(a), self.site(b));
+                let m = format!(
+                    "`{}` drives from `{}` to `{}`, which the travel times say is unreachable",
+                    self.vname(v),
+                    self.site(a),
+                    self.site(b)
+                );
                 self.push(Violation::new(Rule::UnreachableLeg, m).trip(v, ti).at(left));
             }
             Some(t) if arrived < left + t => {
@@ -492,7 +598,11 @@ impl Checker<'_> {
                     t,
                     self.when(left + t)
                 );
-                self.push(Violation::new(Rule::TravelTooFast, m).trip(v, ti).at(arrived));
+                self.push(
+                    Violation::new(Rule::TravelTooFast, m)
+                        .trip(v, ti)
+                        .at(arrived),
+                );
             }
             Some(_) => {}
         }
@@ -508,7 +618,12 @@ impl Checker<'_> {
             if let Some(cap) = self.s.destination(site).and_then(|d| d.capacity)
                 && people > cap
             {
-                let m = format!("{} people are delivered to `{}`, whose capacity is {}", people, self.site(site), cap);
+                let m = format!(
+                    "{} people are delivered to `{}`, whose capacity is {}",
+                    people,
+                    self.site(site),
+                    cap
+                );
                 self.push(Violation::new(Rule::DestinationCapacity, m));
             }
         }
@@ -527,8 +642,16 @@ impl Checker<'_> {
                 needed.sort_unstable();
                 needed.dedup();
                 if needed.len() > 1 {
-                    let names: Vec<&str> = needed.iter().map(|&c| self.s.corridors[c].name.as_str()).collect();
-                    let m = format!("trip {} of `{}` loads at sites governed by different corridors ({})", ti + 1, self.vname(v), names.join(", "));
+                    let names: Vec<&str> = needed
+                        .iter()
+                        .map(|&c| self.s.corridors[c].name.as_str())
+                        .collect();
+                    let m = format!(
+                        "trip {} of `{}` loads at sites governed by different corridors ({})",
+                        ti + 1,
+                        self.vname(v),
+                        names.join(", ")
+                    );
                     self.push(Violation::new(Rule::TwoCorridors, m).trip(v, ti));
                 }
                 match (&trip.crossing, needed.first()) {
@@ -559,8 +682,17 @@ impl Checker<'_> {
             let crossings: Vec<(VehicleId, usize, &Trip)> = plan
                 .routes
                 .iter()
-                .flat_map(|r| r.trips.iter().enumerate().map(move |(i, t)| (r.vehicle, i, t)))
-                .filter(|(_, _, t)| t.crossing.as_ref().is_some_and(|c| c.corridor.index() == ci))
+                .flat_map(|r| {
+                    r.trips
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, t)| (r.vehicle, i, t))
+                })
+                .filter(|(_, _, t)| {
+                    t.crossing
+                        .as_ref()
+                        .is_some_and(|c| c.corridor.index() == ci)
+                })
                 .collect();
             let mut intervals = Vec::new();
             for &(v, ti, t) in &crossings {
@@ -573,7 +705,11 @@ impl Checker<'_> {
                         c.ends - c.starts,
                         corridor.processing
                     );
-                    self.push(Violation::new(Rule::CrossingTooShort, m).trip(v, ti).at(c.starts));
+                    self.push(
+                        Violation::new(Rule::CrossingTooShort, m)
+                            .trip(v, ti)
+                            .at(c.starts),
+                    );
                 }
                 if corridor.window_containing(c.starts, c.ends).is_none() {
                     let m = format!(
@@ -583,7 +719,11 @@ impl Checker<'_> {
                         self.when(c.starts),
                         self.when(c.ends)
                     );
-                    self.push(Violation::new(Rule::CrossingOutsideWindow, m).trip(v, ti).at(c.starts));
+                    self.push(
+                        Violation::new(Rule::CrossingOutsideWindow, m)
+                            .trip(v, ti)
+                            .at(c.starts),
+                    );
                 }
                 intervals.push((c.starts, c.ends, v, ti));
             }
@@ -615,14 +755,21 @@ impl Checker<'_> {
                     match t.crossing.as_ref().and_then(|c| c.convoy) {
                         Some(id) => convoys.entry(id).or_default().push((v, ti, t)),
                         None => {
-                            let m = format!("`{}` crosses `{}` outside a convoy, but the corridor requires convoys", self.vname(v), corridor.name);
+                            let m = format!(
+                                "`{}` crosses `{}` outside a convoy, but the corridor requires convoys",
+                                self.vname(v),
+                                corridor.name
+                            );
                             self.push(Violation::new(Rule::ConvoyMissing, m).trip(v, ti));
                         }
                     }
                 }
                 let mut per_window: HashMap<usize, u32> = HashMap::new();
                 for (id, members) in &convoys {
-                    let xs: Vec<_> = members.iter().filter_map(|(_, _, t)| t.crossing.as_ref()).collect();
+                    let xs: Vec<_> = members
+                        .iter()
+                        .filter_map(|(_, _, t)| t.crossing.as_ref())
+                        .collect();
                     let first = xs.iter().map(|c| c.queued).min().unwrap_or_default();
                     let leaves = xs.iter().map(|c| c.ends).max().unwrap_or_default();
                     let (v0, t0, _) = members[0];
@@ -636,10 +783,17 @@ impl Checker<'_> {
                             rule.max_wait,
                             self.when(first)
                         );
-                        self.push(Violation::new(Rule::ConvoyTooSmall, m).trip(v0, t0).at(leaves));
+                        self.push(
+                            Violation::new(Rule::ConvoyTooSmall, m)
+                                .trip(v0, t0)
+                                .at(leaves),
+                        );
                     }
                     for &(v, ti, t) in members {
-                        let onward = self.s.travel_for(v, corridor.checkpoint, t.destination).unwrap_or_default();
+                        let onward = self
+                            .s
+                            .travel_for(v, corridor.checkpoint, t.destination)
+                            .unwrap_or_default();
                         if t.arrives < leaves + onward {
                             let m = format!(
                                 "`{}` reaches `{}` at {}, as if it left the checkpoint before its convoy {id} left at {}",
@@ -648,11 +802,19 @@ impl Checker<'_> {
                                 self.when(t.arrives),
                                 self.when(leaves)
                             );
-                            self.push(Violation::new(Rule::ConvoyNotTogether, m).trip(v, ti).at(t.arrives));
+                            self.push(
+                                Violation::new(Rule::ConvoyNotTogether, m)
+                                    .trip(v, ti)
+                                    .at(t.arrives),
+                            );
                         }
                     }
                     let starts = xs.iter().map(|c| c.starts).min().unwrap_or_default();
-                    if let Some(w) = corridor.windows.iter().position(|w| w.start <= starts && starts <= w.end) {
+                    if let Some(w) = corridor
+                        .windows
+                        .iter()
+                        .position(|w| w.start <= starts && starts <= w.end)
+                    {
                         *per_window.entry(w).or_default() += 1;
                     }
                 }
@@ -684,7 +846,11 @@ impl Checker<'_> {
             for (_, trip) in plan.trips() {
                 let (mut a, mut b) = (People(0), People(0));
                 for stop in &trip.stops {
-                    let p: People = stop.households.iter().map(|h| self.s.household(*h).people).sum();
+                    let p: People = stop
+                        .households
+                        .iter()
+                        .map(|h| self.s.household(*h).people)
+                        .sum();
                     if p.0 == 0 {
                         continue;
                     }

@@ -140,7 +140,9 @@ a_leaves_last = true
 "#,
     );
     for (name, kind) in SITES {
-        toml.push_str(&format!("\n[[site]]\nname = \"{name}\"\nkind = \"{kind}\"\nlat = 0.0\nlon = 0.0\n"));
+        toml.push_str(&format!(
+            "\n[[site]]\nname = \"{name}\"\nkind = \"{kind}\"\nlat = 0.0\nlon = 0.0\n"
+        ));
         match *name {
             "S" => toml.push_str("capacity = 16\n"),
             "H" => toml.push_str("capacity = 100\naccepts_stretcher_cases = true\n"),
@@ -155,7 +157,13 @@ a_leaves_last = true
     for (a, _) in SITES {
         matrix.push_str(&format!("\n{a}"));
         for (b, _) in SITES {
-            let t = if a == b { "0" } else if (*a, *b) == ("P1", "H") { "-" } else { "600" };
+            let t = if a == b {
+                "0"
+            } else if (*a, *b) == ("P1", "H") {
+                "-"
+            } else {
+                "600"
+            };
             matrix.push_str(&format!(",{t}"));
         }
     }
@@ -174,11 +182,15 @@ fn plain() -> Scenario {
 }
 
 fn with_convoys() -> Scenario {
-    scenario(Some("{ min_convoy = 2, max_wait = \"30min\", escorts_per_window = 2 }"))
+    scenario(Some(
+        "{ min_convoy = 2, max_wait = \"30min\", escorts_per_window = 2 }",
+    ))
 }
 
 fn one_escort() -> Scenario {
-    scenario(Some("{ min_convoy = 2, max_wait = \"30min\", escorts_per_window = 1 }"))
+    scenario(Some(
+        "{ min_convoy = 2, max_wait = \"30min\", escorts_per_window = 1 }",
+    ))
 }
 
 /// Name lookups for building plans by hand.
@@ -189,7 +201,13 @@ impl B<'_> {
         SiteId(self.0.sites.iter().position(|s| s.name == n).expect("site") as u32)
     }
     fn hh(&self, r: &str) -> HouseholdId {
-        HouseholdId(self.0.households.iter().position(|h| h.reference == r).expect("household") as u32)
+        HouseholdId(
+            self.0
+                .households
+                .iter()
+                .position(|h| h.reference == r)
+                .expect("household") as u32,
+        )
     }
     fn stop(&self, site: &str, arrives: i64, loading: i64, departs: i64, hs: &[&str]) -> Stop {
         Stop {
@@ -200,7 +218,14 @@ impl B<'_> {
             households: hs.iter().map(|h| self.hh(h)).collect(),
         }
     }
-    fn trip(&self, departs: i64, stops: Vec<Stop>, dest: &str, arrives: i64, unloaded: i64) -> Trip {
+    fn trip(
+        &self,
+        departs: i64,
+        stops: Vec<Stop>,
+        dest: &str,
+        arrives: i64,
+        unloaded: i64,
+    ) -> Trip {
         Trip {
             departs: Seconds(departs),
             stops,
@@ -213,7 +238,13 @@ impl B<'_> {
 }
 
 fn crossing(queued: i64, starts: i64, ends: i64, convoy: Option<u32>) -> Option<Crossing> {
-    Some(Crossing { corridor: CorridorId(0), queued: Seconds(queued), starts: Seconds(starts), ends: Seconds(ends), convoy })
+    Some(Crossing {
+        corridor: CorridorId(0),
+        queued: Seconds(queued),
+        starts: Seconds(starts),
+        ends: Seconds(ends),
+        convoy,
+    })
 }
 
 const BUS: usize = 0;
@@ -222,12 +253,21 @@ const AMB: usize = 1;
 /// The hand-built valid plan; every time is checked by hand in the comments.
 fn valid_plan(s: &Scenario) -> Plan {
     let b = B(s);
-    let mut t3 = b.trip(3620, vec![b.stop("P3", 4220, 4220, 4340, &["h4"])], "H", 7340, 7440);
+    let mut t3 = b.trip(
+        3620,
+        vec![b.stop("P3", 4220, 4220, 4340, &["h4"])],
+        "H",
+        7340,
+        7440,
+    );
     // queued 4340 + 600; a lone vehicle waits max_wait (30 min) before its convoy may leave.
     t3.crossing = crossing(4940, 6440, 6740, Some(1));
     let mut a2 = b.trip(
         1700,
-        vec![b.stop("P2", 2300, 2300, 2400, &["h8"]), b.stop("P3", 3000, 3000, 3100, &["h9"])],
+        vec![
+            b.stop("P2", 2300, 2300, 2400, &["h8"]),
+            b.stop("P3", 3000, 3000, 3100, &["h9"]),
+        ],
         "H",
         6100,
         6300,
@@ -239,10 +279,19 @@ fn valid_plan(s: &Scenario) -> Plan {
                 vehicle: VehicleId(0),
                 trips: vec![
                     // 7 people: 600 + 60 + 70 = 730 <= 800; unloading 1400 + 60 + 35 <= 1520.
-                    b.trip(0, vec![b.stop("P1", 600, 600, 800, &["h1", "h2"])], "S", 1400, 1520),
+                    b.trip(
+                        0,
+                        vec![b.stop("P1", 600, 600, 800, &["h1", "h2"])],
+                        "S",
+                        1400,
+                        1520,
+                    ),
                     b.trip(
                         1520,
-                        vec![b.stop("P1", 2120, 2120, 2220, &["h7"]), b.stop("Q", 2820, 2820, 2920, &["h5"])],
+                        vec![
+                            b.stop("P1", 2120, 2120, 2220, &["h7"]),
+                            b.stop("Q", 2820, 2820, 2920, &["h5"]),
+                        ],
                         "S",
                         3520,
                         3620,
@@ -253,7 +302,16 @@ fn valid_plan(s: &Scenario) -> Plan {
             },
             VehicleRoute {
                 vehicle: VehicleId(1),
-                trips: vec![b.trip(0, vec![b.stop("P2", 600, 700, 900, &["h3", "h6"])], "H", 1500, 1700), a2],
+                trips: vec![
+                    b.trip(
+                        0,
+                        vec![b.stop("P2", 600, 700, 900, &["h3", "h6"])],
+                        "H",
+                        1500,
+                        1700,
+                    ),
+                    a2,
+                ],
                 returns_at: None,
             },
         ],
@@ -277,7 +335,10 @@ fn remove(plan: &mut Plan, h: HouseholdId) {
 
 fn uncarried(plan: &mut Plan, h: HouseholdId) {
     remove(plan, h);
-    plan.uncarried.push(Uncarried { household: h, reason: "test".into() });
+    plan.uncarried.push(Uncarried {
+        household: h,
+        reason: "test".into(),
+    });
 }
 
 #[test]
@@ -296,10 +357,21 @@ fn cases() -> Vec<(Rule, fn() -> Scenario, Mutation)> {
         (Rule::VehicleListedTwice, plain, |_, p| {
             let rest: Vec<Trip> = p.routes[BUS].trips.drain(1..).collect();
             p.routes[BUS].returns_at = Some(Seconds(2120));
-            p.routes.push(VehicleRoute { vehicle: VehicleId(0), trips: rest, returns_at: Some(Seconds(8040)) });
+            p.routes.push(VehicleRoute {
+                vehicle: VehicleId(0),
+                trips: rest,
+                returns_at: Some(Seconds(8040)),
+            });
         }),
-        (Rule::HouseholdMissing, plain, |s, p| remove(p, B(s).hh("h1"))),
-        (Rule::HouseholdTwice, plain, |s, p| p.uncarried.push(Uncarried { household: B(s).hh("h1"), reason: "x".into() })),
+        (Rule::HouseholdMissing, plain, |s, p| {
+            remove(p, B(s).hh("h1"))
+        }),
+        (Rule::HouseholdTwice, plain, |s, p| {
+            p.uncarried.push(Uncarried {
+                household: B(s).hh("h1"),
+                reason: "x".into(),
+            })
+        }),
         (Rule::WrongPickupSite, plain, |s, p| {
             let h6 = B(s).hh("h6");
             remove(p, h6);
@@ -307,11 +379,25 @@ fn cases() -> Vec<(Rule, fn() -> Scenario, Mutation)> {
         }),
         (Rule::NotAPickupSite, plain, |s, p| {
             let b = B(s);
-            p.routes[AMB].trips.push(b.trip(6300, vec![b.stop("D", 6900, 6900, 6960, &[])], "H", 7560, 7620));
+            p.routes[AMB].trips.push(b.trip(
+                6300,
+                vec![b.stop("D", 6900, 6900, 6960, &[])],
+                "H",
+                7560,
+                7620,
+            ));
         }),
-        (Rule::NotADestination, plain, |s, p| p.routes[AMB].trips[0].destination = B(s).site("D")),
-        (Rule::TripWithoutPickup, plain, |s, p| p.routes[AMB].trips.push(B(s).trip(6300, vec![], "S", 6900, 6960))),
-        (Rule::LoadedBeforeReady, plain, |_, p| p.routes[AMB].trips[0].stops[0].loading_starts = Seconds(600)),
+        (Rule::NotADestination, plain, |s, p| {
+            p.routes[AMB].trips[0].destination = B(s).site("D")
+        }),
+        (Rule::TripWithoutPickup, plain, |s, p| {
+            p.routes[AMB]
+                .trips
+                .push(B(s).trip(6300, vec![], "S", 6900, 6960))
+        }),
+        (Rule::LoadedBeforeReady, plain, |_, p| {
+            p.routes[AMB].trips[0].stops[0].loading_starts = Seconds(600)
+        }),
         (Rule::SeatsExceeded, plain, |s, p| {
             let h7 = B(s).hh("h7");
             remove(p, h7);
@@ -322,20 +408,48 @@ fn cases() -> Vec<(Rule, fn() -> Scenario, Mutation)> {
             remove(p, h8);
             p.routes[AMB].trips[0].stops[0].households.push(h8);
         }),
-        (Rule::StretcherNotAccepted, plain, |s, p| p.routes[AMB].trips[0].destination = B(s).site("S")),
-        (Rule::DestinationNotServing, plain, |s, p| p.routes[BUS].trips[0].destination = B(s).site("X")),
-        (Rule::DestinationCapacity, plain, |s, p| p.routes[BUS].trips[2].destination = B(s).site("S")),
-        (Rule::OutsideShift, plain, |_, p| p.routes[BUS].returns_at = Some(Seconds(40_000))),
-        (Rule::UnreachableLeg, plain, |s, p| p.routes[BUS].trips[0].destination = B(s).site("H")),
-        (Rule::TravelTooFast, plain, |_, p| p.routes[BUS].trips[0].stops[0].arrives = Seconds(500)),
-        (Rule::BoardingTooShort, plain, |_, p| p.routes[BUS].trips[0].stops[0].departs = Seconds(700)),
-        (Rule::UnloadingTooShort, plain, |_, p| p.routes[BUS].trips[0].unloaded = Seconds(1450)),
-        (Rule::EventsOutOfOrder, plain, |_, p| p.routes[BUS].trips[1].departs = Seconds(1500)),
-        (Rule::ReturnMissing, plain, |_, p| p.routes[BUS].returns_at = None),
-        (Rule::CrossingMissing, plain, |_, p| p.routes[BUS].trips[2].crossing = None),
+        (Rule::StretcherNotAccepted, plain, |s, p| {
+            p.routes[AMB].trips[0].destination = B(s).site("S")
+        }),
+        (Rule::DestinationNotServing, plain, |s, p| {
+            p.routes[BUS].trips[0].destination = B(s).site("X")
+        }),
+        (Rule::DestinationCapacity, plain, |s, p| {
+            p.routes[BUS].trips[2].destination = B(s).site("S")
+        }),
+        (Rule::OutsideShift, plain, |_, p| {
+            p.routes[BUS].returns_at = Some(Seconds(40_000))
+        }),
+        (Rule::UnreachableLeg, plain, |s, p| {
+            p.routes[BUS].trips[0].destination = B(s).site("H")
+        }),
+        (Rule::TravelTooFast, plain, |_, p| {
+            p.routes[BUS].trips[0].stops[0].arrives = Seconds(500)
+        }),
+        (Rule::BoardingTooShort, plain, |_, p| {
+            p.routes[BUS].trips[0].stops[0].departs = Seconds(700)
+        }),
+        (Rule::UnloadingTooShort, plain, |_, p| {
+            p.routes[BUS].trips[0].unloaded = Seconds(1450)
+        }),
+        (Rule::EventsOutOfOrder, plain, |_, p| {
+            p.routes[BUS].trips[1].departs = Seconds(1500)
+        }),
+        (Rule::ReturnMissing, plain, |_, p| {
+            p.routes[BUS].returns_at = None
+        }),
+        (Rule::CrossingMissing, plain, |_, p| {
+            p.routes[BUS].trips[2].crossing = None
+        }),
         (Rule::CrossingNotRequired, plain, |s, p| {
             let b = B(s);
-            let mut t = b.trip(6300, vec![b.stop("P2", 6900, 6900, 6960, &[])], "H", 8460, 8520);
+            let mut t = b.trip(
+                6300,
+                vec![b.stop("P2", 6900, 6900, 6960, &[])],
+                "H",
+                8460,
+                8520,
+            );
             t.crossing = crossing(7560, 7560, 7860, None);
             p.routes[AMB].trips.push(t);
         }),
@@ -351,16 +465,24 @@ fn cases() -> Vec<(Rule, fn() -> Scenario, Mutation)> {
             t.unloaded = Seconds(11_600);
             p.routes[BUS].returns_at = Some(Seconds(12_200));
         }),
-        (Rule::CrossingTooShort, plain, |_, p| p.routes[BUS].trips[2].crossing = crossing(4940, 6440, 6640, Some(1))),
+        (Rule::CrossingTooShort, plain, |_, p| {
+            p.routes[BUS].trips[2].crossing = crossing(4940, 6440, 6640, Some(1))
+        }),
         (Rule::LanesExceeded, plain, |_, p| {
             let t = &mut p.routes[AMB].trips[1];
             t.crossing = crossing(3700, 6500, 6800, Some(2));
             t.arrives = Seconds(7400);
             t.unloaded = Seconds(7520);
         }),
-        (Rule::ConvoyMissing, with_convoys, |_, p| p.routes[BUS].trips[2].crossing = crossing(4940, 6440, 6740, None)),
-        (Rule::ConvoyTooSmall, with_convoys, |_, p| p.routes[AMB].trips[1].crossing = crossing(3700, 3700, 4000, Some(2))),
-        (Rule::ConvoyNotTogether, with_convoys, |_, p| p.routes[AMB].trips[1].crossing = crossing(3700, 5200, 5500, Some(1))),
+        (Rule::ConvoyMissing, with_convoys, |_, p| {
+            p.routes[BUS].trips[2].crossing = crossing(4940, 6440, 6740, None)
+        }),
+        (Rule::ConvoyTooSmall, with_convoys, |_, p| {
+            p.routes[AMB].trips[1].crossing = crossing(3700, 3700, 4000, Some(2))
+        }),
+        (Rule::ConvoyNotTogether, with_convoys, |_, p| {
+            p.routes[AMB].trips[1].crossing = crossing(3700, 5200, 5500, Some(1))
+        }),
         // The valid plan's two convoys share a window; with one escort per window it is one too many.
         (Rule::EscortsExceeded, one_escort, |_, _| {}),
         (Rule::DealRatio, plain, |s, p| uncarried(p, B(s).hh("h5"))),
@@ -380,7 +502,10 @@ fn each_broken_rule_is_caught_and_named_alone() {
         mutate(&s, &mut plan);
         let found = rules_of(&s, &plan);
         if found != BTreeSet::from([rule]) {
-            failures.push(format!("{rule}: found {found:?}\n  {:#?}", check(&s, &plan)));
+            failures.push(format!(
+                "{rule}: found {found:?}\n  {:#?}",
+                check(&s, &plan)
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -401,6 +526,17 @@ fn violations_name_vehicle_trip_household_and_time() {
     let v = check(&s, &plan);
     assert_eq!(v.len(), 1);
     let v = &v[0];
-    assert_eq!((v.vehicle, v.trip, v.household, v.time), (Some(VehicleId(1)), Some(0), Some(B(&s).hh("h3")), Some(Seconds(600))));
-    assert_eq!(v.message, "household `h3` boards from +00:10:00, before it is ready at +00:11:40");
+    assert_eq!(
+        (v.vehicle, v.trip, v.household, v.time),
+        (
+            Some(VehicleId(1)),
+            Some(0),
+            Some(B(&s).hh("h3")),
+            Some(Seconds(600))
+        )
+    );
+    assert_eq!(
+        v.message,
+        "household `h3` boards from +00:10:00, before it is ready at +00:11:40"
+    );
 }

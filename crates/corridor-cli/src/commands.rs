@@ -3,10 +3,14 @@
 use std::path::Path;
 
 use anyhow::Context;
+use corridor_core::Seconds;
 use corridor_formats::{Loaded, Problem, Problems, load_scenario, read_plan};
 use serde_json::json;
 
-use crate::output::{figures_json, figures_text, problems_json, summary_json, summary_text, violations_json, violations_text};
+use crate::output::{
+    figures_json, figures_text, problems_json, summary_json, summary_text, violations_json,
+    violations_text,
+};
 use crate::{EXIT_BAD_INPUT, EXIT_VIOLATIONS, Format};
 
 /// Prints problems for people (stderr) or programs (stdout JSON) and returns exit code 2.
@@ -17,9 +21,15 @@ pub(crate) fn report_problems(problems: &Problems, format: Format) -> u8 {
                 eprintln!("error: {p}");
             }
             let n = problems.0.len();
-            eprintln!("{n} problem{} found; nothing was changed", if n == 1 { "" } else { "s" });
+            eprintln!(
+                "{n} problem{} found; nothing was changed",
+                if n == 1 { "" } else { "s" }
+            );
         }
-        Format::Json => println!("{}", json!({ "ok": false, "problems": problems_json(&problems.0) })),
+        Format::Json => println!(
+            "{}",
+            json!({ "ok": false, "problems": problems_json(&problems.0) })
+        ),
     }
     EXIT_BAD_INPUT
 }
@@ -75,7 +85,10 @@ pub(crate) fn check(scenario_path: &Path, plan_path: &Path, format: Format) -> a
     match format {
         Format::Text => {
             if violations.is_empty() {
-                println!("The plan is valid: it keeps every rule of the scenario \"{}\".\n", s.name);
+                println!(
+                    "The plan is valid: it keeps every rule of the scenario \"{}\".\n",
+                    s.name
+                );
                 print!("{}", figures_text(s, &figures));
             } else {
                 print!("{}", violations_text(s, &violations));
@@ -90,7 +103,11 @@ pub(crate) fn check(scenario_path: &Path, plan_path: &Path, format: Format) -> a
             })
         ),
     }
-    Ok(if violations.is_empty() { 0 } else { EXIT_VIOLATIONS })
+    Ok(if violations.is_empty() {
+        0
+    } else {
+        EXIT_VIOLATIONS
+    })
 }
 
 pub(crate) fn generate(options: &corridor_generate::Options, dir: &Path) -> anyhow::Result<u8> {
@@ -101,10 +118,12 @@ pub(crate) fn generate(options: &corridor_generate::Options, dir: &Path) -> anyh
             return Ok(EXIT_BAD_INPUT);
         }
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the directory {}", dir.display()))?;
     for f in &files {
         let path = dir.join(&f.path);
-        std::fs::write(&path, &f.contents).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, &f.contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let scenario = dir.join("scenario.toml");
     eprintln!(
@@ -113,5 +132,290 @@ pub(crate) fn generate(options: &corridor_generate::Options, dir: &Path) -> anyh
         dir.display(),
         scenario.display()
     );
+    Ok(0)
+}
+
+/// Search settings from the command line.
+pub(crate) struct PlanArgs {
+    pub(crate) time_limit: std::time::Duration,
+    pub(crate) iterations: Option<u64>,
+    pub(crate) seed: u64,
+    pub(crate) threads: usize,
+}
+
+/// Plans a loaded scenario with a progress bar, validates the plan, and prints its report.
+/// Returns the plan (valid) or an exit code.
+pub(crate) fn plan_loaded(
+    loaded: &Loaded,
+    args: &PlanArgs,
+    format: Format,
+) -> Result<corridor_core::Plan, u8> {
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+    use std::time::Instant;
+
+    let s = &loaded.scenario;
+    let started = Instant::now();
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    // A second handler cannot be installed; the first one stays in force.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} planning {elapsed:>4} / {prefix}  {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(format!("{:.0}s", args.time_limit.as_secs_f64()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let bound = corridor_plan::lower_bound(s);
+    let first_ms = AtomicI64::new(-1);
+    let best = AtomicI64::new(i64::MAX);
+    let show = |m: i64| {
+        let gap = gap_percent(m, bound.value.0);
+        bar.set_message(format!(
+            "best makespan {} · bound {} · gap {gap:.1} %",
+            Seconds(m),
+            bound.value
+        ));
+    };
+    let progress = |p: corridor_plan::Progress| {
+        let m = match p {
+            corridor_plan::Progress::FirstPlan(m) => {
+                let _ = first_ms.compare_exchange(
+                    -1,
+                    started.elapsed().as_millis() as i64,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                );
+                m
+            }
+            corridor_plan::Progress::Improved(m) => m,
+        };
+        if best.fetch_min(m.0, Ordering::SeqCst) > m.0 {
+            show(m.0);
+        }
+    };
+    let limit = args.time_limit;
+    let should_stop = || INTERRUPTED.load(Ordering::SeqCst) || started.elapsed() >= limit;
+    let options = corridor_plan::Options {
+        seed: args.seed,
+        iterations: args.iterations,
+        threads: args.threads,
+    };
+    let outcome = match corridor_plan::plan(s, &options, &should_stop, &progress) {
+        Ok(o) => o,
+        Err(e) => {
+            bar.finish_and_clear();
+            eprintln!("error: {e}");
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    if INTERRUPTED.load(Ordering::SeqCst) && format == Format::Text {
+        eprintln!("interrupted: keeping the best plan found so far");
+    }
+    let violations = corridor_check::check(s, &outcome.plan);
+    if !violations.is_empty() {
+        eprintln!(
+            "error: the planner produced a plan that breaks the scenario's rules; it was not written. Please report this with the scenario."
+        );
+        eprint!("{}", violations_text(s, &violations));
+        return Err(EXIT_VIOLATIONS);
+    }
+    let figures = corridor_core::Figures::of(s, &outcome.plan);
+    let first = first_ms.load(Ordering::SeqCst);
+    match format {
+        Format::Text => {
+            println!(
+                "Planned \"{}\" in {:.1} s ({} iterations{}).\n",
+                s.name,
+                elapsed.as_secs_f64(),
+                outcome.iterations,
+                if first >= 0 {
+                    format!("; first valid plan after {:.2} s", first as f64 / 1000.0)
+                } else {
+                    String::new()
+                }
+            );
+            print!("{}", figures_text(s, &figures));
+            let b = &outcome.bound;
+            println!(
+                "Lower bound:           {} (earliest arrival {}, fleet work {}, corridor {}); gap {:.1} %",
+                b.value,
+                b.earliest_arrival,
+                b.fleet_work,
+                b.corridor,
+                gap_percent(figures.makespan.0, b.value.0)
+            );
+            if !outcome.plan.uncarried.is_empty() {
+                print!("{}", left_behind_text(s, &outcome.plan));
+            }
+        }
+        Format::Json => println!(
+            "{}",
+            json!({
+                "ok": true,
+                "scenario": s.name,
+                "figures": figures_json(s, &figures),
+                "lower_bound_s": { "value": outcome.bound.value.0, "earliest_arrival": outcome.bound.earliest_arrival.0,
+                                   "fleet_work": outcome.bound.fleet_work.0, "corridor": outcome.bound.corridor.0 },
+                "gap_percent": gap_percent(figures.makespan.0, outcome.bound.value.0),
+                "iterations": outcome.iterations,
+                "seconds": elapsed.as_secs_f64(),
+                "first_valid_plan_s": (first >= 0).then(|| first as f64 / 1000.0),
+                "left_behind": left_behind_json(s, &outcome.plan),
+            })
+        ),
+    }
+    Ok(outcome.plan)
+}
+
+fn gap_percent(makespan: i64, bound: i64) -> f64 {
+    if bound <= 0 {
+        0.0
+    } else {
+        100.0 * (makespan - bound) as f64 / bound as f64
+    }
+}
+
+/// Who is left behind, per site and tier, and why.
+fn left_behind_groups(
+    s: &corridor_core::Scenario,
+    plan: &corridor_core::Plan,
+) -> Vec<(String, u8, String, usize, u32)> {
+    let mut groups: std::collections::BTreeMap<(String, u8, String), (usize, u32)> =
+        std::collections::BTreeMap::new();
+    for u in &plan.uncarried {
+        let h = s.household(u.household);
+        let e = groups
+            .entry((
+                s.site(h.site).name.clone(),
+                h.tier.number(),
+                u.reason.clone(),
+            ))
+            .or_default();
+        e.0 += 1;
+        e.1 += h.people.0;
+    }
+    groups
+        .into_iter()
+        .map(|((site, tier, reason), (n, p))| (site, tier, reason, n, p))
+        .collect()
+}
+
+fn left_behind_text(s: &corridor_core::Scenario, plan: &corridor_core::Plan) -> String {
+    let groups = left_behind_groups(s, plan);
+    let people: u32 = groups.iter().map(|g| g.4).sum();
+    let mut o = format!(
+        "\nwarning: not everyone fits: {people} people in {} households are left behind:\n",
+        plan.uncarried.len()
+    );
+    for (site, tier, reason, n, p) in groups {
+        o.push_str(&format!(
+            "  {site}, tier {tier}: {p} people in {n} households: {reason}\n"
+        ));
+    }
+    o
+}
+
+fn left_behind_json(s: &corridor_core::Scenario, plan: &corridor_core::Plan) -> serde_json::Value {
+    serde_json::Value::Array(
+        left_behind_groups(s, plan)
+            .into_iter()
+            .map(|(site, tier, reason, n, p)| json!({"site": site, "tier": tier, "reason": reason, "households": n, "people": p}))
+            .collect(),
+    )
+}
+
+/// Writes the plan file and, when asked, the schedules and timetable.
+pub(crate) fn write_outputs(
+    s: &corridor_core::Scenario,
+    plan: &corridor_core::Plan,
+    plan_path: Option<&Path>,
+    sheets_dir: Option<&Path>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    if let Some(p) = plan_path {
+        std::fs::write(p, corridor_formats::write_plan(s, plan))
+            .with_context(|| format!("cannot write {}", p.display()))?;
+        if !quiet {
+            eprintln!("wrote the plan to {}", p.display());
+        }
+    }
+    if let Some(dir) = sheets_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let files = [
+            ("schedule.txt", crate::sheets::schedule_text(s, plan)),
+            ("schedule.csv", crate::sheets::schedule_csv(s, plan)?),
+            ("timetable.txt", crate::sheets::timetable_text(s, plan)),
+        ];
+        for (name, text) in files {
+            let p = dir.join(name);
+            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+        }
+        if !quiet {
+            eprintln!(
+                "wrote schedule.txt, schedule.csv and timetable.txt to {}",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn plan(
+    scenario: &Path,
+    args: &PlanArgs,
+    out: Option<&Path>,
+    sheets: Option<&Path>,
+    format: Format,
+) -> anyhow::Result<u8> {
+    let loaded = match load_scenario(scenario) {
+        Ok(l) => l,
+        Err(p) => return Ok(report_problems(&p, format)),
+    };
+    print_warnings(&loaded.warnings, format);
+    match plan_loaded(&loaded, args, format) {
+        Ok(plan) => {
+            write_outputs(&loaded.scenario, &plan, out, sheets, format == Format::Json)?;
+            if out.is_none() && format == Format::Text {
+                eprintln!("(the plan was not saved: add -o plan.json to keep it)");
+            }
+            Ok(0)
+        }
+        Err(code) => Ok(code),
+    }
+}
+
+/// Writes the schedules and timetable of an existing (valid) plan.
+pub(crate) fn sheets(scenario: &Path, plan_path: &Path, dir: &Path) -> anyhow::Result<u8> {
+    let loaded = match load_scenario(scenario) {
+        Ok(l) => l,
+        Err(p) => return Ok(report_problems(&p, Format::Text)),
+    };
+    let shown = plan_path.display().to_string();
+    let text = match std::fs::read_to_string(plan_path) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(report_problems(
+                &Problem::in_file(shown, format!("cannot read the plan file: {e}")).into(),
+                Format::Text,
+            ));
+        }
+    };
+    let s = &loaded.scenario;
+    let (plan, _) = match read_plan(&shown, &text, s) {
+        Ok(x) => x,
+        Err(p) => return Ok(report_problems(&p, Format::Text)),
+    };
+    let violations = corridor_check::check(s, &plan);
+    if !violations.is_empty() {
+        eprint!("{}", violations_text(s, &violations));
+        eprintln!("error: the plan breaks rules; fix it (or plan again) before printing schedules");
+        return Ok(EXIT_VIOLATIONS);
+    }
+    write_outputs(s, &plan, None, Some(dir), false)?;
     Ok(0)
 }

@@ -7,6 +7,7 @@
 mod commands;
 mod demo;
 mod output;
+mod sheets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,9 +60,11 @@ enum Command {
         format: Format,
     },
     /// Read a scenario, report every problem, and summarise it.
-    #[command(after_help = "Examples:\n  corridor validate examples/tutorial/scenario.toml\n  \
+    #[command(
+        after_help = "Examples:\n  corridor validate examples/tutorial/scenario.toml\n  \
 corridor validate examples/aleppo-2016/scenario.toml --format json\n\n\
-Exit codes: 0 the scenario is usable, 2 it has problems (each named with file, line and field).")]
+Exit codes: 0 the scenario is usable, 2 it has problems (each named with file, line and field)."
+    )]
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -70,9 +73,11 @@ Exit codes: 0 the scenario is usable, 2 it has problems (each named with file, l
         format: Format,
     },
     /// Check a plan against its scenario: list every broken rule, or print the plan's figures.
-    #[command(after_help = "Examples:\n  corridor check examples/tutorial/scenario.toml plan.json\n  \
+    #[command(
+        after_help = "Examples:\n  corridor check examples/tutorial/scenario.toml plan.json\n  \
 corridor check scenario.toml plan.json --format json\n\n\
-Exit codes: 0 the plan is valid, 1 it breaks rules, 2 a file cannot be read.")]
+Exit codes: 0 the plan is valid, 1 it breaks rules, 2 a file cannot be read."
+    )]
     Check {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -81,6 +86,54 @@ Exit codes: 0 the plan is valid, 1 it breaks rules, 2 a file cannot be read.")]
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// Plan the evacuation: who goes in which vehicle, when, to where.
+    #[command(
+        after_help = "Examples:\n  corridor plan examples/tutorial/scenario.toml -o plan.json\n  \
+corridor plan examples/aleppo-2016/scenario.toml --time-limit 10s -o aleppo.json --sheets aleppo-sheets\n  \
+corridor plan scenario.toml --iterations 20000 --seed 3 --threads 2 --format json\n\n\
+The plan is checked by the validator before it is written. Ctrl-C ends the search and keeps the best plan found.\n\
+With --iterations (and no time limit reached) the same seed gives the same plan on any number of threads.\n\
+Exit codes: 0 planned (possibly leaving people behind, with a warning), 2 bad input or an impossible scenario."
+    )]
+    Plan {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Write the plan (JSON) here.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Also write vehicle schedules (text, CSV) and the pickup timetable into this directory.
+        #[arg(long)]
+        sheets: Option<PathBuf>,
+        /// Stop searching after this long ("30s", "2min").
+        #[arg(long, default_value = "30s", value_parser = parse_time_limit)]
+        time_limit: std::time::Duration,
+        /// Stop after this many search iterations per thread (reproducible).
+        #[arg(long)]
+        iterations: Option<u64>,
+        /// Seed of the search.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Independent searches in parallel; the best plan wins.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print a valid plan's vehicle schedules and pickup timetable.
+    #[command(
+        after_help = "Examples:\n  corridor sheets examples/tutorial/scenario.toml examples/tutorial/plan-by-hand.json -o sheets\n\n\
+Writes schedule.txt, schedule.csv (one event per row) and timetable.txt (per pickup site: which vehicle, when, which households)."
+    )]
+    Sheets {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The plan file (JSON).
+        plan: PathBuf,
+        /// Directory to write into (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Write a realistic scenario from a seed, for tests, benchmarks and exercises.
     #[command(after_help = "Examples:\n  \
@@ -130,13 +183,62 @@ enum LayoutArg {
     Clustered,
 }
 
+fn parse_time_limit(s: &str) -> Result<std::time::Duration, String> {
+    let t = corridor_formats::parse_duration(s)?;
+    Ok(std::time::Duration::from_secs(t.0.max(0) as u64))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { format } => demo::run(format),
         Command::Validate { scenario, format } => commands::validate(&scenario, format),
-        Command::Check { scenario, plan, format } => commands::check(&scenario, &plan, format),
-        Command::Generate { seed, households, sites, vehicles, layout, stretcher_share, corridor, windows, deal, output } => {
+        Command::Check {
+            scenario,
+            plan,
+            format,
+        } => commands::check(&scenario, &plan, format),
+        Command::Plan {
+            scenario,
+            output,
+            sheets,
+            time_limit,
+            iterations,
+            seed,
+            threads,
+            format,
+        } => {
+            let args = commands::PlanArgs {
+                time_limit,
+                iterations,
+                seed,
+                threads,
+            };
+            commands::plan(
+                &scenario,
+                &args,
+                output.as_deref(),
+                sheets.as_deref(),
+                format,
+            )
+        }
+        Command::Sheets {
+            scenario,
+            plan,
+            output,
+        } => commands::sheets(&scenario, &plan, &output),
+        Command::Generate {
+            seed,
+            households,
+            sites,
+            vehicles,
+            layout,
+            stretcher_share,
+            corridor,
+            windows,
+            deal,
+            output,
+        } => {
             let options = corridor_generate::Options {
                 seed,
                 households,

@@ -52,7 +52,12 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "Scenario: {}", s.name);
     if let Some(c) = &s.clock {
-        let _ = writeln!(o, "Starts:   {} (UTC{})", c.format(Seconds::ZERO), c.offset_text());
+        let _ = writeln!(
+            o,
+            "Starts:   {} (UTC{})",
+            c.format(Seconds::ZERO),
+            c.offset_text()
+        );
     }
     let count = |k: &str| s.sites.iter().filter(|x| kind_name(&x.kind) == k).count();
     let _ = writeln!(
@@ -76,7 +81,11 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
     );
     let _ = writeln!(o, "Fleet:    {} vehicles", s.vehicles.len());
     for (i, t) in s.vehicle_types.iter().enumerate() {
-        let n = s.vehicles.iter().filter(|v| v.vehicle_type.index() == i).count();
+        let n = s
+            .vehicles
+            .iter()
+            .filter(|v| v.vehicle_type.index() == i)
+            .count();
         let _ = writeln!(
             o,
             "          {n} × {} ({} seats, {} stretchers; boarding {}/person, stop {})",
@@ -90,8 +99,14 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
     let _ = writeln!(o, "Destinations:");
     for site in &s.sites {
         if let SiteKind::Destination(d) = &site.kind {
-            let cap = d.capacity.map_or("unlimited".to_string(), |c| format!("capacity {c}"));
-            let str_ = if d.accepts_stretcher_cases { ", accepts stretcher cases" } else { "" };
+            let cap = d
+                .capacity
+                .map_or("unlimited".to_string(), |c| format!("capacity {c}"));
+            let str_ = if d.accepts_stretcher_cases {
+                ", accepts stretcher cases"
+            } else {
+                ""
+            };
             let _ = writeln!(o, "          {} ({cap}{str_})", site.name);
         }
     }
@@ -127,7 +142,12 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
         }
     }
     for d in &s.deals {
-        let names = |g: &[corridor_core::SiteId]| g.iter().map(|x| s.site(*x).name.as_str()).collect::<Vec<_>>().join(", ");
+        let names = |g: &[corridor_core::SiteId]| {
+            g.iter()
+                .map(|x| s.site(*x).name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let mut rules = Vec::new();
         if let Some(r) = d.ratio {
             rules.push(format!("A ≤ {r} × B + {}", d.slack));
@@ -135,14 +155,31 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
         if d.a_leaves_last {
             rules.push("A's last departure after B's".to_string());
         }
-        let _ = writeln!(o, "Deal:     {}: {} (A: {}; B: {})", d.name, rules.join("; "), names(&d.group_a), names(&d.group_b));
+        let _ = writeln!(
+            o,
+            "Deal:     {}: {} (A: {}; B: {})",
+            d.name,
+            rules.join("; "),
+            names(&d.group_a),
+            names(&d.group_b)
+        );
     }
     match s.travel.range() {
         Some((lo, hi)) => {
-            let _ = writeln!(o, "Travel:   {} to {} between sites ({})", lo, hi, loaded.network.describe());
+            let _ = writeln!(
+                o,
+                "Travel:   {} to {} between sites ({})",
+                lo,
+                hi,
+                loaded.network.describe()
+            );
         }
         None => {
-            let _ = writeln!(o, "Travel:   no reachable pairs ({})", loaded.network.describe());
+            let _ = writeln!(
+                o,
+                "Travel:   no reachable pairs ({})",
+                loaded.network.describe()
+            );
         }
     }
     o
@@ -177,19 +214,44 @@ pub(crate) fn summary_json(loaded: &Loaded) -> Value {
 pub(crate) fn figures_text(s: &Scenario, f: &Figures) -> String {
     let mut o = String::new();
     let total: People = f.carried.iter().copied().sum();
-    let _ = writeln!(o, "People carried:        {total} ({})", tiers_text(&f.carried));
+    let _ = writeln!(
+        o,
+        "People carried:        {total} ({})",
+        tiers_text(&f.carried)
+    );
     let left: People = f.uncarried.iter().copied().sum();
     if left.0 > 0 {
-        let _ = writeln!(o, "People left behind:    {left} ({})", tiers_text(&f.uncarried));
+        let _ = writeln!(
+            o,
+            "People left behind:    {left} ({})",
+            tiers_text(&f.uncarried)
+        );
     }
-    let _ = writeln!(o, "Makespan:              {} ({}; {})", f.makespan, hours(f.makespan), s.show_time(f.makespan));
+    let _ = writeln!(
+        o,
+        "Makespan:              {} ({}; {})",
+        f.makespan,
+        hours(f.makespan),
+        s.show_time(f.makespan)
+    );
     let _ = writeln!(
         o,
         "Weighted mean arrival: {} (weights 100/10/1 by tier)",
         Seconds(f.weighted_mean_arrival.round() as i64)
     );
-    let _ = writeln!(o, "Driving time:          {} ({})", f.driving, hours(f.driving));
-    let _ = writeln!(o, "Vehicles used:         {} of {}, {} trips", f.vehicles_used, s.vehicles.len(), f.trips);
+    let _ = writeln!(
+        o,
+        "Driving time:          {} ({})",
+        f.driving,
+        hours(f.driving)
+    );
+    let _ = writeln!(
+        o,
+        "Vehicles used:         {} of {}, {} trips",
+        f.vehicles_used,
+        s.vehicles.len(),
+        f.trips
+    );
     let _ = writeln!(o, "Delivered per destination:");
     for d in &f.destinations {
         let cap = d.capacity.map_or(String::new(), |c| format!(" of {c}"));
@@ -233,10 +295,24 @@ fn location(s: &Scenario, v: &Violation) -> String {
 pub(crate) fn violations_text(s: &Scenario, violations: &[Violation]) -> String {
     let mut o = String::new();
     let n = violations.len();
-    let _ = writeln!(o, "The plan breaks {n} rule{}:", if n == 1 { "" } else { "s" });
+    let _ = writeln!(
+        o,
+        "The plan breaks {n} rule{}:",
+        if n == 1 { "" } else { "s" }
+    );
     for v in violations {
         let loc = location(s, v);
-        let _ = writeln!(o, "  [{}] {}{}", v.rule, v.message, if loc.is_empty() { String::new() } else { format!("  ({loc})") });
+        let _ = writeln!(
+            o,
+            "  [{}] {}{}",
+            v.rule,
+            v.message,
+            if loc.is_empty() {
+                String::new()
+            } else {
+                format!("  ({loc})")
+            }
+        );
     }
     o
 }

@@ -27,7 +27,11 @@ fn text(b: &[u8]) -> String {
 fn run(dir: &Path, args: &[&str], code: i32) -> (String, String) {
     let out = corridor(dir, args);
     let (o, e) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(code), "corridor {args:?}\nstdout:\n{o}\nstderr:\n{e}");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "corridor {args:?}\nstdout:\n{o}\nstderr:\n{e}"
+    );
     (o, e)
 }
 
@@ -75,10 +79,27 @@ fn the_demo_runs_from_any_directory() {
 #[test]
 fn generate_is_reproducible_and_valid() {
     let d = tmp();
-    let args = |o: &'static str| ["generate", "--seed", "7", "--households", "2000", "--sites", "40", "--vehicles", "30", "-o", o];
+    let args = |o: &'static str| {
+        [
+            "generate",
+            "--seed",
+            "7",
+            "--households",
+            "2000",
+            "--sites",
+            "40",
+            "--vehicles",
+            "30",
+            "-o",
+            o,
+        ]
+    };
     run(d.path(), &args("a"), 0);
     run(d.path(), &args("b"), 0);
-    let mut names: Vec<_> = std::fs::read_dir(d.path().join("a")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(d.path().join("a"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     assert!(names.len() >= 3, "{names:?}");
     for n in &names {
@@ -95,7 +116,25 @@ fn generate_with_corridor_windows_and_deal_validates() {
     let d = tmp();
     run(
         d.path(),
-        &["generate", "--seed", "3", "--households", "300", "--sites", "12", "--vehicles", "8", "--layout", "clustered", "--corridor", "--windows", "3", "--deal", "-o", "g"],
+        &[
+            "generate",
+            "--seed",
+            "3",
+            "--households",
+            "300",
+            "--sites",
+            "12",
+            "--vehicles",
+            "8",
+            "--layout",
+            "clustered",
+            "--corridor",
+            "--windows",
+            "3",
+            "--deal",
+            "-o",
+            "g",
+        ],
         0,
     );
     let (out, _) = run(d.path(), &["validate", "g/scenario.toml"], 0);
@@ -107,7 +146,11 @@ fn check_accepts_the_tutorial_plan_and_prints_its_figures() {
     let d = tmp();
     let s = example("tutorial/scenario.toml");
     let p = example("tutorial/plan-by-hand.json");
-    let (out, _) = run(d.path(), &["check", s.to_str().unwrap(), p.to_str().unwrap()], 0);
+    let (out, _) = run(
+        d.path(),
+        &["check", s.to_str().unwrap(), p.to_str().unwrap()],
+        0,
+    );
     for expected in [
         "The plan is valid",
         "People carried:        74 (tier 1: 5, tier 2: 16, tier 3: 53)",
@@ -130,7 +173,17 @@ fn check_names_each_broken_rule_and_exits_1() {
     let (out, _) = run(d.path(), &["check", s.to_str().unwrap(), "broken.json"], 1);
     assert!(out.contains("The plan breaks 1 rule:"), "{out}");
     assert!(out.contains("[outside-shift] `bus-01` leaves at 2025-03-14 06:10, before its shift starts at 2025-03-14 06:30"), "{out}");
-    let (json, _) = run(d.path(), &["check", s.to_str().unwrap(), "broken.json", "--format", "json"], 1);
+    let (json, _) = run(
+        d.path(),
+        &[
+            "check",
+            s.to_str().unwrap(),
+            "broken.json",
+            "--format",
+            "json",
+        ],
+        1,
+    );
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(v["ok"], false);
     assert_eq!(v["violations"][0]["rule"], "outside-shift");
@@ -142,8 +195,15 @@ fn a_plan_for_another_scenario_is_bad_input() {
     let d = tmp();
     let s = example("aleppo-2016/scenario.toml");
     let p = example("tutorial/plan-by-hand.json");
-    let (_, err) = run(d.path(), &["check", s.to_str().unwrap(), p.to_str().unwrap()], 2);
-    assert!(err.contains("`routes[0].trips[0].destination`: no site named `Hill school shelter`"), "{err}");
+    let (_, err) = run(
+        d.path(),
+        &["check", s.to_str().unwrap(), p.to_str().unwrap()],
+        2,
+    );
+    assert!(
+        err.contains("`routes[0].trips[0].destination`: no site named `Hill school shelter`"),
+        "{err}"
+    );
     assert!(err.contains("no vehicle named `ambulance-1` in scenario `Eastern Aleppo, December 2016` (did you mean `ambulance-01`?)"), "{err}");
     assert!(err.contains("problems found"), "{err}");
 }
@@ -155,11 +215,22 @@ fn a_broken_scenario_is_reported_with_file_line_and_field() {
     for f in ["sites.csv", "households.csv"] {
         std::fs::copy(example("tutorial").join(f), d.path().join(f)).unwrap();
     }
-    std::fs::write(d.path().join("scenario.toml"), tutorial.replacen("seats = 50", "sats = 50", 1)).unwrap();
+    std::fs::write(
+        d.path().join("scenario.toml"),
+        tutorial.replacen("seats = 50", "sats = 50", 1),
+    )
+    .unwrap();
     let (_, err) = run(d.path(), &["validate", "scenario.toml"], 2);
-    assert!(err.contains("error: scenario.toml:20:1: `sats`: unknown key `sats`"), "{err}");
+    assert!(
+        err.contains("error: scenario.toml:20:1: `sats`: unknown key `sats`"),
+        "{err}"
+    );
     assert!(err.contains("(did you mean `seats`?)"), "{err}");
-    let (json, _) = run(d.path(), &["validate", "scenario.toml", "--format", "json"], 2);
+    let (json, _) = run(
+        d.path(),
+        &["validate", "scenario.toml", "--format", "json"],
+        2,
+    );
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(v["problems"][0]["line"], 20);
     assert_eq!(v["problems"][0]["field"], "sats");
@@ -169,7 +240,10 @@ fn a_broken_scenario_is_reported_with_file_line_and_field() {
 fn missing_files_and_bad_usage_exit_2() {
     let d = tmp();
     let (_, err) = run(d.path(), &["validate", "nowhere.toml"], 2);
-    assert!(err.contains("nowhere.toml: cannot read the scenario file"), "{err}");
+    assert!(
+        err.contains("nowhere.toml: cannot read the scenario file"),
+        "{err}"
+    );
     run(d.path(), &["frobnicate"], 2);
     run(d.path(), &["generate", "--windows", "3", "-o", "x"], 2);
     let (_, err) = run(d.path(), &["generate", "--households", "0", "-o", "x"], 2);
@@ -180,7 +254,10 @@ fn missing_files_and_bad_usage_exit_2() {
 fn help_has_examples() {
     let d = tmp();
     let (out, _) = run(d.path(), &["--help"], 0);
-    assert!(out.contains("Examples:") && out.contains("Exit codes"), "{out}");
+    assert!(
+        out.contains("Examples:") && out.contains("Exit codes"),
+        "{out}"
+    );
     for cmd in ["validate", "check", "generate", "demo"] {
         let (out, _) = run(d.path(), &[cmd, "--help"], 0);
         assert!(out.contains("Examples:"), "{cmd}: {out}");

@@ -1,0 +1,314 @@
+//! Lower bounds on the makespan, each valid for every plan that carries every
+//! household (the argument is in each function's comment). Travel times may be
+//! asymmetric and need not satisfy the triangle inequality, so every distance
+//! used here is a shortest path over the sites, never a single matrix entry.
+
+use std::collections::HashMap;
+
+use corridor_core::{Scenario, Seconds, SiteId, SiteKind};
+
+use crate::instance::{Instance, UNREACHABLE};
+
+/// The bounds and their maximum.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LowerBound {
+    /// The best (largest) of the bounds below.
+    pub value: Seconds,
+    /// Latest earliest-possible arrival over households.
+    pub earliest_arrival: Seconds,
+    /// The fleet's work shared by the vehicles inside their shifts.
+    pub fleet_work: Seconds,
+    /// Checkpoint throughput inside the windows.
+    pub corridor: Seconds,
+}
+
+/// Dense Dijkstra over all sites from `sources` (with start offsets), on a type's travel table.
+fn dijkstra(n: usize, table: &[i64], sources: &[(usize, i64)], reverse: bool) -> Vec<i64> {
+    let mut dist = vec![UNREACHABLE; n];
+    let mut done = vec![false; n];
+    for &(s, d) in sources {
+        dist[s] = dist[s].min(d);
+    }
+    for _ in 0..n {
+        let Some(u) = (0..n)
+            .filter(|&i| !done[i] && dist[i] < UNREACHABLE)
+            .min_by_key(|&i| dist[i])
+        else {
+            break;
+        };
+        done[u] = true;
+        for w in 0..n {
+            let edge = if reverse {
+                table[w * n + u]
+            } else {
+                table[u * n + w]
+            };
+            if edge < UNREACHABLE && dist[u] + edge < dist[w] {
+                dist[w] = dist[u] + edge;
+            }
+        }
+    }
+    dist
+}
+
+/// Computes every bound for a scenario.
+pub fn lower_bound(s: &Scenario) -> LowerBound {
+    let inst = Instance::new(s);
+    let e = earliest_arrival(&inst);
+    let f = fleet_work(&inst);
+    let c = corridor_throughput(&inst);
+    LowerBound {
+        value: Seconds(e.max(f).max(c)),
+        earliest_arrival: Seconds(e),
+        fleet_work: Seconds(f),
+        corridor: Seconds(c),
+    }
+}
+
+/// Every household is unloaded no earlier than if the best vehicle for it left
+/// its depot at the start of its shift, drove the shortest path to the household,
+/// boarded it alone (ready time respected), drove the shortest path (through
+/// the checkpoint at the first window that fits, where one governs the site) to
+/// the nearest destination that accepts it, and unloaded it alone. Sharing a
+/// trip only adds stops and people; so the latest of these arrivals over all
+/// households is a lower bound on the makespan.
+fn earliest_arrival(inst: &Instance<'_>) -> i64 {
+    let s = inst.s;
+    let n = inst.n_sites;
+    let mut to_dests: HashMap<(usize, Vec<SiteId>), Vec<i64>> = HashMap::new();
+    let mut from_depot: HashMap<(usize, SiteId), Vec<i64>> = HashMap::new();
+    let mut to_cp: HashMap<(usize, usize), Vec<i64>> = HashMap::new();
+    let mut best = 0i64;
+    for (hi, h) in s.households.iter().enumerate() {
+        let allowed = &inst.allowed_dest[hi];
+        let mut earliest = i64::MAX;
+        for &v in &inst.fits[hi] {
+            let vehicle = s.vehicle(v);
+            let ty = vehicle.vehicle_type.index();
+            let vt = &s.vehicle_types[ty];
+            let table = &inst.travel[ty];
+            let fd = from_depot
+                .entry((ty, vehicle.depot))
+                .or_insert_with(|| dijkstra(n, table, &[(vehicle.depot.index(), 0)], false));
+            if fd[h.site.index()] >= UNREACHABLE {
+                continue;
+            }
+            let arrive = vehicle.available_from.0 + fd[h.site.index()];
+            let people = i64::from(h.people.0);
+            let depart = arrive.max(h.ready.0) + vt.stop_time.0 + vt.boarding_per_person.0 * people;
+            let dests = to_dests.entry((ty, allowed.clone())).or_insert_with(|| {
+                let src: Vec<(usize, i64)> = allowed.iter().map(|d| (d.index(), 0)).collect();
+                dijkstra(n, table, &src, true)
+            });
+            let reach = match inst.governed_by[h.site.index()] {
+                None => depart.saturating_add(dests[h.site.index()]),
+                Some(c) => {
+                    let k = inst.corridor(c);
+                    let tc = to_cp
+                        .entry((ty, c))
+                        .or_insert_with(|| dijkstra(n, table, &[(k.checkpoint.index(), 0)], true));
+                    let q = depart.saturating_add(tc[h.site.index()]);
+                    if q >= UNREACHABLE {
+                        continue;
+                    }
+                    match inst.window_start(c, q) {
+                        Some(start) => {
+                            (start + k.processing.0).saturating_add(dests[k.checkpoint.index()])
+                        }
+                        None => continue,
+                    }
+                }
+            };
+            if reach >= UNREACHABLE {
+                continue;
+            }
+            earliest = earliest.min(reach + vt.stop_time.0 + vt.unloading_per_person.0 * people);
+        }
+        if earliest < i64::MAX {
+            best = best.max(earliest);
+        }
+    }
+    best
+}
+
+/// The largest load any vehicle can carry.
+fn max_load(s: &Scenario) -> i64 {
+    s.vehicle_types
+        .iter()
+        .map(|t| i64::from(t.seats.0 + t.stretchers.0))
+        .max()
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Total people to move.
+fn people(s: &Scenario) -> i64 {
+    s.households.iter().map(|h| i64::from(h.people.0)).sum()
+}
+
+/// Carrying everyone takes at least `L = ceil(people / largest load)` trips. Each
+/// trip drives into its first pickup (from a depot or a destination), stops there,
+/// drives on to a destination and stops again; every person boards and is
+/// unloaded once. Charging each trip the cheapest such legs over all vehicle
+/// types and sites, and each person the cheapest boarding and unloading, gives
+/// a total work `W` that the fleet must do between the start of each vehicle's
+/// shift and the makespan `T`: `Σ_v (min(T, until_v) − from_v)⁺ ≥ W`. The
+/// smallest such `T` is a bound. Where no trip can visit two pickup sites (every
+/// pickup-to-pickup pair unreachable), each site's people need their own
+/// `ceil(P_s / largest load)` trips, charged that site's own legs.
+fn fleet_work(inst: &Instance<'_>) -> i64 {
+    let s = inst.s;
+    let n = inst.n_sites;
+    if s.households.is_empty() || s.vehicles.is_empty() {
+        return 0;
+    }
+    let cmax = max_load(s);
+    let pickups = s.sites_where(|k| matches!(k, SiteKind::Pickup));
+    let sources: Vec<SiteId> =
+        s.sites_where(|k| matches!(k, SiteKind::Depot | SiteKind::Destination(_)));
+    let dests = inst.destinations.clone();
+    // Per site: cheapest in-leg and out-leg (to a destination, through its checkpoint if governed) over types.
+    let mut in_leg = vec![UNREACHABLE; n];
+    let mut out_leg = vec![UNREACHABLE; n];
+    let mut stops = i64::MAX;
+    let mut per_person = i64::MAX;
+    for (ty, t) in s.vehicle_types.iter().enumerate() {
+        let table = &inst.travel[ty];
+        let src: Vec<(usize, i64)> = sources.iter().map(|x| (x.index(), 0)).collect();
+        let fin = dijkstra(n, table, &src, false);
+        let dsrc: Vec<(usize, i64)> = dests.iter().map(|x| (x.index(), 0)).collect();
+        let fout = dijkstra(n, table, &dsrc, true);
+        for &p in &pickups {
+            let i = p.index();
+            in_leg[i] = in_leg[i].min(fin[i]);
+            let out = match inst.governed_by[i] {
+                None => fout[i],
+                Some(c) => {
+                    let cp = inst.corridor(c).checkpoint.index();
+                    let to_cp = dijkstra(n, table, &[(cp, 0)], true);
+                    to_cp[i]
+                        .saturating_add(inst.corridor(c).processing.0)
+                        .saturating_add(fout[cp])
+                }
+            };
+            out_leg[i] = out_leg[i].min(out);
+        }
+        stops = stops.min(2 * t.stop_time.0);
+        per_person = per_person.min(t.boarding_per_person.0 + t.unloading_per_person.0);
+    }
+    let mut site_people = vec![0i64; n];
+    for h in &s.households {
+        site_people[h.site.index()] += i64::from(h.people.0);
+    }
+    let single_site_trips = pickups.iter().all(|&a| {
+        pickups
+            .iter()
+            .all(|&b| a == b || s.travel.get(a, b).is_none())
+    });
+    let total = people(s);
+    let mut work = total * per_person;
+    if single_site_trips {
+        for &p in &pickups {
+            let i = p.index();
+            if site_people[i] == 0 {
+                continue;
+            }
+            let trips = (site_people[i] + cmax - 1) / cmax;
+            if in_leg[i] >= UNREACHABLE || out_leg[i] >= UNREACHABLE {
+                return 0;
+            }
+            work += trips * (in_leg[i] + out_leg[i] + stops);
+        }
+    } else {
+        let inhabited: Vec<usize> = pickups
+            .iter()
+            .map(|p| p.index())
+            .filter(|&i| site_people[i] > 0)
+            .collect();
+        let min_in = inhabited.iter().map(|&i| in_leg[i]).min().unwrap_or(0);
+        let min_out = inhabited.iter().map(|&i| out_leg[i]).min().unwrap_or(0);
+        if min_in >= UNREACHABLE || min_out >= UNREACHABLE {
+            return 0;
+        }
+        work += (total + cmax - 1) / cmax * (min_in + min_out + stops);
+    }
+    // Smallest T with Σ_v clamp(T) ≥ work, by bisection on T.
+    let supply = |t: i64| -> i64 {
+        s.vehicles
+            .iter()
+            .map(|v| (t.min(v.available_until.0) - v.available_from.0).max(0))
+            .fold(0i64, |a, b| a.saturating_add(b))
+    };
+    let (mut lo, mut hi) = (0i64, 1i64 << 40);
+    if supply(hi) < work {
+        return 0;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if supply(mid) >= work {
+            hi = mid
+        } else {
+            lo = mid + 1
+        }
+    }
+    lo
+}
+
+/// Every trip with people from a governed site crosses that site's checkpoint,
+/// and a trip carries at most the largest load: at least
+/// `ceil(people governed / largest load)` crossings, each holding a lane for the
+/// processing time inside an open window. The last of them cannot end before
+/// the time `T_c` at which the windows have offered that much lane time, and
+/// its people still have to reach the nearest destination and be unloaded.
+fn corridor_throughput(inst: &Instance<'_>) -> i64 {
+    let s = inst.s;
+    let cmax = max_load(s);
+    let mut best = 0;
+    for (c, k) in s.corridors.iter().enumerate() {
+        let governed: i64 = s
+            .households
+            .iter()
+            .filter(|h| inst.governed_by[h.site.index()] == Some(c))
+            .map(|h| i64::from(h.people.0))
+            .sum();
+        if governed == 0 || k.processing.0 == 0 {
+            continue;
+        }
+        let crossings = (governed + cmax - 1) / cmax;
+        let need = crossings * k.processing.0;
+        let lanes = i64::from(k.lanes);
+        let mut offered = 0i64;
+        let mut t_c = None;
+        for w in &k.windows {
+            // Only whole crossings fit: each lane serves floor(length / processing) of them.
+            let per_lane = (w.end.0.saturating_sub(w.start.0)) / k.processing.0;
+            let here = per_lane
+                .saturating_mul(lanes)
+                .saturating_mul(k.processing.0);
+            if offered + here >= need {
+                let remaining_crossings = (need - offered) / k.processing.0;
+                let rounds = (remaining_crossings + lanes - 1) / lanes;
+                t_c = Some(w.start.0 + rounds * k.processing.0);
+                break;
+            }
+            offered += here;
+        }
+        let Some(t_c) = t_c else { continue };
+        let onward = s
+            .vehicle_types
+            .iter()
+            .enumerate()
+            .map(|(ty, t)| {
+                let src: Vec<(usize, i64)> =
+                    inst.destinations.iter().map(|d| (d.index(), 0)).collect();
+                let d = dijkstra(inst.n_sites, &inst.travel[ty], &src, true)[k.checkpoint.index()];
+                d.saturating_add(t.stop_time.0 + t.unloading_per_person.0)
+            })
+            .min()
+            .unwrap_or(0);
+        if onward < UNREACHABLE {
+            best = best.max(t_c + onward);
+        }
+    }
+    best
+}

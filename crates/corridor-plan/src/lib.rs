@@ -1,0 +1,305 @@
+//! Corridor's planner: multi-trip evacuation plans that minimise the time the
+//! last person reaches safety, with proven lower bounds.
+//!
+//! The objective is lexicographic (`problem.md`): carry everyone (or the most
+//! people in priority order), then minimise the makespan, then the
+//! priority-weighted mean arrival, then driving. The planner builds a first plan
+//! by placing households in priority order where each is unloaded earliest, then
+//! improves it with a late-acceptance local search whose moves work on the
+//! critical vehicle (trip relocations and swaps, reordering, destination changes,
+//! ruin-and-recreate of households). Vehicles are scheduled together where they
+//! interact (checkpoint lanes and windows, linked deals), so every plan it
+//! returns follows the scenario's rules; callers still validate it.
+//!
+//! The planner is a pure function of the scenario, the options and the seed:
+//! with an iteration budget, the same inputs give the same plan on any number of
+//! threads. A time limit or an interrupt is the caller's `should_stop`.
+//!
+//! ```
+//! use corridor_plan::{Options, plan};
+//! # let scenario = corridor_core::Scenario {
+//! #     name: "empty".into(), clock: None, sites: vec![], households: vec![],
+//! #     vehicle_types: vec![], vehicles: vec![], corridors: vec![], deals: vec![],
+//! #     travel: corridor_core::TravelMatrix::unreachable(0) };
+//! let options = Options { iterations: Some(1_000), ..Options::default() };
+//! let outcome = plan(&scenario, &options, &|| false, &|_| {}).unwrap();
+//! assert_eq!(outcome.plan.routes.len(), 0);
+//! ```
+
+mod bounds;
+mod construct;
+mod instance;
+mod route;
+mod schedule;
+mod search;
+mod state;
+
+use corridor_core::{HouseholdId, Plan, Scenario, Seconds, Uncarried};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+pub use bounds::{LowerBound, lower_bound};
+
+use crate::instance::Instance;
+use crate::schedule::{Assignment, schedule};
+use crate::search::{Budget, improve};
+use crate::state::{Cost, State, load_people, objective};
+
+/// How the planner searches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Seed of the random generator.
+    pub seed: u64,
+    /// Stop after this many iterations (per thread); `None` runs until `should_stop`.
+    pub iterations: Option<u64>,
+    /// Independent searches run in parallel, each from its own seed; the best wins.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            seed: 1,
+            iterations: None,
+            threads: 1,
+        }
+    }
+}
+
+/// What the planner tells its caller while it searches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The first complete plan exists (its makespan).
+    FirstPlan(Seconds),
+    /// A search found a better plan (its makespan).
+    Improved(Seconds),
+}
+
+/// The planner's answer.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The plan, with every event time.
+    pub plan: Plan,
+    /// Lower bounds on the makespan.
+    pub bound: LowerBound,
+    /// Iterations done (all threads).
+    pub iterations: u64,
+}
+
+/// Inputs no plan can serve; reported before any search.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// Stretcher cases exist, but nothing can carry or receive them.
+    #[error("{0}")]
+    Impossible(String),
+}
+
+/// Checks what no search can fix: stretcher cases without stretcher slots or an accepting destination.
+pub fn check_possible(s: &Scenario) -> Result<(), PlanError> {
+    let stretcher: Vec<&str> = s
+        .households
+        .iter()
+        .filter(|h| h.stretcher_cases.0 > 0)
+        .map(|h| h.reference.as_str())
+        .collect();
+    if stretcher.is_empty() {
+        return Ok(());
+    }
+    let example = stretcher
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !s.vehicle_types.iter().any(|t| t.stretchers.0 > 0)
+        || s.vehicles
+            .iter()
+            .all(|v| s.vehicle_types[v.vehicle_type.index()].stretchers.0 == 0)
+    {
+        return Err(PlanError::Impossible(format!(
+            "{} households have stretcher cases (e.g. {example}), but no vehicle has stretcher slots: add ambulances to the fleet",
+            stretcher.len()
+        )));
+    }
+    if !s.sites.iter().any(
+        |x| matches!(&x.kind, corridor_core::SiteKind::Destination(d) if d.accepts_stretcher_cases),
+    ) {
+        return Err(PlanError::Impossible(format!(
+            "{} households have stretcher cases (e.g. {example}), but no destination accepts stretcher cases: set `accepts_stretcher_cases = true` on a hospital",
+            stretcher.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Plans the evacuation.
+///
+/// `should_stop` is polled during the search (time limits, Ctrl-C); `progress`
+/// hears of the first plan and of every improvement.
+pub fn plan(
+    s: &Scenario,
+    options: &Options,
+    should_stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Outcome, PlanError> {
+    check_possible(s)?;
+    let inst = Instance::new(s);
+    let bound = lower_bound(s);
+    let first = construct::construct(&inst);
+    if first.cost.overrun == 0 {
+        progress(Progress::FirstPlan(Seconds(first.cost.makespan)));
+    }
+    let threads = options.threads.max(1);
+    let on_improvement = |c: &Cost| {
+        if c.overrun == 0 {
+            progress(Progress::Improved(Seconds(c.makespan)));
+        }
+    };
+    let budget = Budget {
+        iterations: options.iterations,
+        should_stop,
+        lower_bound: bound.value.0,
+        on_improvement: &on_improvement,
+    };
+    let runs: Vec<(State, u64)> = (0..threads)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+            rng.set_stream(i as u64);
+            improve(&inst, first.clone(), &mut rng, &budget)
+        })
+        .collect();
+    let iterations = runs.iter().map(|(_, n)| n).sum();
+    let best = runs
+        .into_iter()
+        .enumerate()
+        .min_by(|(i, (a, _)), (j, (b, _))| (objective(&a.cost), *i).cmp(&(objective(&b.cost), *j)))
+        .map(|(_, (st, _))| st)
+        .unwrap_or(first);
+    let plan = finish(&inst, best);
+    Ok(Outcome {
+        plan,
+        bound,
+        iterations,
+    })
+}
+
+/// Makes the best assignment a plan: drops trips that cannot be done inside
+/// shifts (their households are reported as uncarried), applies the deals'
+/// ordering rules, and records every event time.
+fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
+    let s = inst.s;
+    let mut reasons: Vec<(HouseholdId, String)> = st
+        .uncarried
+        .iter()
+        .map(|&h| (h, construct::reason_unplaceable(inst, h)))
+        .collect();
+    // Drop the least urgent trips of vehicles that overrun their shift until none does.
+    loop {
+        let sched = final_schedule(inst, &st.a);
+        let Some(v) = (0..st.a.routes.len()).find(|&v| !sched.route_ok[v]) else {
+            break;
+        };
+        let route = &mut st.a.routes[v];
+        // The least urgent trip goes first, and trips that a deal waits for last.
+        let unlocks = |l: &schedule::Load| {
+            l.pickups.iter().any(|p| {
+                s.deals
+                    .iter()
+                    .any(|d| d.ratio.is_some() && d.group_b.contains(&p.site))
+            })
+        };
+        let Some(i) = (0..route.len()).max_by_key(|&i| {
+            let tier = route[i].households().map(|h| s.household(h).tier).min();
+            (tier, !unlocks(&route[i]), i)
+        }) else {
+            break;
+        };
+        let load = route.remove(i);
+        st.dest_load[load.dest.index()] -= load_people(inst, &load);
+        for h in load.households() {
+            reasons.push((
+                h,
+                "not enough vehicle time inside the shifts and corridor windows".to_string(),
+            ));
+        }
+    }
+    let sched = final_schedule(inst, &st.a);
+    let mut plan = sched.plan.unwrap_or_default();
+    // Whatever the schedule could not deliver is reported, never lost.
+    let mut seen = vec![false; s.households.len()];
+    for (_, t) in plan.trips() {
+        for h in t.households() {
+            seen[h.index()] = true;
+        }
+    }
+    for (h, _) in &reasons {
+        seen[h.index()] = true;
+    }
+    for (i, _) in seen.iter().enumerate().filter(|(_, s)| !**s) {
+        reasons.push((
+            HouseholdId(i as u32),
+            "its trip cannot be completed under the scenario's rules".into(),
+        ));
+    }
+    reasons.sort_by_key(|(h, _)| *h);
+    plan.uncarried = reasons
+        .into_iter()
+        .map(|(household, reason)| Uncarried { household, reason })
+        .collect();
+    plan
+}
+
+/// The joint schedule, with departures from deal groups held where an "A leaves
+/// last" rule requires it.
+fn final_schedule(inst: &Instance<'_>, a: &Assignment) -> schedule::Schedule {
+    let s = inst.s;
+    let mut holds: Vec<(usize, usize, i64)> = Vec::new();
+    // Holding group A's last departure can delay group B (through a ratio deal),
+    // so the hold is renewed with a growing margin until the rule holds.
+    for round in 0..24 {
+        let margin = if round == 0 {
+            0
+        } else {
+            60i64 << (round - 1).min(12)
+        };
+        let sched = schedule(inst, a, None, true, &holds, true);
+        let Some(plan) = &sched.plan else {
+            return sched;
+        };
+        let mut changed = false;
+        for deal in s.deals.iter().filter(|d| d.a_leaves_last) {
+            let last = |group: &[corridor_core::SiteId]| -> Option<(i64, usize, usize)> {
+                let mut best: Option<(i64, usize, usize)> = None;
+                for r in &plan.routes {
+                    let v = r.vehicle.index();
+                    // Trips in the plan follow the route's order, skipping none.
+                    for (ti, t) in r.trips.iter().enumerate() {
+                        for stop in t
+                            .stops
+                            .iter()
+                            .filter(|x| group.contains(&x.site) && !x.households.is_empty())
+                        {
+                            if best.is_none_or(|b| stop.departs.0 > b.0) {
+                                best = Some((stop.departs.0, v, ti));
+                            }
+                        }
+                    }
+                }
+                best
+            };
+            if let (Some((la, v, ti)), Some((lb, _, _))) =
+                (last(&deal.group_a), last(&deal.group_b))
+                && la < lb
+            {
+                holds.push((v, ti, lb + margin));
+                changed = true;
+            }
+        }
+        if !changed {
+            return sched;
+        }
+    }
+    schedule(inst, a, None, true, &holds, true)
+}

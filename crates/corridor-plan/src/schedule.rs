@@ -1,0 +1,541 @@
+//! From an assignment (which vehicle carries which households, in which trips,
+//! to which destination) to the time of every event.
+//!
+//! Vehicles are scheduled together, event by event in time order, because they
+//! share checkpoint lanes and linked-evacuation deals: a vehicle joins the
+//! checkpoint queue in arrival order (first come, first served, on the first free
+//! lane, inside an open window), and a delivery that a deal does not yet allow
+//! is held at the destination until the other group's deliveries allow it. Every
+//! event is as early as these rules permit, so for a fixed assignment the
+//! schedule is the earliest one.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use corridor_core::{
+    CorridorId, Crossing, HouseholdId, Plan, SiteId, Stop, Trip, VehicleId, VehicleRoute,
+};
+
+use crate::instance::{Instance, UNREACHABLE, secs};
+
+/// Overrun charged for a vehicle that cannot finish its trips at all.
+pub(crate) const STUCK: i64 = 1 << 40;
+
+/// Households boarding at one pickup site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Pickup {
+    pub(crate) site: SiteId,
+    pub(crate) households: Vec<HouseholdId>,
+}
+
+/// One trip of a vehicle: pickups in order, then one destination.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Load {
+    pub(crate) pickups: Vec<Pickup>,
+    pub(crate) dest: SiteId,
+}
+
+impl Load {
+    pub(crate) fn households(&self) -> impl Iterator<Item = HouseholdId> + '_ {
+        self.pickups
+            .iter()
+            .flat_map(|p| p.households.iter().copied())
+    }
+}
+
+/// What the search changes: every vehicle's trips (index = vehicle id).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Assignment {
+    pub(crate) routes: Vec<Vec<Load>>,
+}
+
+/// The result of scheduling an assignment.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Schedule {
+    /// Last unloading of each vehicle that carries people (0 otherwise).
+    pub(crate) completion: Vec<i64>,
+    /// Whether each vehicle's schedule keeps its shift and reaches every site.
+    pub(crate) route_ok: Vec<bool>,
+    /// Σ priority weight × people × unloading time.
+    pub(crate) weighted_arrival: i128,
+    /// Total driving time.
+    pub(crate) driving: i64,
+    /// The plan with every event time, when asked for.
+    pub(crate) plan: Option<Plan>,
+    /// Time waited at the checkpoint (queue and windows) and held by deals, for reports.
+    pub(crate) waiting: i64,
+    /// Seconds by which vehicles overrun their shifts, plus a large penalty per vehicle
+    /// that cannot finish (an unreachable leg, no window left, a delivery held for ever).
+    pub(crate) overrun: i64,
+}
+
+impl Schedule {
+    pub(crate) fn makespan(&self) -> i64 {
+        self.completion.iter().copied().max().unwrap_or(0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    /// The vehicle reaches the checkpoint of its current load.
+    Queue,
+    /// The vehicle finishes unloading its current load (a deal may hold it).
+    Deliver,
+}
+
+struct VehicleState {
+    t: i64,
+    at: SiteId,
+    load: usize,
+    trip: Option<Trip>,
+    ok: bool,
+}
+
+/// Schedules `routes` (only the vehicles in `which`, or all), holding deliveries for deals when `deals` is set.
+///
+/// `holds[v][i]`, when present, delays the departure from the last pickup of
+/// vehicle `v`'s trip `i` to at least that time (for "A leaves last" rules).
+pub(crate) fn schedule(
+    inst: &Instance<'_>,
+    a: &Assignment,
+    which: Option<&[usize]>,
+    deals: bool,
+    holds: &[(usize, usize, i64)],
+    record: bool,
+) -> Schedule {
+    let s = inst.s;
+    let nv = a.routes.len();
+    let all: Vec<usize>;
+    let vehicles: &[usize] = match which {
+        Some(w) => w,
+        None => {
+            all = (0..nv).collect();
+            &all
+        }
+    };
+    let mut out = Schedule {
+        completion: vec![0; nv],
+        route_ok: vec![true; nv],
+        ..Schedule::default()
+    };
+    let mut routes_out: Vec<Option<VehicleRoute>> = vec![None; nv];
+    let mut st: Vec<VehicleState> = (0..nv)
+        .map(|v| VehicleState {
+            t: inst.from(VehicleId(v as u32)),
+            at: s.vehicle(VehicleId(v as u32)).depot,
+            load: 0,
+            trip: None,
+            ok: true,
+        })
+        .collect();
+    let mut lanes: Vec<Vec<i64>> = s
+        .corridors
+        .iter()
+        .map(|c| vec![i64::MIN; c.lanes as usize])
+        .collect();
+    let mut convoys_in_window: Vec<Vec<u32>> = s
+        .corridors
+        .iter()
+        .map(|c| vec![0; c.windows.len()])
+        .collect();
+    let mut next_convoy = 1u32;
+    // Per ratio deal: people delivered from A and from B so far.
+    let ratio_deals: Vec<usize> = if deals {
+        (0..s.deals.len())
+            .filter(|&d| s.deals[d].ratio.is_some())
+            .collect()
+    } else {
+        vec![]
+    };
+    let mut delivered = vec![(0i64, 0i64); s.deals.len()];
+    let mut parked: Vec<(i64, usize)> = Vec::new();
+    let mut heap: BinaryHeap<Reverse<(i64, u8, Step, usize)>> = BinaryHeap::new();
+
+    // Advances vehicle v from where it is through the pickups of its current load,
+    // returning the next step, or None when it has no more loads.
+    let advance = |v: usize, st: &mut VehicleState, out: &mut Schedule| -> Option<(i64, Step)> {
+        let vid = VehicleId(v as u32);
+        let load = a.routes[v].get(st.load)?;
+        let vt = s.vehicle_type_of(vid);
+        let mut trip = Trip {
+            departs: secs(st.t),
+            stops: Vec::new(),
+            crossing: None,
+            destination: load.dest,
+            arrives: secs(0),
+            unloaded: secs(0),
+        };
+        let mut corridor = None;
+        let n_pickups = load.pickups.len();
+        for (pi, p) in load.pickups.iter().enumerate() {
+            let leg = inst.tt(vid, st.at, p.site);
+            if leg >= UNREACHABLE {
+                st.ok = false;
+            }
+            out.driving += leg.min(UNREACHABLE);
+            let arrives = st.t + leg;
+            let mut ready = arrives;
+            let mut people = 0i64;
+            for &h in &p.households {
+                ready = ready.max(s.household(h).ready.0);
+                people += inst.people(h);
+            }
+            let mut departs = ready + vt.stop_time.0 + vt.boarding_per_person.0 * people;
+            if pi + 1 == n_pickups {
+                for &(hv, hl, t) in holds {
+                    if hv == v && hl == st.load {
+                        departs = departs.max(t);
+                    }
+                }
+            }
+            if record {
+                trip.stops.push(Stop {
+                    site: p.site,
+                    arrives: secs(arrives),
+                    loading_starts: secs(ready),
+                    departs: secs(departs),
+                    households: p.households.clone(),
+                });
+            }
+            st.t = departs;
+            st.at = p.site;
+            if corridor.is_none() {
+                corridor = inst.governed_by[p.site.index()];
+            }
+        }
+        st.trip = Some(trip);
+        match corridor {
+            Some(c) => {
+                let cp = inst.corridor(c).checkpoint;
+                let leg = inst.tt(vid, st.at, cp);
+                if leg >= UNREACHABLE {
+                    st.ok = false;
+                }
+                out.driving += leg.min(UNREACHABLE);
+                st.t += leg;
+                st.at = cp;
+                Some((st.t, Step::Queue))
+            }
+            None => Some((finish_leg(inst, vid, load, st, out), Step::Deliver)),
+        }
+    };
+
+    for &v in vehicles {
+        if let Some((t, step)) = advance(v, &mut st[v], &mut out) {
+            heap.push(Reverse((
+                t,
+                priority(inst, &a.routes[v][0], step, &ratio_deals),
+                step,
+                v,
+            )));
+        }
+    }
+
+    while let Some(Reverse((t, _, step, v))) = heap.pop() {
+        let vid = VehicleId(v as u32);
+        match step {
+            Step::Queue => {
+                let load = &a.routes[v][st[v].load];
+                let c = load
+                    .pickups
+                    .iter()
+                    .find_map(|p| inst.governed_by[p.site.index()])
+                    .unwrap_or(0);
+                let k = inst.corridor(c);
+                let lane = (0..lanes[c].len())
+                    .min_by_key(|&i| lanes[c][i])
+                    .unwrap_or(0);
+                let mut start = t.max(lanes[c][lane]);
+                if let Some(rule) = &k.convoy
+                    && rule.min_convoy > 1
+                {
+                    // A convoy of one may leave only once `max_wait` has passed.
+                    start = start.max(t + rule.max_wait.0 - k.processing.0);
+                }
+                let mut convoy = None;
+                let fitted = loop {
+                    let Some(s0) = inst.window_start(c, start) else {
+                        break None;
+                    };
+                    let Some(rule) = &k.convoy else {
+                        break Some(s0);
+                    };
+                    let w = k
+                        .windows
+                        .iter()
+                        .position(|w| w.start.0 <= s0 && s0 <= w.end.0)
+                        .unwrap_or(0);
+                    if rule
+                        .escorts_per_window
+                        .is_some_and(|e| convoys_in_window[c][w] >= e)
+                    {
+                        match k.windows.get(w + 1) {
+                            Some(next) => start = next.start.0,
+                            None => break None,
+                        }
+                        continue;
+                    }
+                    convoys_in_window[c][w] += 1;
+                    convoy = Some(next_convoy);
+                    next_convoy += 1;
+                    break Some(s0);
+                };
+                let Some(start) = fitted else {
+                    // No window left to cross in: this vehicle cannot finish.
+                    st[v].ok = false;
+                    out.route_ok[v] = false;
+                    continue;
+                };
+                let end = start + k.processing.0;
+                lanes[c][lane] = end;
+                out.waiting += start - t;
+                if let Some(trip) = st[v].trip.as_mut() {
+                    trip.crossing = Some(Crossing {
+                        corridor: CorridorId(c as u32),
+                        queued: secs(t),
+                        starts: secs(start),
+                        ends: secs(end),
+                        convoy,
+                    });
+                }
+                st[v].t = end;
+                let load = &a.routes[v][st[v].load];
+                let done = finish_leg(inst, vid, load, &mut st[v], &mut out);
+                heap.push(Reverse((
+                    done,
+                    priority(inst, load, Step::Deliver, &ratio_deals),
+                    Step::Deliver,
+                    v,
+                )));
+            }
+            Step::Deliver => {
+                let load = &a.routes[v][st[v].load];
+                if !ratio_deals.is_empty() && !deal_allows(inst, load, &ratio_deals, &delivered) {
+                    parked.push((t, v));
+                    continue;
+                }
+                deliver(
+                    inst,
+                    a,
+                    v,
+                    t,
+                    &ratio_deals,
+                    &mut delivered,
+                    &mut st,
+                    &mut out,
+                    &mut routes_out,
+                    record,
+                );
+                if let Some((nt, step)) = advance(v, &mut st[v], &mut out) {
+                    let l = &a.routes[v][st[v].load];
+                    heap.push(Reverse((
+                        nt,
+                        priority(inst, l, step, &ratio_deals),
+                        step,
+                        v,
+                    )));
+                }
+                // A delivery may release held ones, at this instant.
+                loop {
+                    let Some(i) = parked.iter().position(|&(_, pv)| {
+                        deal_allows(inst, &a.routes[pv][st[pv].load], &ratio_deals, &delivered)
+                    }) else {
+                        break;
+                    };
+                    let (held_since, pv) = parked.remove(i);
+                    out.waiting += t - held_since;
+                    deliver(
+                        inst,
+                        a,
+                        pv,
+                        t,
+                        &ratio_deals,
+                        &mut delivered,
+                        &mut st,
+                        &mut out,
+                        &mut routes_out,
+                        record,
+                    );
+                    if let Some((nt, step)) = advance(pv, &mut st[pv], &mut out) {
+                        let l = &a.routes[pv][st[pv].load];
+                        heap.push(Reverse((
+                            nt,
+                            priority(inst, l, step, &ratio_deals),
+                            step,
+                            pv,
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    // Deliveries still held when nothing else can happen never take place.
+    for &(_, v) in &parked {
+        out.route_ok[v] = false;
+        out.overrun += STUCK;
+    }
+    for &v in vehicles {
+        let vid = VehicleId(v as u32);
+        let state = &st[v];
+        if !state.ok {
+            out.route_ok[v] = false;
+        }
+        let mut returns_at = None;
+        if let Some(depot) = s.vehicle(vid).return_depot
+            && !a.routes[v].is_empty()
+        {
+            let leg = inst.tt(vid, state.at, depot);
+            if leg >= UNREACHABLE {
+                out.route_ok[v] = false;
+            }
+            out.driving += leg.min(UNREACHABLE);
+            returns_at = Some(state.t + leg);
+        }
+        let end = returns_at.unwrap_or(state.t);
+        if end > inst.until(vid) {
+            out.route_ok[v] = false;
+            out.overrun += end - inst.until(vid);
+        }
+        if !state.ok || state.load < a.routes[v].len() {
+            out.route_ok[v] = false;
+            out.overrun += STUCK;
+        }
+        if record {
+            let mut r = routes_out[v].take().unwrap_or(VehicleRoute {
+                vehicle: vid,
+                trips: vec![],
+                returns_at: None,
+            });
+            r.returns_at = returns_at.map(secs);
+            routes_out[v] = Some(r);
+        }
+    }
+    if record {
+        out.plan = Some(Plan {
+            routes: routes_out
+                .into_iter()
+                .flatten()
+                .filter(|r| !r.trips.is_empty())
+                .collect(),
+            uncarried: vec![],
+        });
+    }
+    out
+}
+
+/// Drives from where the vehicle is to the load's destination and unloads; returns the unloading end.
+fn finish_leg(
+    inst: &Instance<'_>,
+    vid: VehicleId,
+    load: &Load,
+    st: &mut VehicleState,
+    out: &mut Schedule,
+) -> i64 {
+    let vt = inst.s.vehicle_type_of(vid);
+    let leg = inst.tt(vid, st.at, load.dest);
+    if leg >= UNREACHABLE {
+        st.ok = false;
+    }
+    out.driving += leg.min(UNREACHABLE);
+    let arrives = st.t + leg;
+    let people: i64 = load.households().map(|h| inst.people(h)).sum();
+    let unloaded = arrives + vt.stop_time.0 + vt.unloading_per_person.0 * people;
+    if let Some(trip) = st.trip.as_mut() {
+        trip.arrives = secs(arrives);
+        trip.unloaded = secs(unloaded);
+    }
+    st.at = load.dest;
+    st.t = unloaded;
+    unloaded
+}
+
+/// Deliveries that only help a deal go before those it limits, at the same instant.
+fn priority(inst: &Instance<'_>, load: &Load, step: Step, ratio_deals: &[usize]) -> u8 {
+    if step == Step::Queue {
+        return 0;
+    }
+    let limited = ratio_deals.iter().any(|&d| {
+        let deal = &inst.s.deals[d];
+        load.pickups
+            .iter()
+            .any(|p| deal.group_a.contains(&p.site) && !p.households.is_empty())
+    });
+    if limited { 2 } else { 1 }
+}
+
+fn group_people(inst: &Instance<'_>, load: &Load, group: &[SiteId]) -> i64 {
+    load.pickups
+        .iter()
+        .filter(|p| group.contains(&p.site))
+        .flat_map(|p| p.households.iter())
+        .map(|&h| inst.people(h))
+        .sum()
+}
+
+fn deal_allows(
+    inst: &Instance<'_>,
+    load: &Load,
+    ratio_deals: &[usize],
+    delivered: &[(i64, i64)],
+) -> bool {
+    ratio_deals.iter().all(|&d| {
+        let deal = &inst.s.deals[d];
+        let a = group_people(inst, load, &deal.group_a);
+        if a == 0 {
+            return true;
+        }
+        let b = group_people(inst, load, &deal.group_b);
+        let (da, db) = delivered[d];
+        let allowance = deal
+            .allowance(corridor_core::People(
+                (db + b).clamp(0, i64::from(u32::MAX)) as u32,
+            ))
+            .map_or(i64::MAX, |p| i64::from(p.0));
+        da + a <= allowance
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    inst: &Instance<'_>,
+    a: &Assignment,
+    v: usize,
+    t: i64,
+    ratio_deals: &[usize],
+    delivered: &mut [(i64, i64)],
+    st: &mut [VehicleState],
+    out: &mut Schedule,
+    routes_out: &mut [Option<VehicleRoute>],
+    record: bool,
+) {
+    let load = &a.routes[v][st[v].load];
+    for &d in ratio_deals {
+        let deal = &inst.s.deals[d];
+        delivered[d].0 += group_people(inst, load, &deal.group_a);
+        delivered[d].1 += group_people(inst, load, &deal.group_b);
+    }
+    let state = &mut st[v];
+    state.t = state.t.max(t);
+    let mut carried = false;
+    for h in load.households() {
+        out.weighted_arrival += i128::from(inst.weight(h)) * i128::from(state.t);
+        carried = true;
+    }
+    if carried {
+        out.completion[v] = out.completion[v].max(state.t);
+    }
+    if let Some(mut trip) = state.trip.take() {
+        trip.unloaded = secs(state.t);
+        if record {
+            routes_out[v]
+                .get_or_insert_with(|| VehicleRoute {
+                    vehicle: VehicleId(v as u32),
+                    trips: vec![],
+                    returns_at: None,
+                })
+                .trips
+                .push(trip);
+        }
+    }
+    state.load += 1;
+}

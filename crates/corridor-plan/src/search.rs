@@ -1,0 +1,343 @@
+//! Improvement: a late-acceptance local search with large-neighbourhood moves
+//! that work on the critical vehicle (the one whose last unloading sets the
+//! makespan): trip relocations and swaps between vehicles, trip reordering,
+//! destination changes, and ruin-and-recreate of households around it.
+
+use corridor_core::{HouseholdId, VehicleId};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use crate::construct::priority_order;
+use crate::instance::Instance;
+use crate::route::eval_route;
+use crate::schedule::Load;
+use crate::state::{Change, Cost, State, best_insertion, fits_with, load_people, objective};
+
+/// How long the search may go on, and who to tell about progress.
+pub(crate) struct Budget<'a> {
+    pub(crate) iterations: Option<u64>,
+    pub(crate) should_stop: &'a (dyn Fn() -> bool + Sync),
+    pub(crate) lower_bound: i64,
+    pub(crate) on_improvement: &'a (dyn Fn(&Cost) + Sync),
+}
+
+const HISTORY: usize = 50;
+const CANDIDATES: usize = 6;
+
+/// Runs the search from `start`; returns the best state found and the iterations done.
+pub(crate) fn improve(
+    inst: &Instance<'_>,
+    start: State,
+    rng: &mut ChaCha8Rng,
+    budget: &Budget<'_>,
+) -> (State, u64) {
+    let mut cur = start;
+    let mut best = cur.clone();
+    let mut history = [cur.cost; HISTORY];
+    let mut it = 0u64;
+    let has_work = cur.a.routes.iter().any(|r| !r.is_empty());
+    while has_work {
+        if budget.iterations.is_some_and(|n| it >= n) || (it % 8 == 0 && (budget.should_stop)()) {
+            break;
+        }
+        if best.cost.overrun == 0
+            && best.cost.uncarried == [0; 3]
+            && best.cost.makespan <= budget.lower_bound
+        {
+            break; // proven optimal makespan
+        }
+        let candidate = match rng.random_range(0..100u32) {
+            0..35 => relocate(inst, &mut cur, rng),
+            35..50 => swap(inst, &mut cur, rng),
+            50..62 => reorder(inst, &mut cur, rng),
+            62..70 => change_destination(inst, &mut cur, rng),
+            _ => ruin_recreate(inst, &mut cur, rng),
+        };
+        if let Some((change, cost)) = candidate {
+            let slot = (it as usize) % HISTORY;
+            if cost <= cur.cost || cost <= history[slot] {
+                cur.apply(inst, change, cost);
+                if cur.cost < best.cost {
+                    best = cur.clone();
+                    (budget.on_improvement)(&best.cost);
+                }
+            }
+            history[slot] = cur.cost;
+        }
+        it += 1;
+    }
+    polish(inst, &mut best);
+    (best, it)
+}
+
+/// The route whose completion is latest (the critical vehicle), or a random busy one.
+fn pick_route(inst: &Instance<'_>, st: &State, rng: &mut ChaCha8Rng) -> Option<usize> {
+    let busy: Vec<usize> = (0..st.a.routes.len())
+        .filter(|&v| !st.a.routes[v].is_empty())
+        .collect();
+    if busy.is_empty() {
+        return None;
+    }
+    if rng.random_bool(0.7) {
+        let c = st.completions(inst);
+        busy.iter()
+            .copied()
+            .max_by_key(|&v| (c[v], std::cmp::Reverse(v)))
+    } else {
+        Some(busy[rng.random_range(0..busy.len())])
+    }
+}
+
+/// Routes worth trying to move work to: the least loaded, and a couple at random.
+fn targets(inst: &Instance<'_>, st: &State, except: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let c = st.completions(inst);
+    let mut order: Vec<usize> = (0..st.a.routes.len()).filter(|&v| v != except).collect();
+    order.sort_by_key(|&v| (c[v], v));
+    order.truncate(CANDIDATES);
+    let n = st.a.routes.len();
+    for _ in 0..2 {
+        let v = rng.random_range(0..n);
+        if v != except && !order.contains(&v) {
+            order.push(v);
+        }
+    }
+    order
+}
+
+fn load_fits(inst: &Instance<'_>, v: usize, l: &Load) -> bool {
+    let vid = VehicleId(v as u32);
+    l.households().all(|h| inst.fits[h.index()].contains(&vid))
+        && fits_with(inst, vid, Some(l), None)
+}
+
+/// Best position for `load` in route `v` by the route's own completion.
+fn best_position(inst: &Instance<'_>, route: &[Load], v: usize, load: &Load) -> Option<Vec<Load>> {
+    let vid = VehicleId(v as u32);
+    let mut best: Option<(i64, Vec<Load>)> = None;
+    for pos in 0..=route.len() {
+        let mut r = route.to_vec();
+        r.insert(pos, load.clone());
+        let e = eval_route(inst, vid, &r);
+        if !e.reachable {
+            continue;
+        }
+        let key = e.completion + e.overrun * 1000;
+        if best.as_ref().is_none_or(|(k, _)| key < *k) {
+            best = Some((key, r));
+        }
+    }
+    best.map(|(_, r)| r)
+}
+
+fn relocate(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
+    let r = pick_route(inst, st, rng)?;
+    let i = rng.random_range(0..st.a.routes[r].len());
+    let load = st.a.routes[r][i].clone();
+    let mut from = st.a.routes[r].clone();
+    from.remove(i);
+    let mut best: Option<(Change, Cost)> = None;
+    for b in targets(inst, st, r, rng) {
+        if !load_fits(inst, b, &load) {
+            continue;
+        }
+        let Some(to) = best_position(inst, &st.a.routes[b], b, &load) else {
+            continue;
+        };
+        let change = Change {
+            routes: vec![(r, from.clone()), (b, to)],
+            uncarried: None,
+        };
+        let cost = st.try_change(inst, &change);
+        if best.as_ref().is_none_or(|(_, c)| cost < *c) {
+            best = Some((change, cost));
+        }
+    }
+    best
+}
+
+fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
+    let r = pick_route(inst, st, rng)?;
+    let t = targets(inst, st, r, rng);
+    let b = t[rng.random_range(0..t.len())];
+    if st.a.routes[b].is_empty() {
+        return None;
+    }
+    let i = rng.random_range(0..st.a.routes[r].len());
+    let j = rng.random_range(0..st.a.routes[b].len());
+    let (li, lj) = (st.a.routes[r][i].clone(), st.a.routes[b][j].clone());
+    if !load_fits(inst, b, &li) || !load_fits(inst, r, &lj) {
+        return None;
+    }
+    let mut ra = st.a.routes[r].clone();
+    let mut rb = st.a.routes[b].clone();
+    ra[i] = lj;
+    rb[j] = li;
+    let change = Change {
+        routes: vec![(r, ra), (b, rb)],
+        uncarried: None,
+    };
+    let cost = st.try_change(inst, &change);
+    Some((change, cost))
+}
+
+fn reorder(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
+    let r = pick_route(inst, st, rng)?;
+    let n = st.a.routes[r].len();
+    if n < 2 {
+        return None;
+    }
+    let (i, j) = (rng.random_range(0..n), rng.random_range(0..n));
+    if i == j {
+        return None;
+    }
+    let mut route = st.a.routes[r].clone();
+    let l = route.remove(i);
+    route.insert(j, l);
+    let change = Change {
+        routes: vec![(r, route)],
+        uncarried: None,
+    };
+    let cost = st.try_change(inst, &change);
+    Some((change, cost))
+}
+
+fn change_destination(
+    inst: &Instance<'_>,
+    st: &mut State,
+    rng: &mut ChaCha8Rng,
+) -> Option<(Change, Cost)> {
+    let r = pick_route(inst, st, rng)?;
+    let i = rng.random_range(0..st.a.routes[r].len());
+    let load = &st.a.routes[r][i];
+    let first = load.households().next()?;
+    let people = load_people(inst, load);
+    let options: Vec<_> = inst.allowed_dest[first.index()]
+        .iter()
+        .copied()
+        .filter(|&d| d != load.dest)
+        .filter(|&d| {
+            load.households()
+                .all(|h| inst.allowed_dest[h.index()].contains(&d))
+        })
+        .filter(|&d| st.dest_load[d.index()] + people <= inst.capacity[d.index()])
+        .collect();
+    if options.is_empty() {
+        return None;
+    }
+    let mut route = st.a.routes[r].clone();
+    route[i].dest = options[rng.random_range(0..options.len())];
+    let change = Change {
+        routes: vec![(r, route)],
+        uncarried: None,
+    };
+    let cost = st.try_change(inst, &change);
+    Some((change, cost))
+}
+
+/// Removes the households of a few trips (on the critical vehicle and perhaps
+/// one other) and puts them back one by one where each is unloaded earliest.
+fn ruin_recreate(
+    inst: &Instance<'_>,
+    st: &mut State,
+    rng: &mut ChaCha8Rng,
+) -> Option<(Change, Cost)> {
+    let r = pick_route(inst, st, rng)?;
+    let mut ws = st.clone();
+    let mut touched = vec![r];
+    let mut removed: Vec<HouseholdId> = Vec::new();
+    let take = |ws: &mut State, v: usize, removed: &mut Vec<HouseholdId>, rng: &mut ChaCha8Rng| {
+        if ws.a.routes[v].is_empty() {
+            return;
+        }
+        let i = rng.random_range(0..ws.a.routes[v].len());
+        let l = ws.a.routes[v].remove(i);
+        ws.dest_load[l.dest.index()] -= load_people(inst, &l);
+        removed.extend(l.households());
+    };
+    for _ in 0..rng.random_range(1..=2u32) {
+        take(&mut ws, r, &mut removed, rng);
+    }
+    if rng.random_bool(0.5) {
+        let o = rng.random_range(0..ws.a.routes.len());
+        if o != r {
+            take(&mut ws, o, &mut removed, rng);
+            touched.push(o);
+        }
+    }
+    // Previously uncarried households get another chance.
+    removed.append(&mut ws.uncarried);
+    let order = priority_order(inst);
+    let rank: std::collections::HashMap<HouseholdId, usize> = removed
+        .iter()
+        .map(|&h| (h, order.iter().position(|&x| x == h).unwrap_or(0)))
+        .collect();
+    removed.sort_by_key(|h| rank[h]);
+    let mut cands = targets(inst, &ws, r, rng);
+    cands.extend(touched.iter().copied());
+    cands.sort_unstable();
+    cands.dedup();
+    for h in removed {
+        let mut best: Option<(i64, usize, Vec<Load>)> = None;
+        for &v in &cands {
+            if let Some((key, route)) = best_insertion(inst, &ws, v, h, false)
+                && best.as_ref().is_none_or(|(k, bv, _)| (key, v) < (*k, *bv))
+            {
+                best = Some((key, v, route));
+            }
+        }
+        match best {
+            Some((_, v, route)) => {
+                for l in &ws.a.routes[v] {
+                    ws.dest_load[l.dest.index()] -= load_people(inst, l);
+                }
+                for l in &route {
+                    ws.dest_load[l.dest.index()] += load_people(inst, l);
+                }
+                ws.a.routes[v] = route;
+                if !inst.coupled {
+                    ws.evals[v] = eval_route(inst, VehicleId(v as u32), &ws.a.routes[v]);
+                }
+                if !touched.contains(&v) {
+                    touched.push(v);
+                }
+            }
+            None => ws.uncarried.push(h),
+        }
+    }
+    let change = Change {
+        routes: touched
+            .iter()
+            .map(|&v| (v, ws.a.routes[v].clone()))
+            .collect(),
+        uncarried: Some(ws.uncarried.clone()),
+    };
+    let cost = st.try_change(inst, &change);
+    Some((change, cost))
+}
+
+/// With the makespan fixed, moves higher-priority trips earlier where that lowers
+/// the weighted arrival without delaying the last evacuee.
+fn polish(inst: &Instance<'_>, st: &mut State) {
+    for _ in 0..3 {
+        let mut improved = false;
+        for v in 0..st.a.routes.len() {
+            let n = st.a.routes[v].len();
+            for i in 1..n {
+                let mut route = st.a.routes[v].clone();
+                route.swap(i - 1, i);
+                let change = Change {
+                    routes: vec![(v, route)],
+                    uncarried: None,
+                };
+                let cost = st.try_change(inst, &change);
+                if objective(&cost) < objective(&st.cost) {
+                    st.apply(inst, change, cost);
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The search state: an assignment, its cost, and the moves that change it.
+
+use corridor_core::{HouseholdId, SiteId, VehicleId};
+
+use crate::instance::Instance;
+use crate::route::{RouteEval, eval_route};
+use crate::schedule::{Assignment, Load, Pickup, schedule};
+
+/// What the search minimises, compared field by field (the lexicographic objective,
+/// with shift overruns first so that the search is drawn back to feasible plans,
+/// and the sum of completions after the makespan so that work moves off the
+/// critical vehicle even while another is equally late).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Cost {
+    pub(crate) overrun: i64,
+    pub(crate) uncarried: [i64; 3],
+    pub(crate) makespan: i64,
+    pub(crate) spread: i64,
+    pub(crate) weighted: i128,
+    pub(crate) driving: i64,
+}
+
+/// The final objective: as [`Cost`] without the search's balancing term.
+pub(crate) fn objective(c: &Cost) -> (i64, [i64; 3], i64, i128, i64) {
+    (c.overrun, c.uncarried, c.makespan, c.weighted, c.driving)
+}
+
+#[derive(Clone)]
+pub(crate) struct State {
+    pub(crate) a: Assignment,
+    pub(crate) evals: Vec<RouteEval>,
+    pub(crate) uncarried: Vec<HouseholdId>,
+    pub(crate) dest_load: Vec<i64>,
+    pub(crate) cost: Cost,
+}
+
+/// A change to some routes (whole new versions of them).
+pub(crate) struct Change {
+    pub(crate) routes: Vec<(usize, Vec<Load>)>,
+    pub(crate) uncarried: Option<Vec<HouseholdId>>,
+}
+
+impl State {
+    pub(crate) fn empty(inst: &Instance<'_>) -> State {
+        let nv = inst.s.vehicles.len();
+        let mut st = State {
+            a: Assignment {
+                routes: vec![Vec::new(); nv],
+            },
+            evals: (0..nv)
+                .map(|v| eval_route(inst, VehicleId(v as u32), &[]))
+                .collect(),
+            uncarried: Vec::new(),
+            dest_load: vec![0; inst.n_sites],
+            cost: Cost::default(),
+        };
+        st.cost = st.full_cost(inst);
+        st
+    }
+
+    fn uncarried_cost(inst: &Instance<'_>, uncarried: &[HouseholdId]) -> [i64; 3] {
+        let mut u = [0i64; 3];
+        for &h in uncarried {
+            u[inst.s.household(h).tier.index()] += inst.people(h);
+        }
+        u
+    }
+
+    /// The cost from scratch (joint schedule when vehicles interact).
+    pub(crate) fn full_cost(&mut self, inst: &Instance<'_>) -> Cost {
+        let uncarried = Self::uncarried_cost(inst, &self.uncarried);
+        if inst.coupled {
+            let s = schedule(inst, &self.a, None, true, &[], false);
+            Cost {
+                overrun: s.overrun,
+                uncarried,
+                makespan: s.makespan(),
+                spread: s.completion.iter().sum(),
+                weighted: s.weighted_arrival,
+                driving: s.driving,
+            }
+        } else {
+            for v in 0..self.a.routes.len() {
+                self.evals[v] = eval_route(inst, VehicleId(v as u32), &self.a.routes[v]);
+            }
+            cost_of(&self.evals, uncarried)
+        }
+    }
+
+    /// Cost after `change`, without keeping it.
+    pub(crate) fn try_change(&mut self, inst: &Instance<'_>, change: &Change) -> Cost {
+        let uncarried =
+            Self::uncarried_cost(inst, change.uncarried.as_deref().unwrap_or(&self.uncarried));
+        if inst.coupled {
+            let mut old = Vec::with_capacity(change.routes.len());
+            for (v, r) in &change.routes {
+                old.push((*v, std::mem::replace(&mut self.a.routes[*v], r.clone())));
+            }
+            let s = schedule(inst, &self.a, None, true, &[], false);
+            for (v, r) in old {
+                self.a.routes[v] = r;
+            }
+            Cost {
+                overrun: s.overrun,
+                uncarried,
+                makespan: s.makespan(),
+                spread: s.completion.iter().sum(),
+                weighted: s.weighted_arrival,
+                driving: s.driving,
+            }
+        } else {
+            let mut evals_changed: Vec<(usize, RouteEval)> =
+                Vec::with_capacity(change.routes.len());
+            for (v, r) in &change.routes {
+                evals_changed.push((*v, eval_route(inst, VehicleId(*v as u32), r)));
+            }
+            let mut c = Cost {
+                uncarried,
+                ..Cost::default()
+            };
+            for (v, e) in self.evals.iter().enumerate() {
+                let e = evals_changed
+                    .iter()
+                    .find(|(w, _)| *w == v)
+                    .map_or(e, |(_, e)| e);
+                add_eval(&mut c, e);
+            }
+            c
+        }
+    }
+
+    /// Keeps `change`, whose cost is `cost`.
+    pub(crate) fn apply(&mut self, inst: &Instance<'_>, change: Change, cost: Cost) {
+        for (v, r) in change.routes {
+            for l in &self.a.routes[v] {
+                self.dest_load[l.dest.index()] -= load_people(inst, l);
+            }
+            for l in &r {
+                self.dest_load[l.dest.index()] += load_people(inst, l);
+            }
+            if !inst.coupled {
+                self.evals[v] = eval_route(inst, VehicleId(v as u32), &r);
+            }
+            self.a.routes[v] = r;
+        }
+        if let Some(u) = change.uncarried {
+            self.uncarried = u;
+        }
+        self.cost = cost;
+    }
+
+    /// Completion time of each route (joint when coupled).
+    pub(crate) fn completions(&self, inst: &Instance<'_>) -> Vec<i64> {
+        if inst.coupled {
+            schedule(inst, &self.a, None, true, &[], false).completion
+        } else {
+            self.evals.iter().map(|e| e.completion).collect()
+        }
+    }
+}
+
+fn add_eval(c: &mut Cost, e: &RouteEval) {
+    c.overrun += e.overrun
+        + if e.reachable {
+            0
+        } else {
+            crate::schedule::STUCK
+        };
+    c.makespan = c.makespan.max(e.completion);
+    c.spread += e.completion;
+    c.weighted += e.weighted_arrival;
+    c.driving += e.driving;
+}
+
+pub(crate) fn cost_of(evals: &[RouteEval], uncarried: [i64; 3]) -> Cost {
+    let mut c = Cost {
+        uncarried,
+        ..Cost::default()
+    };
+    for e in evals {
+        add_eval(&mut c, e);
+    }
+    c
+}
+
+pub(crate) fn load_people(inst: &Instance<'_>, l: &Load) -> i64 {
+    l.households().map(|h| inst.people(h)).sum()
+}
+
+/// Whether vehicle `v` can carry `load` plus household `h` (seats and stretcher slots).
+pub(crate) fn fits_with(
+    inst: &Instance<'_>,
+    v: VehicleId,
+    load: Option<&Load>,
+    extra: Option<HouseholdId>,
+) -> bool {
+    let t = inst.s.vehicle_type_of(v);
+    let (mut seated, mut stretchers) = (0u32, 0u32);
+    for h in load.into_iter().flat_map(|l| l.households()).chain(extra) {
+        let hh = inst.s.household(h);
+        seated += hh.seated().0;
+        stretchers += hh.stretcher_cases.0;
+    }
+    seated <= t.seats.0 && stretchers <= t.stretchers.0
+}
+
+/// Whether adding a pickup at `site` keeps the load to at most one corridor.
+pub(crate) fn corridor_compatible(inst: &Instance<'_>, l: &Load, site: SiteId) -> bool {
+    let c = inst.governed_by[site.index()];
+    c.is_none()
+        || l.pickups
+            .iter()
+            .all(|p| inst.governed_by[p.site.index()].is_none_or(|x| Some(x) == c))
+}
+
+/// The allowed destination nearest to `site` for household `h` with room for `people` more.
+pub(crate) fn nearest_dest(
+    inst: &Instance<'_>,
+    st: &State,
+    v: VehicleId,
+    site: SiteId,
+    h: HouseholdId,
+    people: i64,
+) -> Option<SiteId> {
+    inst.allowed_dest[h.index()]
+        .iter()
+        .copied()
+        .filter(|&d| st.dest_load[d.index()] + people <= inst.capacity[d.index()])
+        .min_by_key(|&d| (inst.tt(v, site, d), d))
+}
+
+/// The best way to add household `h` to route `v`, by the route's resulting
+/// completion: join a load that already stops at its site, add a stop to a load,
+/// or a new trip at some position. `append_only` looks only at the route's end.
+pub(crate) fn best_insertion(
+    inst: &Instance<'_>,
+    st: &State,
+    v: usize,
+    h: HouseholdId,
+    append_only: bool,
+) -> Option<(i64, Vec<Load>)> {
+    let vid = VehicleId(v as u32);
+    if !inst.fits[h.index()].contains(&vid) {
+        return None;
+    }
+    let hh = inst.s.household(h);
+    let people = inst.people(h);
+    let route = &st.a.routes[v];
+    let mut best: Option<(i64, Vec<Load>)> = None;
+    let mut consider = |r: Vec<Load>| {
+        let e = eval_route(inst, vid, &r);
+        if !e.reachable {
+            return;
+        }
+        let key = e.completion + e.overrun * 1000;
+        if best.as_ref().is_none_or(|(k, _)| key < *k) {
+            best = Some((key, r));
+        }
+    };
+    let first = if append_only {
+        route.len().saturating_sub(1)
+    } else {
+        0
+    };
+    for i in first..route.len() {
+        let l = &route[i];
+        if !fits_with(inst, vid, Some(l), Some(h))
+            || !inst.allowed_dest[h.index()].contains(&l.dest)
+            || st.dest_load[l.dest.index()] + people > inst.capacity[l.dest.index()]
+        {
+            continue;
+        }
+        let mut l2 = l.clone();
+        if let Some(p) = l2.pickups.iter_mut().find(|p| p.site == hh.site) {
+            p.households.push(h);
+        } else if corridor_compatible(inst, l, hh.site) && l.pickups.len() < 4 {
+            l2.pickups.push(Pickup {
+                site: hh.site,
+                households: vec![h],
+            });
+        } else {
+            continue;
+        }
+        let mut r = route.clone();
+        r[i] = l2;
+        consider(r);
+    }
+    if let Some(d) = nearest_dest(inst, st, vid, hh.site, h, people) {
+        let new = Load {
+            pickups: vec![Pickup {
+                site: hh.site,
+                households: vec![h],
+            }],
+            dest: d,
+        };
+        let positions: Vec<usize> = if append_only {
+            vec![route.len()]
+        } else {
+            (0..=route.len()).collect()
+        };
+        for pos in positions {
+            let mut r = route.clone();
+            r.insert(pos, new.clone());
+            consider(r);
+        }
+    }
+    best
+}
