@@ -419,3 +419,40 @@ pub(crate) fn sheets(scenario: &Path, plan_path: &Path, dir: &Path) -> anyhow::R
     write_outputs(s, &plan, None, Some(dir), false)?;
     Ok(0)
 }
+
+pub(crate) fn import_bep(file: &Path, dir: &Path) -> anyhow::Result<u8> {
+    let shown = file.display().to_string();
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(report_problems(
+                &Problem::in_file(shown, format!("cannot read the instance: {e}")).into(),
+                Format::Text,
+            ));
+        }
+    };
+    let name = file.file_stem().map_or("BEP instance".to_string(), |s| {
+        s.to_string_lossy().into_owned()
+    });
+    let files = match corridor_formats::import_bep(&shown, &text, &name) {
+        Ok(f) => f,
+        Err(p) => return Ok(report_problems(&p, Format::Text)),
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    for f in &files {
+        let p = dir.join(&f.path);
+        std::fs::write(&p, &f.contents).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    eprintln!(
+        "wrote {} to {}; try: corridor plan {}",
+        files
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        dir.display(),
+        dir.join("scenario.toml").display()
+    );
+    Ok(0)
+}

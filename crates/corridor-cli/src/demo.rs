@@ -1,7 +1,8 @@
-//! `corridor demo`: Corridor's main job on the built-in scenario, eastern Aleppo in December 2016.
+//! `corridor demo`: Corridor's main job on the built-in scenario, eastern Aleppo
+//! in December 2016: read and summarise it, plan it, check the plan, and write
+//! the plan, the vehicle schedules and the pickup timetable.
 //!
-//! The scenario files are compiled into the binary, so the demo runs from any
-//! directory with no files around it.
+//! The scenario is compiled into the binary, so the demo runs from any directory.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,11 +10,15 @@ use std::path::{Path, PathBuf};
 use corridor_formats::{InMemory, load_scenario_with};
 
 use crate::Format;
-use crate::commands::{print_loaded, report_problems};
+use crate::commands::{PlanArgs, plan_loaded, print_loaded, report_problems, write_outputs};
 
 const SCENARIO: &str = include_str!("../../../examples/aleppo-2016/scenario.toml");
 
-pub(crate) fn run(format: Format) -> anyhow::Result<u8> {
+pub(crate) fn run(
+    format: Format,
+    out: &Path,
+    time_limit: std::time::Duration,
+) -> anyhow::Result<u8> {
     let path = Path::new("aleppo-2016/scenario.toml");
     let files = InMemory(HashMap::from([(PathBuf::from(path), SCENARIO.to_string())]));
     let loaded = match load_scenario_with(&files, path) {
@@ -22,7 +27,34 @@ pub(crate) fn run(format: Format) -> anyhow::Result<u8> {
     };
     if format == Format::Text {
         println!("Corridor demo: the built-in scenario (examples/aleppo-2016/scenario.toml)\n");
+        print_loaded(&loaded, format);
+        println!();
     }
-    print_loaded(&loaded, format);
+    let args = PlanArgs {
+        time_limit,
+        iterations: None,
+        seed: 1,
+        threads: 1,
+    };
+    let plan = match plan_loaded(&loaded, &args, format) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    std::fs::create_dir_all(out)?;
+    write_outputs(
+        &loaded.scenario,
+        &plan,
+        Some(&out.join("plan.json")),
+        Some(out),
+        format == Format::Json,
+    )?;
+    if format == Format::Text {
+        println!(
+            "\nThe plan passed `corridor check`. Open {}/timetable.txt for what each gathering point should expect,\n\
+             and {}/schedule.txt for each vehicle's day.",
+            out.display(),
+            out.display()
+        );
+    }
     Ok(0)
 }

@@ -53,8 +53,16 @@ enum Format {
 #[derive(Subcommand)]
 enum Command {
     /// Run Corridor on the built-in demo scenario (eastern Aleppo, December 2016).
-    #[command(after_help = "Examples:\n  corridor demo\n  corridor demo --format json")]
+    #[command(
+        after_help = "Examples:\n  corridor demo\n  corridor demo --time-limit 30s -o aleppo\n\nReads and summarises the scenario, plans it, checks the plan and writes plan.json, schedule.txt, schedule.csv and timetable.txt."
+    )]
     Demo {
+        /// Directory for the plan, schedules and timetable.
+        #[arg(short, long, default_value = "corridor-demo")]
+        output: PathBuf,
+        /// How long to search for a plan.
+        #[arg(long, default_value = "5s", value_parser = parse_time_limit)]
+        time_limit: std::time::Duration,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -135,6 +143,9 @@ Writes schedule.txt, schedule.csv (one event per row) and timetable.txt (per pic
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Import a scenario from another format.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Write a realistic scenario from a seed, for tests, benchmarks and exercises.
     #[command(after_help = "Examples:\n  \
 corridor generate --seed 7 --households 2000 --sites 40 --vehicles 30 -o gen-7\n  \
@@ -174,6 +185,25 @@ The same options always write the same files.")]
     },
 }
 
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A Bus Evacuation Problem instance of the literature (Goerigk et al. 2013 format).
+    #[command(
+        after_help = "Examples:\n  corridor import bep bench/instances/bep/loyola-random/BEP-1-5-5-3-i1.txt -o bep-5\n  corridor plan bep-5/scenario.toml --time-limit 1s\n\n\
+Writes scenario.toml and travel-times.csv: one depot per yard, a pickup site per collection point holding \
+demand / Q households of Q people, a destination per shelter with its capacity, buses of Q seats with no \
+boarding or unloading time and no return; one time unit is one second; point-to-point and \
+shelter-to-shelter moves stay forbidden."
+    )]
+    Bep {
+        /// The instance file.
+        file: PathBuf,
+        /// Directory to write the scenario into (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
 /// Pickup-site layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum LayoutArg {
@@ -191,7 +221,11 @@ fn parse_time_limit(s: &str) -> Result<std::time::Duration, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { format } => demo::run(format),
+        Command::Demo {
+            output,
+            time_limit,
+            format,
+        } => demo::run(format, &output, time_limit),
         Command::Validate { scenario, format } => commands::validate(&scenario, format),
         Command::Check {
             scenario,
@@ -227,6 +261,9 @@ fn main() -> ExitCode {
             plan,
             output,
         } => commands::sheets(&scenario, &plan, &output),
+        Command::Import(ImportCommand::Bep { file, output }) => {
+            commands::import_bep(&file, &output)
+        }
         Command::Generate {
             seed,
             households,

@@ -67,13 +67,222 @@ fn validate_summarises_the_aleppo_scenario() {
 }
 
 #[test]
-fn the_demo_runs_from_any_directory() {
+fn the_demo_plans_checks_and_writes_its_sheets_from_any_directory() {
     let d = tmp();
-    let (out, _) = run(d.path(), &["demo"], 0);
+    let (out, _) = run(d.path(), &["demo", "--time-limit", "1s"], 0);
     assert!(out.contains("Eastern Aleppo, December 2016"), "{out}");
-    let (json, _) = run(d.path(), &["demo", "--format", "json"], 0);
+    assert!(
+        out.contains("Makespan:") && out.contains("Lower bound:"),
+        "{out}"
+    );
+    for f in ["plan.json", "schedule.txt", "schedule.csv", "timetable.txt"] {
+        assert!(
+            d.path().join("corridor-demo").join(f).exists(),
+            "{f} missing"
+        );
+    }
+    // The plan it wrote is valid by the validator run on its own.
+    let s = example("aleppo-2016/scenario.toml");
+    run(
+        d.path(),
+        &["check", s.to_str().unwrap(), "corridor-demo/plan.json"],
+        0,
+    );
+    let (json, _) = run(
+        d.path(),
+        &["demo", "--time-limit", "1s", "--format", "json", "-o", "j"],
+        0,
+    );
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
-    assert_eq!(v["people"]["tier_1"], 1468);
+    assert_eq!(v["ok"], true);
+}
+
+#[test]
+fn plan_writes_a_valid_plan_and_its_sheets() {
+    let d = tmp();
+    let s = example("tutorial/scenario.toml");
+    let (out, err) = run(
+        d.path(),
+        &[
+            "plan",
+            s.to_str().unwrap(),
+            "--iterations",
+            "3000",
+            "-o",
+            "plan.json",
+            "--sheets",
+            "sheets",
+        ],
+        0,
+    );
+    assert!(out.contains("People carried:        74"), "{out}");
+    assert!(out.contains("Lower bound:") && out.contains("gap"), "{out}");
+    assert!(err.contains("wrote the plan to plan.json"), "{err}");
+    let (checked, _) = run(d.path(), &["check", s.to_str().unwrap(), "plan.json"], 0);
+    assert!(checked.contains("The plan is valid"), "{checked}");
+    let timetable = std::fs::read_to_string(d.path().join("sheets/timetable.txt")).unwrap();
+    assert!(
+        timetable.contains("Market square") && timetable.contains("RF-003 (1)"),
+        "{timetable}"
+    );
+    let csv = std::fs::read_to_string(d.path().join("sheets/schedule.csv")).unwrap();
+    assert!(
+        csv.starts_with("vehicle,trip,event,place,time_s,time,people,households"),
+        "{csv}"
+    );
+    let (json, _) = run(
+        d.path(),
+        &[
+            "plan",
+            s.to_str().unwrap(),
+            "--iterations",
+            "100",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["figures"]["carried"]["tier_1"], 5);
+    assert!(
+        v["lower_bound_s"]["value"].as_i64().unwrap()
+            <= v["figures"]["makespan_s"].as_i64().unwrap()
+    );
+}
+
+#[test]
+fn the_same_seed_and_iterations_give_the_same_plan_file() {
+    let d = tmp();
+    let s = example("tutorial/scenario.toml");
+    for (out, threads) in [
+        ("a.json", "1"),
+        ("b.json", "1"),
+        ("c.json", "2"),
+        ("e.json", "2"),
+    ] {
+        run(
+            d.path(),
+            &[
+                "plan",
+                s.to_str().unwrap(),
+                "--iterations",
+                "2000",
+                "--seed",
+                "4",
+                "--threads",
+                threads,
+                "-o",
+                out,
+            ],
+            0,
+        );
+    }
+    let read = |f: &str| std::fs::read(d.path().join(f)).unwrap();
+    assert_eq!(read("a.json"), read("b.json"));
+    assert_eq!(read("c.json"), read("e.json"));
+}
+
+#[test]
+fn when_not_everyone_fits_the_most_urgent_go_and_the_rest_are_reported() {
+    let d = tmp();
+    for f in ["sites.csv", "households.csv"] {
+        std::fs::copy(example("tutorial").join(f), d.path().join(f)).unwrap();
+    }
+    // One bus working 40 minutes and one ambulance working 50.
+    let toml = std::fs::read_to_string(example("tutorial/scenario.toml"))
+        .unwrap()
+        .replace("count = 2", "count = 1")
+        .replace("available_until = \"14h\"", "available_until = \"1h10min\"")
+        .replace(
+            "type = \"ambulance\"\ndepot = \"Bus depot\"\n",
+            "type = \"ambulance\"\ndepot = \"Bus depot\"\navailable_until = \"50min\"\n",
+        );
+    std::fs::write(d.path().join("scenario.toml"), toml).unwrap();
+    let (out, _) = run(
+        d.path(),
+        &[
+            "plan",
+            "scenario.toml",
+            "--iterations",
+            "2000",
+            "-o",
+            "p.json",
+        ],
+        0,
+    );
+    assert!(out.contains("warning: not everyone fits"), "{out}");
+    assert!(
+        out.contains("Church hill, tier 3:") && out.contains("inside its shift"),
+        "{out}"
+    );
+    assert!(
+        out.contains("People carried:") && out.contains("tier 1: 5,"),
+        "tier 1 goes first: {out}"
+    );
+    run(d.path(), &["check", "scenario.toml", "p.json"], 0);
+}
+
+#[test]
+fn impossible_scenarios_fail_before_the_search() {
+    let d = tmp();
+    for f in ["sites.csv", "households.csv"] {
+        std::fs::copy(example("tutorial").join(f), d.path().join(f)).unwrap();
+    }
+    let toml = std::fs::read_to_string(example("tutorial/scenario.toml")).unwrap();
+    let no_ambulance = toml
+        .split("[[vehicle]]\nname = \"ambulance-1\"")
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(d.path().join("scenario.toml"), no_ambulance).unwrap();
+    let (_, err) = run(d.path(), &["plan", "scenario.toml"], 2);
+    assert!(err.contains("2 households have stretcher cases (e.g. RF-003, RF-010), but no vehicle has stretcher slots"), "{err}");
+    let sites = std::fs::read_to_string(d.path().join("sites.csv"))
+        .unwrap()
+        .replace("40,true", "40,false");
+    std::fs::write(d.path().join("sites.csv"), sites).unwrap();
+    std::fs::write(d.path().join("scenario.toml"), toml).unwrap();
+    let (_, err) = run(d.path(), &["plan", "scenario.toml"], 2);
+    assert!(
+        err.contains("no destination accepts stretcher cases"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_literature_instance_imports_plans_and_checks() {
+    let d = tmp();
+    let inst = root().join("bench/instances/bep/loyola-random/BEP-1-2-2-2-i2.txt");
+    let (_, err) = run(
+        d.path(),
+        &["import", "bep", inst.to_str().unwrap(), "-o", "bep"],
+        0,
+    );
+    assert!(
+        err.contains("wrote scenario.toml and travel-times.csv"),
+        "{err}"
+    );
+    let (out, _) = run(
+        d.path(),
+        &[
+            "plan",
+            "bep/scenario.toml",
+            "--iterations",
+            "5000",
+            "-o",
+            "p.json",
+        ],
+        0,
+    );
+    // The proven optimum of this instance is 13 (bench/instances/bep/loyola-random-optima.csv).
+    assert!(out.contains("Makespan:              00:00:13"), "{out}");
+    run(d.path(), &["check", "bep/scenario.toml", "p.json"], 0);
+    std::fs::write(d.path().join("bad.txt"), "2 1\n1 2\n2 4 3 x\n").unwrap();
+    let (_, err) = run(d.path(), &["import", "bep", "bad.txt", "-o", "bad"], 2);
+    assert!(
+        err.contains("bad.txt:3: `x` is not a whole number; expected the demand of point 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -258,7 +467,7 @@ fn help_has_examples() {
         out.contains("Examples:") && out.contains("Exit codes"),
         "{out}"
     );
-    for cmd in ["validate", "check", "generate", "demo"] {
+    for cmd in ["validate", "check", "generate", "demo", "plan", "sheets"] {
         let (out, _) = run(d.path(), &[cmd, "--help"], 0);
         assert!(out.contains("Examples:"), "{cmd}: {out}");
     }

@@ -11,6 +11,7 @@
 //! assert!(parse_duration("30").is_err()); // seconds or minutes? say which
 //! ```
 
+mod bep;
 mod hxl;
 mod network;
 mod plan_file;
@@ -19,6 +20,7 @@ mod scenario_file;
 mod time;
 mod values;
 
+pub use bep::{ScenarioFile, import_bep};
 pub use network::{NetworkSource, build_matrix, great_circle_matrix, read_matrix_csv};
 pub use plan_file::{PLAN_FORMAT, PLAN_FORMAT_VERSION, read_plan, write_plan};
 pub use problem::{Problem, Problems, did_you_mean, line_col, suggest};

@@ -4,14 +4,16 @@
 //! destination changes, and ruin-and-recreate of households around it.
 
 use corridor_core::{HouseholdId, VehicleId};
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::construct::priority_order;
 use crate::instance::Instance;
 use crate::route::eval_route;
 use crate::schedule::Load;
-use crate::state::{Change, Cost, State, best_insertion, fits_with, load_people, objective};
+use crate::state::{
+    Change, Cost, State, best_destinations, best_insertion, fits_with, load_people, objective,
+};
 
 /// How long the search may go on, and who to tell about progress.
 pub(crate) struct Budget<'a> {
@@ -21,7 +23,7 @@ pub(crate) struct Budget<'a> {
     pub(crate) on_improvement: &'a (dyn Fn(&Cost) + Sync),
 }
 
-const HISTORY: usize = 50;
+const HISTORY: usize = 500;
 const CANDIDATES: usize = 6;
 
 /// Runs the search from `start`; returns the best state found and the iterations done.
@@ -33,7 +35,7 @@ pub(crate) fn improve(
 ) -> (State, u64) {
     let mut cur = start;
     let mut best = cur.clone();
-    let mut history = [cur.cost; HISTORY];
+    let mut history = vec![cur.cost; HISTORY];
     let mut it = 0u64;
     let has_work = cur.a.routes.iter().any(|r| !r.is_empty());
     while has_work {
@@ -47,10 +49,11 @@ pub(crate) fn improve(
             break; // proven optimal makespan
         }
         let candidate = match rng.random_range(0..100u32) {
-            0..35 => relocate(inst, &mut cur, rng),
-            35..50 => swap(inst, &mut cur, rng),
-            50..62 => reorder(inst, &mut cur, rng),
-            62..70 => change_destination(inst, &mut cur, rng),
+            0..30 => relocate(inst, &mut cur, rng),
+            30..42 => swap(inst, &mut cur, rng),
+            42..52 => reorder(inst, &mut cur, rng),
+            52..60 => change_destination(inst, &mut cur, rng),
+            60..66 => swap_destinations(inst, &mut cur, rng),
             _ => ruin_recreate(inst, &mut cur, rng),
         };
         if let Some((change, cost)) = candidate {
@@ -135,16 +138,22 @@ fn relocate(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option
     let load = st.a.routes[r][i].clone();
     let mut from = st.a.routes[r].clone();
     from.remove(i);
+    let optimise_dests = rng.random_bool(0.5);
     let mut best: Option<(Change, Cost)> = None;
     for b in targets(inst, st, r, rng) {
         if !load_fits(inst, b, &load) {
             continue;
         }
-        let Some(to) = best_position(inst, &st.a.routes[b], b, &load) else {
+        let Some(mut to) = best_position(inst, &st.a.routes[b], b, &load) else {
             continue;
         };
+        let mut from = from.clone();
+        if optimise_dests {
+            best_destinations(inst, st, b, &mut to);
+            best_destinations(inst, st, r, &mut from);
+        }
         let change = Change {
-            routes: vec![(r, from.clone()), (b, to)],
+            routes: vec![(r, from), (b, to)],
             uncarried: None,
         };
         let cost = st.try_change(inst, &change);
@@ -158,6 +167,9 @@ fn relocate(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option
 fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
     let r = pick_route(inst, st, rng)?;
     let t = targets(inst, st, r, rng);
+    if t.is_empty() {
+        return None; // a fleet of one vehicle has nobody to swap with
+    }
     let b = t[rng.random_range(0..t.len())];
     if st.a.routes[b].is_empty() {
         return None;
@@ -172,6 +184,10 @@ fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Ch
     let mut rb = st.a.routes[b].clone();
     ra[i] = lj;
     rb[j] = li;
+    if rng.random_bool(0.5) {
+        best_destinations(inst, st, r, &mut ra);
+        best_destinations(inst, st, b, &mut rb);
+    }
     let change = Change {
         routes: vec![(r, ra), (b, rb)],
         uncarried: None,
@@ -224,11 +240,73 @@ fn change_destination(
     if options.is_empty() {
         return None;
     }
-    let mut route = st.a.routes[r].clone();
-    route[i].dest = options[rng.random_range(0..options.len())];
-    let change = Change {
-        routes: vec![(r, route)],
-        uncarried: None,
+    let mut best: Option<(Change, Cost)> = None;
+    for d in options {
+        let mut route = st.a.routes[r].clone();
+        route[i].dest = d;
+        let change = Change {
+            routes: vec![(r, route)],
+            uncarried: None,
+        };
+        let cost = st.try_change(inst, &change);
+        if best.as_ref().is_none_or(|(_, c)| cost < *c) {
+            best = Some((change, cost));
+        }
+    }
+    best
+}
+
+/// Two trips exchange destinations: the way out when destinations are full.
+fn swap_destinations(
+    inst: &Instance<'_>,
+    st: &mut State,
+    rng: &mut ChaCha8Rng,
+) -> Option<(Change, Cost)> {
+    let r = pick_route(inst, st, rng)?;
+    let i = rng.random_range(0..st.a.routes[r].len());
+    let busy: Vec<usize> = (0..st.a.routes.len())
+        .filter(|&v| !st.a.routes[v].is_empty())
+        .collect();
+    let b = busy[rng.random_range(0..busy.len())];
+    let j = rng.random_range(0..st.a.routes[b].len());
+    if (r, i) == (b, j) {
+        return None;
+    }
+    let (li, lj) = (&st.a.routes[r][i], &st.a.routes[b][j]);
+    let (di, dj) = (li.dest, lj.dest);
+    if di == dj
+        || !li
+            .households()
+            .all(|h| inst.allowed_dest[h.index()].contains(&dj))
+        || !lj
+            .households()
+            .all(|h| inst.allowed_dest[h.index()].contains(&di))
+    {
+        return None;
+    }
+    let (pi, pj) = (load_people(inst, li), load_people(inst, lj));
+    if st.dest_load[dj.index()] - pj + pi > inst.capacity[dj.index()]
+        || st.dest_load[di.index()] - pi + pj > inst.capacity[di.index()]
+    {
+        return None;
+    }
+    let change = if r == b {
+        let mut route = st.a.routes[r].clone();
+        route[i].dest = dj;
+        route[j].dest = di;
+        Change {
+            routes: vec![(r, route)],
+            uncarried: None,
+        }
+    } else {
+        let mut ra = st.a.routes[r].clone();
+        let mut rb = st.a.routes[b].clone();
+        ra[i].dest = dj;
+        rb[j].dest = di;
+        Change {
+            routes: vec![(r, ra), (b, rb)],
+            uncarried: None,
+        }
     };
     let cost = st.try_change(inst, &change);
     Some((change, cost))
@@ -257,10 +335,18 @@ fn ruin_recreate(
     for _ in 0..rng.random_range(1..=2u32) {
         take(&mut ws, r, &mut removed, rng);
     }
-    if rng.random_bool(0.5) {
+    // Sometimes a wider ruin: a random share of all trips (small instances need
+    // several trips to change at once, e.g. when destinations are full).
+    let total: usize = ws.a.routes.iter().map(Vec::len).sum();
+    let extra = if rng.random_bool(0.5) {
+        1
+    } else {
+        rng.random_range(1..=(total * 3 / 10).clamp(1, 12))
+    };
+    for _ in 0..extra {
         let o = rng.random_range(0..ws.a.routes.len());
-        if o != r {
-            take(&mut ws, o, &mut removed, rng);
+        take(&mut ws, o, &mut removed, rng);
+        if !touched.contains(&o) {
             touched.push(o);
         }
     }
@@ -271,15 +357,39 @@ fn ruin_recreate(
         .iter()
         .map(|&h| (h, order.iter().position(|&x| x == h).unwrap_or(0)))
         .collect();
-    removed.sort_by_key(|h| rank[h]);
+    // Priority order, with ties between equally urgent households broken at random.
+    let mut keyed: Vec<(u8, u32, HouseholdId)> = removed
+        .iter()
+        .map(|&h| {
+            let noise = if rng.random_bool(0.5) {
+                rng.random_range(0..1000)
+            } else {
+                rank[&h] as u32
+            };
+            (inst.s.household(h).tier.number(), noise, h)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let removed: Vec<HouseholdId> = keyed.into_iter().map(|(_, _, h)| h).collect();
     let mut cands = targets(inst, &ws, r, rng);
     cands.extend(touched.iter().copied());
     cands.sort_unstable();
     cands.dedup();
+    // Half the time, insertion costs get a little noise, so that the greedy
+    // choice (e.g. the nearest destination) is not always the one made.
+    let noisy = rng.random_bool(0.5);
+    let mut noise_rng = ChaCha8Rng::seed_from_u64(rng.random());
+    let mut noise = move || {
+        if noisy {
+            1.0 + noise_rng.random_range(-0.2..0.2)
+        } else {
+            1.0
+        }
+    };
     for h in removed {
         let mut best: Option<(i64, usize, Vec<Load>)> = None;
         for &v in &cands {
-            if let Some((key, route)) = best_insertion(inst, &ws, v, h, false)
+            if let Some((key, route)) = best_insertion(inst, &ws, v, h, false, &mut noise)
                 && best.as_ref().is_none_or(|(k, bv, _)| (key, v) < (*k, *bv))
             {
                 best = Some((key, v, route));
@@ -302,6 +412,19 @@ fn ruin_recreate(
                 }
             }
             None => ws.uncarried.push(h),
+        }
+    }
+    if rng.random_bool(0.5) {
+        for &v in &touched {
+            let mut route = ws.a.routes[v].clone();
+            best_destinations(inst, &ws, v, &mut route);
+            for l in &ws.a.routes[v] {
+                ws.dest_load[l.dest.index()] -= load_people(inst, l);
+            }
+            for l in &route {
+                ws.dest_load[l.dest.index()] += load_people(inst, l);
+            }
+            ws.a.routes[v] = route;
         }
     }
     let change = Change {

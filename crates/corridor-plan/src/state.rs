@@ -3,7 +3,7 @@
 use corridor_core::{HouseholdId, SiteId, VehicleId};
 
 use crate::instance::Instance;
-use crate::route::{RouteEval, eval_route};
+use crate::route::{RouteEval, eval_route, time_load};
 use crate::schedule::{Assignment, Load, Pickup, schedule};
 
 /// What the search minimises, compared field by field (the lexicographic objective,
@@ -89,6 +89,12 @@ impl State {
 
     /// Cost after `change`, without keeping it.
     pub(crate) fn try_change(&mut self, inst: &Instance<'_>, change: &Change) -> Cost {
+        if !change_fits_capacity(inst, self, change) {
+            return Cost {
+                overrun: i64::MAX,
+                ..Cost::default()
+            };
+        }
         let uncarried =
             Self::uncarried_cost(inst, change.uncarried.as_deref().unwrap_or(&self.uncarried));
         if inst.coupled {
@@ -238,6 +244,7 @@ pub(crate) fn best_insertion(
     v: usize,
     h: HouseholdId,
     append_only: bool,
+    noise: &mut dyn FnMut() -> f64,
 ) -> Option<(i64, Vec<Load>)> {
     let vid = VehicleId(v as u32);
     if !inst.fits[h.index()].contains(&vid) {
@@ -252,7 +259,7 @@ pub(crate) fn best_insertion(
         if !e.reachable {
             return;
         }
-        let key = e.completion + e.overrun * 1000;
+        let key = ((e.completion + e.overrun * 1000) as f64 * noise()) as i64;
         if best.as_ref().is_none_or(|(k, _)| key < *k) {
             best = Some((key, r));
         }
@@ -305,4 +312,99 @@ pub(crate) fn best_insertion(
         }
     }
     best
+}
+
+/// Re-chooses the destination of every trip of route `v` (keeping the trips and
+/// their order) to finish the route earliest: a trip's destination is where the
+/// next trip starts, so the nearest destination is not always the best. Dynamic
+/// programming over (trip, destination); kept only if the destinations' room,
+/// counting the rest of the plan, allows it.
+pub(crate) fn best_destinations(inst: &Instance<'_>, st: &State, v: usize, route: &mut [Load]) {
+    if route.is_empty() || inst.destinations.len() < 2 {
+        return;
+    }
+    let vid = VehicleId(v as u32);
+    let vehicle = inst.s.vehicle(vid);
+    let dests = &inst.destinations;
+    let nd = dests.len();
+    // best[i][k]: earliest end of trip i unloading at dests[k], with the parent choice.
+    let mut best: Vec<Vec<Option<(i64, usize)>>> = vec![vec![None; nd]; route.len()];
+    let mut scratch = route[0].clone();
+    let mut driving = 0;
+    for i in 0..route.len() {
+        scratch.clone_from(&route[i]);
+        for (k, &d) in dests.iter().enumerate() {
+            if !route[i]
+                .households()
+                .all(|h| inst.allowed_dest[h.index()].contains(&d))
+            {
+                continue;
+            }
+            scratch.dest = d;
+            let mut choice: Option<(i64, usize)> = None;
+            if i == 0 {
+                if let Some(t) = time_load(
+                    inst,
+                    vid,
+                    vehicle.available_from.0,
+                    vehicle.depot,
+                    &scratch,
+                    &mut driving,
+                ) {
+                    choice = Some((t, usize::MAX));
+                }
+            } else {
+                for (pk, prev) in best[i - 1].iter().enumerate() {
+                    let Some((pt, _)) = prev else { continue };
+                    if let Some(t) = time_load(inst, vid, *pt, dests[pk], &scratch, &mut driving)
+                        && choice.is_none_or(|(c, _)| t < c)
+                    {
+                        choice = Some((t, pk));
+                    }
+                }
+            }
+            best[i][k] = choice;
+        }
+    }
+    let last = route.len() - 1;
+    let Some((mut k, _)) = best[last]
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| c.map(|(t, _)| (k, t)))
+        .min_by_key(|&(k, t)| (t, k))
+    else {
+        return;
+    };
+    let mut chosen = vec![0usize; route.len()];
+    for i in (0..route.len()).rev() {
+        chosen[i] = k;
+        k = best[i][k].map_or(0, |(_, p)| p);
+    }
+    // Room: everything else in the plan stays where it is.
+    let mut load = st.dest_load.clone();
+    for l in &st.a.routes[v] {
+        load[l.dest.index()] -= load_people(inst, l);
+    }
+    for (i, l) in route.iter().enumerate() {
+        load[dests[chosen[i]].index()] += load_people(inst, l);
+    }
+    if load.iter().zip(&inst.capacity).all(|(l, c)| l <= c) {
+        for (i, l) in route.iter_mut().enumerate() {
+            l.dest = dests[chosen[i]];
+        }
+    }
+}
+
+/// Whether a change keeps every destination within its capacity.
+pub(crate) fn change_fits_capacity(inst: &Instance<'_>, st: &State, change: &Change) -> bool {
+    let mut load = st.dest_load.clone();
+    for (v, r) in &change.routes {
+        for l in &st.a.routes[*v] {
+            load[l.dest.index()] -= load_people(inst, l);
+        }
+        for l in r {
+            load[l.dest.index()] += load_people(inst, l);
+        }
+    }
+    load.iter().zip(&inst.capacity).all(|(l, c)| l <= c)
 }
