@@ -241,13 +241,15 @@ pub(crate) fn plan_loaded(
             );
             print!("{}", figures_text(s, &figures));
             let b = &outcome.bound;
+            let gap = if outcome.plan.uncarried.is_empty() {
+                format!("gap {:.1} %", gap_percent(figures.makespan.0, b.value.0))
+            } else {
+                "the bound is for carrying everyone, so no gap while people are left behind"
+                    .to_string()
+            };
             println!(
-                "Lower bound:           {} (earliest arrival {}, fleet work {}, corridor {}); gap {:.1} %",
-                b.value,
-                b.earliest_arrival,
-                b.fleet_work,
-                b.corridor,
-                gap_percent(figures.makespan.0, b.value.0)
+                "Lower bound:           {} (earliest arrival {}, fleet work {}, corridor {}); {gap}",
+                b.value, b.earliest_arrival, b.fleet_work, b.corridor
             );
             if !outcome.plan.uncarried.is_empty() {
                 print!("{}", left_behind_text(s, &outcome.plan));
@@ -261,7 +263,7 @@ pub(crate) fn plan_loaded(
                 "figures": figures_json(s, &figures),
                 "lower_bound_s": { "value": outcome.bound.value.0, "earliest_arrival": outcome.bound.earliest_arrival.0,
                                    "fleet_work": outcome.bound.fleet_work.0, "corridor": outcome.bound.corridor.0 },
-                "gap_percent": gap_percent(figures.makespan.0, outcome.bound.value.0),
+                "gap_percent": outcome.plan.uncarried.is_empty().then(|| gap_percent(figures.makespan.0, outcome.bound.value.0)),
                 "iterations": outcome.iterations,
                 "seconds": elapsed.as_secs_f64(),
                 "first_valid_plan_s": (first >= 0).then(|| first as f64 / 1000.0),

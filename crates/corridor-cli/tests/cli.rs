@@ -212,7 +212,8 @@ fn when_not_everyone_fits_the_most_urgent_go_and_the_rest_are_reported() {
     );
     assert!(out.contains("warning: not everyone fits"), "{out}");
     assert!(
-        out.contains("Church hill, tier 3:") && out.contains("inside its shift"),
+        out.contains("Church hill, tier 3:")
+            && out.contains("not enough vehicle time inside the shifts"),
         "{out}"
     );
     assert!(

@@ -20,7 +20,7 @@
 //!   of the other households are tier 2, the rest tier 3. Most are ready at the
 //!   start, the others within the first hour. References are pseudonymous
 //!   (`G-000001`).
-//! - **Fleet.** Buses (50 seats) and about 15 % ambulances (at least one when
+//! - **Fleet.** Buses (50 seats) and ambulances in proportion to the trips each must make (at least one when
 //!   there are stretcher cases, at least one bus when there are two vehicles or
 //!   more), at 1–2 depots 8–12 km out, working a shift of at least 24 h and
 //!   returning to their depot.
@@ -269,8 +269,6 @@ const FIRST_WINDOW: i64 = HOUR;
 const WINDOW_OPEN: i64 = 8 * HOUR;
 /// How long the corridor stays closed between windows.
 const WINDOW_CLOSED: i64 = 4 * HOUR;
-/// Share of the fleet that are ambulances.
-const AMBULANCE_SHARE: f64 = 0.15;
 /// Destinations together take at least this many times everyone.
 const CAPACITY_MARGIN: f64 = 1.3;
 
@@ -363,7 +361,8 @@ impl World {
             .iter()
             .map(|h| u64::from(h.stretcher_cases))
             .sum();
-        let (buses, ambulances) = fleet_mix(o.vehicles, stretcher_cases > 0);
+        let people: u64 = households.iter().map(|h| u64::from(h.people)).sum();
+        let (buses, ambulances) = fleet_mix(o.vehicles, stretcher_cases, people);
         let fleet = vehicle_groups(buses, ambulances, n_depots);
 
         let windows: Vec<(i64, i64)> = (0..i64::from(o.windows))
@@ -372,10 +371,29 @@ impl World {
                 (open, open + WINDOW_OPEN)
             })
             .collect();
-        // Leave time after the last window to unload and drive back to the depot.
+        // Leave time after the last window to unload and drive back to the depot,
+        // and at least twice the work a vehicle of the busier kind has to do
+        // (its trips × a round trip to the farthest destination), so that the
+        // fleet can carry everyone.
+        let farthest_km = destinations
+            .iter()
+            .map(|x| {
+                x.at.distance2(Km {
+                    east: 0.0,
+                    north: 0.0,
+                })
+                .sqrt()
+            })
+            .fold(0.0, f64::max);
+        let round_trip_h = 2.0 * (farthest_km + area::AREA_RADIUS_KM) * 1.3 / 40.0 + 0.5;
+        let bus_trips =
+            (people.saturating_sub(stretcher_cases) as f64 / 50.0) / f64::from(buses.max(1));
+        let ambulance_trips = (stretcher_cases as f64 / 2.0) / f64::from(ambulances.max(1));
+        let work = (bus_trips.max(ambulance_trips) * round_trip_h * 2.0).ceil() as i64 * HOUR;
         let shift_end = windows
             .last()
-            .map_or(MIN_SHIFT, |&(_, close)| (close + 3 * HOUR).max(MIN_SHIFT));
+            .map_or(MIN_SHIFT, |&(_, close)| (close + 3 * HOUR).max(MIN_SHIFT))
+            .max(work);
 
         let deal = o.deal.then(|| deal(&mut d, &pickups, &households, &counts));
         let corridor = o.corridor.then(|| CorridorPlan {
@@ -487,11 +505,21 @@ fn destinations(d: &mut Draw, exit: f64, households: &[Household]) -> Vec<Destin
     out
 }
 
-/// Buses and ambulances: about 15 % ambulances, at least one when anyone
-/// needs a stretcher, at least one bus when there are two vehicles or more.
-fn fleet_mix(vehicles: u32, stretcher_cases: bool) -> (u32, u32) {
-    let mut ambulances = (f64::from(vehicles) * AMBULANCE_SHARE).round() as u32;
-    if stretcher_cases {
+/// Buses and ambulances in proportion to the trips each kind must make
+/// (stretcher cases two to an ambulance, everyone else fifty to a bus), so that
+/// neither kind alone sets the pace; at least one ambulance when anyone needs a
+/// stretcher, at least one bus when there are two vehicles or more.
+fn fleet_mix(vehicles: u32, stretcher_cases: u64, people: u64) -> (u32, u32) {
+    // Two stretcher cases and their companions (one each) to an ambulance.
+    let ambulance_trips = stretcher_cases.div_ceil(2) as f64;
+    let bus_trips = (people.saturating_sub(stretcher_cases) as f64 / 50.0).max(1.0);
+    let share = if stretcher_cases == 0 {
+        0.0
+    } else {
+        (ambulance_trips / (ambulance_trips + bus_trips)).clamp(0.05, 0.5)
+    };
+    let mut ambulances = (f64::from(vehicles) * share).round() as u32;
+    if stretcher_cases > 0 {
         ambulances = ambulances.max(1);
     }
     if vehicles >= 2 {
@@ -582,12 +610,13 @@ mod tests {
 
     #[test]
     fn fleet_mix_rules() {
-        assert_eq!(fleet_mix(1, false), (1, 0));
-        assert_eq!(fleet_mix(1, true), (0, 1));
-        assert_eq!(fleet_mix(2, true), (1, 1));
-        assert_eq!(fleet_mix(3, false), (3, 0));
-        assert_eq!(fleet_mix(10, true), (8, 2));
-        assert_eq!(fleet_mix(500, true), (425, 75));
+        assert_eq!(fleet_mix(1, 0, 100), (1, 0));
+        assert_eq!(fleet_mix(1, 2, 100), (0, 1));
+        assert_eq!(fleet_mix(2, 2, 100), (1, 1));
+        assert_eq!(fleet_mix(3, 0, 100), (3, 0));
+        // 2 % stretcher cases: 0.01 P ambulance trips against 0.0196 P bus trips.
+        assert_eq!(fleet_mix(500, 2200, 110_000), (331, 169));
+        assert_eq!(fleet_mix(10, 2, 1000), (9, 1));
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub(crate) const MAX_SIZE: u32 = 16;
 /// At most this many stretcher cases in one household (an ambulance's stretchers).
 pub(crate) const MAX_STRETCHERS: u32 = 2;
 /// At most this many seated people with stretcher cases (an ambulance's seats).
-pub(crate) const MAX_COMPANIONS: u32 = 3;
+pub(crate) const MAX_COMPANIONS: u32 = 1;
 /// Share of households without stretcher cases that are tier 2 (vulnerable).
 const VULNERABLE_SHARE: f64 = 0.25;
 /// Share of households that are at their site from the start.
@@ -62,7 +62,7 @@ pub(crate) fn households_per_site(d: &mut Draw, households: u32, sites: usize) -
 /// `stretcher_share`, at most [`MAX_STRETCHERS`] per family. A family with
 /// stretcher cases is tier 1. When it has more than [`MAX_COMPANIONS`] other
 /// members it could not ride one ambulance, so it is registered as two
-/// households: the stretcher cases with three companions (tier 1), and the rest
+/// households: the stretcher cases with one companion (tier 1), and the rest
 /// of the family (tier 2: "families of the severely injured"), who take the
 /// site's next household slot. At a site's last slot the rest are left out.
 pub(crate) fn generate_households(

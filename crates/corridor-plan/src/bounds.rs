@@ -55,7 +55,8 @@ fn dijkstra(n: usize, table: &[i64], sources: &[(usize, i64)], reverse: bool) ->
 pub fn lower_bound(s: &Scenario) -> LowerBound {
     let inst = Instance::new(s);
     let e = earliest_arrival(&inst);
-    let f = fleet_work(&inst);
+    // The whole fleet for everyone, and the stretcher-capable vehicles for the stretcher cases.
+    let f = fleet_work(&inst, false).max(fleet_work(&inst, true));
     let c = corridor_throughput(&inst);
     LowerBound {
         value: Seconds(e.max(f).max(c)),
@@ -141,13 +142,9 @@ fn max_load(s: &Scenario) -> i64 {
         .max(1)
 }
 
-/// Total people to move.
-fn people(s: &Scenario) -> i64 {
-    s.households.iter().map(|h| i64::from(h.people.0)).sum()
-}
-
 /// Carrying everyone takes at least `L = ceil(people / largest load)` trips. Each
-/// trip drives into its first pickup (from a depot or a destination), stops there,
+/// trip drives into its first pickup (from a destination, except at most one
+/// first trip per vehicle, which may come from its depot), stops there,
 /// drives on to a destination and stops again; every person boards and is
 /// unloaded once. Charging each trip the cheapest such legs over all vehicle
 /// types and sites, and each person the cheapest boarding and unloading, gives
@@ -155,38 +152,74 @@ fn people(s: &Scenario) -> i64 {
 /// shift and the makespan `T`: `Σ_v (min(T, until_v) − from_v)⁺ ≥ W`. The
 /// smallest such `T` is a bound. Where no trip can visit two pickup sites (every
 /// pickup-to-pickup pair unreachable), each site's people need their own
-/// `ceil(P_s / largest load)` trips, charged that site's own legs.
-fn fleet_work(inst: &Instance<'_>) -> i64 {
+/// `ceil(P_s / largest load)` trips, charged that site's own legs. The same
+/// argument holds for the stretcher cases alone, which only vehicles with
+/// stretcher slots can carry (at most their slots per trip, and, since a
+/// household rides whole, their companions at most the seats per trip), sharing
+/// only those vehicles' time: both bounds are computed and the larger kept.
+fn fleet_work(inst: &Instance<'_>, stretcher_only: bool) -> i64 {
     let s = inst.s;
     let n = inst.n_sites;
-    if s.households.is_empty() || s.vehicles.is_empty() {
+    // The vehicle types (and so vehicles) that can do this work, and what a trip carries at most.
+    let types: Vec<usize> = (0..s.vehicle_types.len())
+        .filter(|&t| !stretcher_only || s.vehicle_types[t].stretchers.0 > 0)
+        .collect();
+    let units = |h: &corridor_core::Household| {
+        i64::from(if stretcher_only {
+            h.stretcher_cases.0
+        } else {
+            h.people.0
+        })
+    };
+    let cmax = types
+        .iter()
+        .map(|&t| {
+            let vt = &s.vehicle_types[t];
+            i64::from(if stretcher_only {
+                vt.stretchers.0
+            } else {
+                vt.seats.0 + vt.stretchers.0
+            })
+        })
+        .max()
+        .unwrap_or(0);
+    let total: i64 = s.households.iter().map(units).sum();
+    if total == 0 || cmax == 0 {
         return 0;
     }
-    let cmax = max_load(s);
     let pickups = s.sites_where(|k| matches!(k, SiteKind::Pickup));
     let sources: Vec<SiteId> =
         s.sites_where(|k| matches!(k, SiteKind::Depot | SiteKind::Destination(_)));
     let dests = inst.destinations.clone();
     // Per site: cheapest in-leg and out-leg (to a destination, through its checkpoint if governed) over types.
     let mut in_leg = vec![UNREACHABLE; n];
+    // Every trip but a vehicle's first starts at a destination.
+    let mut in_from_dest = vec![UNREACHABLE; n];
     let mut out_leg = vec![UNREACHABLE; n];
     let mut stops = i64::MAX;
     let mut per_person = i64::MAX;
-    for (ty, t) in s.vehicle_types.iter().enumerate() {
+    for &ty in &types {
+        let t = &s.vehicle_types[ty];
         let table = &inst.travel[ty];
         let src: Vec<(usize, i64)> = sources.iter().map(|x| (x.index(), 0)).collect();
         let fin = dijkstra(n, table, &src, false);
         let dsrc: Vec<(usize, i64)> = dests.iter().map(|x| (x.index(), 0)).collect();
         let fout = dijkstra(n, table, &dsrc, true);
+        let from_dests = dijkstra(n, table, &dsrc, false);
+        let to_cp: Vec<Vec<i64>> = s
+            .corridors
+            .iter()
+            .map(|c| dijkstra(n, table, &[(c.checkpoint.index(), 0)], true))
+            .collect();
         for &p in &pickups {
             let i = p.index();
             in_leg[i] = in_leg[i].min(fin[i]);
+            in_from_dest[i] = in_from_dest[i].min(from_dests[i]);
             let out = match inst.governed_by[i] {
                 None => fout[i],
                 Some(c) => {
                     let cp = inst.corridor(c).checkpoint.index();
-                    let to_cp = dijkstra(n, table, &[(cp, 0)], true);
-                    to_cp[i]
+                    to_cp[c][i]
                         .saturating_add(inst.corridor(c).processing.0)
                         .saturating_add(fout[cp])
                 }
@@ -197,44 +230,87 @@ fn fleet_work(inst: &Instance<'_>) -> i64 {
         per_person = per_person.min(t.boarding_per_person.0 + t.unloading_per_person.0);
     }
     let mut site_people = vec![0i64; n];
+    // A stretcher household rides whole: its seated members fill the same vehicles' seats.
+    let mut site_seated = vec![0i64; n];
+    let seats_max = types
+        .iter()
+        .map(|&t| i64::from(s.vehicle_types[t].seats.0))
+        .max()
+        .unwrap_or(0);
+    let trips_for = |units: i64, seated: i64| -> i64 {
+        let by_units = (units + cmax - 1) / cmax;
+        let by_seats = if stretcher_only && seated > 0 {
+            if seats_max == 0 {
+                i64::MAX / 4
+            } else {
+                (seated + seats_max - 1) / seats_max
+            }
+        } else {
+            0
+        };
+        by_units.max(by_seats)
+    };
     for h in &s.households {
-        site_people[h.site.index()] += i64::from(h.people.0);
+        site_people[h.site.index()] += units(h);
+        if stretcher_only && h.stretcher_cases.0 > 0 {
+            site_seated[h.site.index()] += i64::from(h.seated().0);
+        }
     }
     let single_site_trips = pickups.iter().all(|&a| {
         pickups
             .iter()
             .all(|&b| a == b || s.travel.get(a, b).is_none())
     });
-    let total = people(s);
+    let fleet: Vec<&corridor_core::Vehicle> = s
+        .vehicles
+        .iter()
+        .filter(|v| types.contains(&v.vehicle_type.index()))
+        .collect();
+    let first_trips = fleet.len() as i64;
+    let inhabited: Vec<usize> = pickups
+        .iter()
+        .map(|p| p.index())
+        .filter(|&i| site_people[i] > 0)
+        .collect();
+    if inhabited
+        .iter()
+        .any(|&i| in_leg[i] >= UNREACHABLE || out_leg[i] >= UNREACHABLE)
+    {
+        return 0;
+    }
+    // Σ of in-legs: each trip from a destination, except at most one first trip
+    // per vehicle, which may instead come from a depot (saving at most `saving`).
+    let saving = inhabited
+        .iter()
+        .map(|&i| in_from_dest[i].min(UNREACHABLE) - in_leg[i])
+        .max()
+        .unwrap_or(0);
     let mut work = total * per_person;
     if single_site_trips {
-        for &p in &pickups {
-            let i = p.index();
-            if site_people[i] == 0 {
-                continue;
-            }
-            let trips = (site_people[i] + cmax - 1) / cmax;
-            if in_leg[i] >= UNREACHABLE || out_leg[i] >= UNREACHABLE {
-                return 0;
-            }
-            work += trips * (in_leg[i] + out_leg[i] + stops);
+        let (mut legs, mut cheap_in, mut from_dest) = (0i64, 0i64, 0i64);
+        for &i in &inhabited {
+            let trips = trips_for(site_people[i], site_seated[i]);
+            legs += trips * (out_leg[i] + stops);
+            cheap_in += trips * in_leg[i];
+            from_dest += trips * in_from_dest[i].min(UNREACHABLE);
         }
+        work += legs + cheap_in.max(from_dest.saturating_sub(first_trips * saving));
     } else {
-        let inhabited: Vec<usize> = pickups
-            .iter()
-            .map(|p| p.index())
-            .filter(|&i| site_people[i] > 0)
-            .collect();
         let min_in = inhabited.iter().map(|&i| in_leg[i]).min().unwrap_or(0);
+        let min_in_dest = inhabited
+            .iter()
+            .map(|&i| in_from_dest[i])
+            .min()
+            .unwrap_or(0)
+            .min(UNREACHABLE);
         let min_out = inhabited.iter().map(|&i| out_leg[i]).min().unwrap_or(0);
-        if min_in >= UNREACHABLE || min_out >= UNREACHABLE {
-            return 0;
-        }
-        work += (total + cmax - 1) / cmax * (min_in + min_out + stops);
+        let trips = trips_for(total, site_seated.iter().sum());
+        let later = (trips - first_trips).max(0);
+        work += trips * (min_out + stops) + later * min_in_dest + (trips - later) * min_in;
     }
     // Smallest T with Σ_v clamp(T) ≥ work, by bisection on T.
     let supply = |t: i64| -> i64 {
-        s.vehicles
+        fleet
             .iter()
             .map(|v| (t.min(v.available_until.0) - v.available_from.0).max(0))
             .fold(0i64, |a, b| a.saturating_add(b))

@@ -4,18 +4,25 @@
 use corridor_core::{HouseholdId, SiteId, VehicleId};
 
 use crate::instance::Instance;
+use crate::route::eval_route;
 use crate::route::time_load;
 use crate::schedule::{Load, Pickup};
-use crate::state::{State, corridor_compatible, fits_with, nearest_dest};
+use crate::state::{State, corridor_compatible, fits_with, has_room, nearest_dest};
 
 /// Why a household could not be placed, for the report.
-pub(crate) fn reason_unplaceable(inst: &Instance<'_>, h: HouseholdId) -> String {
+pub(crate) fn reason_unplaceable(inst: &Instance<'_>, st: &State, h: HouseholdId) -> String {
+    let people = inst.people(h);
     if inst.fits[h.index()].is_empty() {
         "no vehicle can carry the household whole".into()
     } else if inst.allowed_dest[h.index()].is_empty() {
         "no destination accepts the household".into()
+    } else if !inst.allowed_dest[h.index()]
+        .iter()
+        .any(|&d| st.dest_load[d.index()] + people <= inst.capacity[d.index()])
+    {
+        "the destinations that accept it are full".into()
     } else {
-        "no vehicle can carry it to a destination with room inside its shift".into()
+        "not enough vehicle time inside the shifts and corridor windows".into()
     }
 }
 
@@ -61,95 +68,113 @@ pub(crate) fn construct(inst: &Instance<'_>) -> State {
     };
     let mut d = 0i64;
 
+    // Loads that stop at each site: (vehicle, trip index), to be filled before new ones start.
+    let mut open: Vec<Vec<(usize, usize)>> = vec![Vec::new(); inst.n_sites];
+
     for h in priority_order(inst) {
         let hh = s.household(h);
         let people = inst.people(h);
-        // (completion, vehicle, join last trip?)
-        let mut best: Option<(i64, usize, bool, SiteId)> = None;
-        // Checkpoint crossings are scarce: at a governed site, fill trips that
-        // already stop there before starting new ones.
-        let fill_first = inst.governed_by[hh.site.index()].is_some();
-        for pass in 0..2 {
-            if pass == 1 && best.is_some() {
-                break;
+        // Fill trips that already stop at the site before starting new ones: a
+        // half-empty trip costs a whole round trip (and, at a checkpoint, a
+        // whole crossing). Among them, the one whose vehicle then finishes
+        // earliest. The search rebalances the work between vehicles later.
+        let mut join: Option<(i64, usize, usize)> = None;
+        for &(v, i) in &open[hh.site.index()] {
+            let vid = VehicleId(v as u32);
+            let l = &st.a.routes[v][i];
+            if !inst.fits[h.index()].contains(&vid)
+                || !fits_with(inst, vid, Some(l), Some(h))
+                || !inst.allowed_dest[h.index()].contains(&l.dest)
+                || !has_room(inst, &st, l.dest, h, people)
+            {
+                continue;
             }
-            for &vid in &inst.fits[h.index()] {
-                let v = vid.index();
-                let until = inst.until(vid);
-                let ret = |t: i64, at: SiteId| {
-                    s.vehicles[v]
-                        .return_depot
-                        .map_or(0, |dp| inst.tt(vid, at, dp))
-                        + t
-                };
-                if let Some(last) = st.a.routes[v].last()
-                    && fits_with(inst, vid, Some(last), Some(h))
-                    && inst.allowed_dest[h.index()].contains(&last.dest)
-                    && st.dest_load[last.dest.index()] + people <= inst.capacity[last.dest.index()]
+            let mut r = st.a.routes[v].clone();
+            if let Some(p) = r[i].pickups.iter_mut().find(|p| p.site == hh.site) {
+                p.households.push(h);
+            }
+            let e = eval_route(inst, vid, &r);
+            if e.reachable && e.overrun == 0 && join.is_none_or(|b| (e.completion, v, i) < b) {
+                join = Some((e.completion, v, i));
+            }
+        }
+        if let Some((_, v, i)) = join {
+            let l = &mut st.a.routes[v][i];
+            if let Some(p) = l.pickups.iter_mut().find(|p| p.site == hh.site) {
+                p.households.push(h);
+            }
+            st.dest_load[l.dest.index()] += people;
+            (before_last[v], end[v]) = ends(inst, v, &st.a.routes[v]);
+            continue;
+        }
+        // Otherwise: add a stop to a vehicle's last trip nearby, or start a new trip,
+        // whichever unloads the household earliest.
+        let mut best: Option<(i64, usize, bool, SiteId)> = None;
+        for &vid in &inst.fits[h.index()] {
+            let v = vid.index();
+            let until = inst.until(vid);
+            let ret = |t: i64, at: SiteId| {
+                s.vehicles[v]
+                    .return_depot
+                    .map_or(0, |dp| inst.tt(vid, at, dp))
+                    + t
+            };
+            if let Some(last) = st.a.routes[v].last()
+                && fits_with(inst, vid, Some(last), Some(h))
+                && inst.allowed_dest[h.index()].contains(&last.dest)
+                && has_room(inst, &st, last.dest, h, people)
+                && last.pickups.len() < 4
+                && corridor_compatible(inst, last, hh.site)
+                && last
+                    .pickups
+                    .last()
+                    .is_some_and(|p| inst.tt(vid, p.site, hh.site) <= 900)
+            {
+                scratch.clone_from(last);
+                scratch.pickups.push(Pickup {
+                    site: hh.site,
+                    households: vec![h],
+                });
+                if let Some(done) = time_load(
+                    inst,
+                    vid,
+                    before_last[v].0,
+                    before_last[v].1,
+                    &scratch,
+                    &mut d,
+                ) && ret(done, scratch.dest) <= until
+                    && best.is_none_or(|b| (done, v) < (b.0, b.1))
                 {
-                    let same_site = last.pickups.iter().any(|p| p.site == hh.site);
-                    let near = last.pickups.len() < 4
-                        && corridor_compatible(inst, last, hh.site)
-                        && last
-                            .pickups
-                            .last()
-                            .is_some_and(|p| inst.tt(vid, p.site, hh.site) <= 900);
-                    if same_site || (near && !fill_first) {
-                        scratch.clone_from(last);
-                        match scratch.pickups.iter_mut().find(|p| p.site == hh.site) {
-                            Some(p) => p.households.push(h),
-                            None => scratch.pickups.push(Pickup {
-                                site: hh.site,
-                                households: vec![h],
-                            }),
-                        }
-                        if let Some(done) = time_load(
-                            inst,
-                            vid,
-                            before_last[v].0,
-                            before_last[v].1,
-                            &scratch,
-                            &mut d,
-                        ) && ret(done, scratch.dest) <= until
-                            && best.is_none_or(|b| (done, v) < (b.0, b.1))
-                        {
-                            best = Some((done, v, true, last.dest));
-                        }
-                    }
+                    best = Some((done, v, true, last.dest));
                 }
-                if fill_first && pass == 0 {
-                    continue;
-                }
-                if let Some(dest) = nearest_dest(inst, &st, vid, hh.site, h, people) {
-                    scratch.pickups.clear();
-                    scratch.pickups.push(Pickup {
-                        site: hh.site,
-                        households: vec![h],
-                    });
-                    scratch.dest = dest;
-                    if let Some(done) = time_load(inst, vid, end[v].0, end[v].1, &scratch, &mut d)
-                        && ret(done, dest) <= until
-                        && best.is_none_or(|b| (done, v) < (b.0, b.1))
-                    {
-                        best = Some((done, v, false, dest));
-                    }
+            }
+            if let Some(dest) = nearest_dest(inst, &st, vid, hh.site, h, people) {
+                scratch.pickups.clear();
+                scratch.pickups.push(Pickup {
+                    site: hh.site,
+                    households: vec![h],
+                });
+                scratch.dest = dest;
+                if let Some(done) = time_load(inst, vid, end[v].0, end[v].1, &scratch, &mut d)
+                    && ret(done, dest) <= until
+                    && best.is_none_or(|b| (done, v) < (b.0, b.1))
+                {
+                    best = Some((done, v, false, dest));
                 }
             }
         }
-        let Some((done, v, join, dest)) = best else {
+        let Some((done, v, join_last, dest)) = best else {
             st.uncarried.push(h);
             continue;
         };
         let route = &mut st.a.routes[v];
-        if join {
-            let last = route.last_mut().expect("joined trip exists");
-            match last.pickups.iter_mut().find(|p| p.site == hh.site) {
-                Some(p) => p.households.push(h),
-                None => last.pickups.push(Pickup {
-                    site: hh.site,
-                    households: vec![h],
-                }),
-            }
+        if join_last {
+            let i = route.len() - 1;
+            route[i].pickups.push(Pickup {
+                site: hh.site,
+                households: vec![h],
+            });
+            open[hh.site.index()].push((v, i));
         } else {
             before_last[v] = end[v];
             route.push(Load {
@@ -159,10 +184,26 @@ pub(crate) fn construct(inst: &Instance<'_>) -> State {
                 }],
                 dest,
             });
+            open[hh.site.index()].push((v, route.len() - 1));
         }
         end[v] = (done, dest);
         st.dest_load[dest.index()] += people;
     }
     st.cost = st.full_cost(inst);
     st
+}
+
+/// (time, place) before a route's last trip and at its end, trips timed on their own.
+fn ends(inst: &Instance<'_>, v: usize, route: &[Load]) -> ((i64, SiteId), (i64, SiteId)) {
+    let vid = VehicleId(v as u32);
+    let mut at = (inst.from(vid), inst.s.vehicle(vid).depot);
+    let mut before = at;
+    let mut d = 0;
+    for l in route {
+        before = at;
+        if let Some(t) = time_load(inst, vid, at.0, at.1, l, &mut d) {
+            at = (t, l.dest);
+        }
+    }
+    (before, at)
 }

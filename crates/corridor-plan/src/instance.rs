@@ -23,6 +23,11 @@ pub(crate) struct Instance<'a> {
     pub(crate) capacity: Vec<i64>,
     /// Whether vehicles interact (lanes, deals): then every evaluation schedules the whole fleet.
     pub(crate) coupled: bool,
+    /// Room kept at each destination for households with stretcher cases (only
+    /// destinations that accept them and have a capacity keep any).
+    pub(crate) reserved: Vec<i64>,
+    /// Each household's position in the priority order (see [`crate::construct::priority_order`]).
+    pub(crate) rank: Vec<u32>,
 }
 
 impl<'a> Instance<'a> {
@@ -83,7 +88,7 @@ impl<'a> Instance<'a> {
             || s.corridors
                 .iter()
                 .any(|c| c.processing.0 > 0 || c.convoy.is_some());
-        Instance {
+        let mut inst = Instance {
             s,
             n_sites: n,
             travel,
@@ -93,7 +98,37 @@ impl<'a> Instance<'a> {
             governed_by,
             capacity,
             coupled,
+            rank: vec![],
+            reserved: vec![],
+        };
+        // Stretcher households' people, shared out over the accepting destinations by capacity.
+        let need: i64 = s
+            .households
+            .iter()
+            .filter(|h| h.stretcher_cases.0 > 0)
+            .map(|h| i64::from(h.people.0))
+            .sum();
+        let accepting: Vec<usize> = (0..n)
+            .filter(|&i| inst.capacity[i] < i64::MAX && matches!(&s.sites[i].kind, SiteKind::Destination(d) if d.accepts_stretcher_cases))
+            .collect();
+        let total: i64 = accepting.iter().map(|&i| inst.capacity[i]).sum();
+        let unlimited = s.sites.iter().any(|x| matches!(&x.kind, SiteKind::Destination(d) if d.accepts_stretcher_cases && d.capacity.is_none()));
+        let mut reserved = vec![0i64; n];
+        if !unlimited && total > 0 {
+            for &i in &accepting {
+                reserved[i] = ((need * inst.capacity[i] + total - 1) / total).min(inst.capacity[i]);
+            }
         }
+        inst.reserved = reserved;
+        let mut rank = vec![0u32; s.households.len()];
+        for (i, h) in crate::construct::priority_order(&inst)
+            .into_iter()
+            .enumerate()
+        {
+            rank[h.index()] = i as u32;
+        }
+        inst.rank = rank;
+        inst
     }
 
     /// Travel time for vehicle `v` from `a` to `b`.

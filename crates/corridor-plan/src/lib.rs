@@ -193,7 +193,7 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
     let mut reasons: Vec<(HouseholdId, String)> = st
         .uncarried
         .iter()
-        .map(|&h| (h, construct::reason_unplaceable(inst, h)))
+        .map(|&h| (h, construct::reason_unplaceable(inst, &st, h)))
         .collect();
     // Drop the least urgent trips of vehicles that overrun their shift until none does.
     loop {

@@ -7,7 +7,6 @@ use corridor_core::{HouseholdId, VehicleId};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::construct::priority_order;
 use crate::instance::Instance;
 use crate::route::eval_route;
 use crate::schedule::Load;
@@ -350,13 +349,11 @@ fn ruin_recreate(
             touched.push(o);
         }
     }
-    // Previously uncarried households get another chance.
-    removed.append(&mut ws.uncarried);
-    let order = priority_order(inst);
-    let rank: std::collections::HashMap<HouseholdId, usize> = removed
-        .iter()
-        .map(|&h| (h, order.iter().position(|&x| x == h).unwrap_or(0)))
-        .collect();
+    // A few previously uncarried households get another chance.
+    for _ in 0..ws.uncarried.len().min(8) {
+        let k = rng.random_range(0..ws.uncarried.len());
+        removed.push(ws.uncarried.swap_remove(k));
+    }
     // Priority order, with ties between equally urgent households broken at random.
     let mut keyed: Vec<(u8, u32, HouseholdId)> = removed
         .iter()
@@ -364,7 +361,7 @@ fn ruin_recreate(
             let noise = if rng.random_bool(0.5) {
                 rng.random_range(0..1000)
             } else {
-                rank[&h] as u32
+                inst.rank[h.index()]
             };
             (inst.s.household(h).tier.number(), noise, h)
         })

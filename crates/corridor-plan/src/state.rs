@@ -231,8 +231,26 @@ pub(crate) fn nearest_dest(
     inst.allowed_dest[h.index()]
         .iter()
         .copied()
-        .filter(|&d| st.dest_load[d.index()] + people <= inst.capacity[d.index()])
+        .filter(|&d| has_room(inst, st, d, h, people))
         .min_by_key(|&d| (inst.tt(v, site, d), d))
+}
+
+/// Whether destination `d` has room for `people` more of household `h`. Places
+/// and insertions leave the room that stretcher households need at the
+/// destinations that accept them to those households.
+pub(crate) fn has_room(
+    inst: &Instance<'_>,
+    st: &State,
+    d: SiteId,
+    h: HouseholdId,
+    people: i64,
+) -> bool {
+    let reserve = if inst.s.household(h).stretcher_cases.0 == 0 {
+        inst.reserved[d.index()]
+    } else {
+        0
+    };
+    st.dest_load[d.index()] + people + reserve <= inst.capacity[d.index()]
 }
 
 /// The best way to add household `h` to route `v`, by the route's resulting
@@ -292,7 +310,17 @@ pub(crate) fn best_insertion(
         r[i] = l2;
         consider(r);
     }
-    if let Some(d) = nearest_dest(inst, st, vid, hh.site, h, people) {
+    // A new trip, to every destination with room (the next trip starts there,
+    // so the nearest is not always the best), at every position.
+    let positions: Vec<usize> = if append_only {
+        vec![route.len()]
+    } else {
+        (0..=route.len()).collect()
+    };
+    for &d in &inst.allowed_dest[h.index()] {
+        if !has_room(inst, st, d, h, people) {
+            continue;
+        }
         let new = Load {
             pickups: vec![Pickup {
                 site: hh.site,
@@ -300,12 +328,7 @@ pub(crate) fn best_insertion(
             }],
             dest: d,
         };
-        let positions: Vec<usize> = if append_only {
-            vec![route.len()]
-        } else {
-            (0..=route.len()).collect()
-        };
-        for pos in positions {
+        for &pos in &positions {
             let mut r = route.clone();
             r.insert(pos, new.clone());
             consider(r);
