@@ -190,6 +190,8 @@ pub fn plan(
 /// ordering rules, and records every event time.
 fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
     let s = inst.s;
+        eprintln!("best cost {:?}, uncarried {}", st.cost, st.uncarried.len());
+    }
     let mut reasons: Vec<(HouseholdId, String)> = st
         .uncarried
         .iter()
@@ -293,7 +295,25 @@ fn final_schedule(inst: &Instance<'_>, a: &Assignment) -> schedule::Schedule {
                 (last(&deal.group_a), last(&deal.group_b))
                 && la < lb
             {
-                holds.push((v, ti, lb + margin));
+                // Hold a group-A trip that is its vehicle's last, so that the wait
+                // delays nothing else; otherwise the latest one.
+                let (hv, hti) = plan
+                    .routes
+                    .iter()
+                    .filter_map(|r| {
+                        let t = r.trips.last()?;
+                        let dep = t
+                            .stops
+                            .iter()
+                            .filter(|x| deal.group_a.contains(&x.site) && !x.households.is_empty())
+                            .map(|x| x.departs.0)
+                            .max()?;
+                        Some((dep, r.vehicle.index(), r.trips.len() - 1))
+                    })
+                    .max()
+                    .map_or((v, ti), |(_, hv, hti)| (hv, hti));
+                holds.retain(|&(x, y, _)| (x, y) != (hv, hti));
+                holds.push((hv, hti, lb + margin));
                 changed = true;
             }
         }
