@@ -190,8 +190,6 @@ pub fn plan(
 /// ordering rules, and records every event time.
 fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
     let s = inst.s;
-        eprintln!("best cost {:?}, uncarried {}", st.cost, st.uncarried.len());
-    }
     let mut reasons: Vec<(HouseholdId, String)> = st
         .uncarried
         .iter()
