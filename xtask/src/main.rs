@@ -22,7 +22,9 @@ fn main() -> anyhow::Result<()> {
                 match a.as_str() {
                     "--budget" => {
                         let v = it.next().context("--budget needs a duration, e.g. 1s")?;
-                        budget = Duration::from_secs_f64(parse_duration(v).map_err(anyhow::Error::msg)?.0 as f64);
+                        budget = Duration::from_secs_f64(
+                            parse_duration(v).map_err(anyhow::Error::msg)?.0 as f64,
+                        );
                     }
                     "--out" => out = PathBuf::from(it.next().context("--out needs a directory")?),
                     other => bail!("unknown option `{other}`; expected --budget or --out"),
@@ -47,7 +49,8 @@ struct Row {
 fn bench_literature(budget: Duration, out: &Path) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = root.join("bench/instances/bep");
-    let optima = std::fs::read_to_string(dir.join("loyola-random-optima.csv")).context("reading the optima")?;
+    let optima = std::fs::read_to_string(dir.join("loyola-random-optima.csv"))
+        .context("reading the optima")?;
     let mut reader = csv::Reader::from_reader(optima.as_bytes());
     let mut rows = Vec::new();
     for rec in reader.records() {
@@ -55,13 +58,20 @@ fn bench_literature(budget: Duration, out: &Path) -> anyhow::Result<()> {
         let name = rec[0].to_string();
         let text = std::fs::read_to_string(dir.join("loyola-random").join(&name))?;
         let files = import_bep(&name, &text, &name).map_err(|p| anyhow::anyhow!("{p}"))?;
-        let mem = InMemory(files.into_iter().map(|f| (PathBuf::from("bep").join(f.path), f.contents)).collect::<HashMap<_, _>>());
-        let loaded = load_scenario_with(&mem, Path::new("bep/scenario.toml")).map_err(|p| anyhow::anyhow!("{p}"))?;
+        let mem = InMemory(
+            files
+                .into_iter()
+                .map(|f| (PathBuf::from("bep").join(f.path), f.contents))
+                .collect::<HashMap<_, _>>(),
+        );
+        let loaded = load_scenario_with(&mem, Path::new("bep/scenario.toml"))
+            .map_err(|p| anyhow::anyhow!("{p}"))?;
         let s = &loaded.scenario;
         let started = Instant::now();
         let stop = || started.elapsed() >= budget;
         let outcome = corridor_plan::plan(s, &corridor_plan::Options::default(), &stop, &|_| {})?;
-        let valid = corridor_check::check(s, &outcome.plan).is_empty() && outcome.plan.uncarried.is_empty();
+        let valid =
+            corridor_check::check(s, &outcome.plan).is_empty() && outcome.plan.uncarried.is_empty();
         let f = corridor_core::Figures::of(s, &outcome.plan);
         let set = name.split("-i").next().unwrap_or(&name).to_string();
         let num = |i: usize| rec[i].parse::<i64>().unwrap_or(0);
@@ -79,7 +89,16 @@ fn bench_literature(budget: Duration, out: &Path) -> anyhow::Result<()> {
     eprintln!();
     std::fs::create_dir_all(out)?;
     let mut w = csv::Writer::from_path(out.join("results.csv"))?;
-    w.write_record(["instance", "optimum", "corridor", "valid", "lower_bound", "ortools_2s_published", "pyvrp_2s_published", "vroom_2s_published"])?;
+    w.write_record([
+        "instance",
+        "optimum",
+        "corridor",
+        "valid",
+        "lower_bound",
+        "ortools_2s_published",
+        "pyvrp_2s_published",
+        "vroom_2s_published",
+    ])?;
     for r in &rows {
         w.write_record([
             r.instance.clone(),
@@ -103,7 +122,12 @@ fn report(rows: &[Row], budget: Duration) -> String {
     let ratio = |m: i64, o: i64| m as f64 / o as f64;
     let mut by_set: BTreeMap<(usize, String), Vec<&Row>> = BTreeMap::new();
     for r in rows {
-        let size = r.set.split('-').nth(2).and_then(|x| x.parse().ok()).unwrap_or(0);
+        let size = r
+            .set
+            .split('-')
+            .nth(2)
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0);
         by_set.entry((size, r.set.clone())).or_default().push(r);
     }
     let mut o = format!(
@@ -114,11 +138,21 @@ fn report(rows: &[Row], budget: Duration) -> String {
     let mut totals = (0usize, 0usize, 0.0f64, 0usize, 0usize, 0usize);
     for ((_, set), rs) in &by_set {
         let opt = rs.iter().filter(|r| r.makespan == Some(r.optimum)).count();
-        let mean: f64 = rs.iter().map(|r| r.makespan.map_or(f64::NAN, |m| ratio(m, r.optimum))).sum::<f64>() / rs.len() as f64;
-        let peer = rs.iter().filter(|r| r.published.iter().min() == Some(&r.optimum)).count();
+        let mean: f64 = rs
+            .iter()
+            .map(|r| r.makespan.map_or(f64::NAN, |m| ratio(m, r.optimum)))
+            .sum::<f64>()
+            / rs.len() as f64;
+        let peer = rs
+            .iter()
+            .filter(|r| r.published.iter().min() == Some(&r.optimum))
+            .count();
         let tight = rs.iter().filter(|r| r.bound == r.optimum).count();
         let invalid = rs.iter().filter(|r| !r.valid).count();
-        o.push_str(&format!("| {set} | {} | {opt} | {mean:.3} | {peer} | {tight} |\n", rs.len()));
+        o.push_str(&format!(
+            "| {set} | {} | {opt} | {mean:.3} | {peer} | {tight} |\n",
+            rs.len()
+        ));
         totals.0 += rs.len();
         totals.1 += opt;
         totals.2 += mean * rs.len() as f64;

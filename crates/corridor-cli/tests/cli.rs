@@ -473,3 +473,38 @@ fn help_has_examples() {
         assert!(out.contains("Examples:"), "{cmd}: {out}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_the_search_and_keeps_the_best_plan() {
+    let d = tmp();
+    let s = example("aleppo-2016/scenario.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args([
+            "plan",
+            s.to_str().unwrap(),
+            "--time-limit",
+            "10min",
+            "-o",
+            "p.json",
+        ])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("ends");
+    let (o, e) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{o}\nstderr:\n{e}");
+    assert!(
+        e.contains("interrupted: keeping the best plan found so far"),
+        "{e}"
+    );
+    run(d.path(), &["check", s.to_str().unwrap(), "p.json"], 0);
+}

@@ -231,6 +231,39 @@ pub(crate) fn schedule(
         }
     }
 
+    type Ctx<'c> = (
+        &'c mut Vec<(i64, i64)>,
+        &'c mut Vec<VehicleState>,
+        &'c mut Schedule,
+        &'c mut Vec<Option<VehicleRoute>>,
+        &'c mut BinaryHeap<Reverse<(i64, u8, Step, usize)>>,
+    );
+    // Unloads vehicle `v`'s current trip at `t` and sends it on to its next step.
+    let deliver_and_go_on =
+        |v: usize, t: i64, (delivered, st, out, routes_out, heap): &mut Ctx<'_>| {
+            deliver(
+                inst,
+                a,
+                v,
+                t,
+                &ratio_deals,
+                delivered,
+                st,
+                out,
+                routes_out,
+                record,
+            );
+            if let Some((nt, step)) = advance(v, &mut st[v], out) {
+                let l = &a.routes[v][st[v].load];
+                heap.push(Reverse((
+                    nt,
+                    priority(inst, l, step, &ratio_deals),
+                    step,
+                    v,
+                )));
+            }
+        };
+
     while let Some(Reverse((t, _, step, v))) = heap.pop() {
         let vid = VehicleId(v as u32);
         match step {
@@ -314,27 +347,14 @@ pub(crate) fn schedule(
                     parked.push((t, v));
                     continue;
                 }
-                deliver(
-                    inst,
-                    a,
-                    v,
-                    t,
-                    &ratio_deals,
+                let mut ctx = (
                     &mut delivered,
                     &mut st,
                     &mut out,
                     &mut routes_out,
-                    record,
+                    &mut heap,
                 );
-                if let Some((nt, step)) = advance(v, &mut st[v], &mut out) {
-                    let l = &a.routes[v][st[v].load];
-                    heap.push(Reverse((
-                        nt,
-                        priority(inst, l, step, &ratio_deals),
-                        step,
-                        v,
-                    )));
-                }
+                deliver_and_go_on(v, t, &mut ctx);
                 // A delivery may release held ones, at this instant.
                 loop {
                     let Some(i) = parked.iter().position(|&(_, pv)| {
@@ -344,27 +364,14 @@ pub(crate) fn schedule(
                     };
                     let (held_since, pv) = parked.remove(i);
                     out.waiting += t - held_since;
-                    deliver(
-                        inst,
-                        a,
-                        pv,
-                        t,
-                        &ratio_deals,
+                    let mut ctx = (
                         &mut delivered,
                         &mut st,
                         &mut out,
                         &mut routes_out,
-                        record,
+                        &mut heap,
                     );
-                    if let Some((nt, step)) = advance(pv, &mut st[pv], &mut out) {
-                        let l = &a.routes[pv][st[pv].load];
-                        heap.push(Reverse((
-                            nt,
-                            priority(inst, l, step, &ratio_deals),
-                            step,
-                            pv,
-                        )));
-                    }
+                    deliver_and_go_on(pv, t, &mut ctx);
                 }
             }
         }

@@ -394,16 +394,7 @@ fn ruin_recreate(
         }
         match best {
             Some((_, v, route)) => {
-                for l in &ws.a.routes[v] {
-                    ws.dest_load[l.dest.index()] -= load_people(inst, l);
-                }
-                for l in &route {
-                    ws.dest_load[l.dest.index()] += load_people(inst, l);
-                }
-                ws.a.routes[v] = route;
-                if !inst.coupled {
-                    ws.evals[v] = eval_route(inst, VehicleId(v as u32), &ws.a.routes[v]);
-                }
+                ws.set_route(inst, v, route);
                 if !touched.contains(&v) {
                     touched.push(v);
                 }
@@ -415,13 +406,7 @@ fn ruin_recreate(
         for &v in &touched {
             let mut route = ws.a.routes[v].clone();
             best_destinations(inst, &ws, v, &mut route);
-            for l in &ws.a.routes[v] {
-                ws.dest_load[l.dest.index()] -= load_people(inst, l);
-            }
-            for l in &route {
-                ws.dest_load[l.dest.index()] += load_people(inst, l);
-            }
-            ws.a.routes[v] = route;
+            ws.set_route(inst, v, route);
         }
     }
     let change = Change {
@@ -438,7 +423,9 @@ fn ruin_recreate(
 /// With the makespan fixed, moves higher-priority trips earlier where that lowers
 /// the weighted arrival without delaying the last evacuee.
 fn polish(inst: &Instance<'_>, st: &mut State) {
-    for _ in 0..3 {
+    // Where vehicles interact every try schedules the whole fleet: one pass only.
+    let passes = if inst.coupled { 1 } else { 3 };
+    for _ in 0..passes {
         let mut improved = false;
         for v in 0..st.a.routes.len() {
             let n = st.a.routes[v].len();

@@ -71,14 +71,7 @@ impl State {
         let uncarried = Self::uncarried_cost(inst, &self.uncarried);
         if inst.coupled {
             let s = schedule(inst, &self.a, None, true, &[], false);
-            Cost {
-                overrun: s.overrun,
-                uncarried,
-                makespan: s.makespan(),
-                spread: s.completion.iter().sum(),
-                weighted: s.weighted_arrival,
-                driving: s.driving,
-            }
+            cost_of_schedule(&s, uncarried)
         } else {
             for v in 0..self.a.routes.len() {
                 self.evals[v] = eval_route(inst, VehicleId(v as u32), &self.a.routes[v]);
@@ -106,14 +99,7 @@ impl State {
             for (v, r) in old {
                 self.a.routes[v] = r;
             }
-            Cost {
-                overrun: s.overrun,
-                uncarried,
-                makespan: s.makespan(),
-                spread: s.completion.iter().sum(),
-                weighted: s.weighted_arrival,
-                driving: s.driving,
-            }
+            cost_of_schedule(&s, uncarried)
         } else {
             let mut evals_changed: Vec<(usize, RouteEval)> =
                 Vec::with_capacity(change.routes.len());
@@ -138,21 +124,26 @@ impl State {
     /// Keeps `change`, whose cost is `cost`.
     pub(crate) fn apply(&mut self, inst: &Instance<'_>, change: Change, cost: Cost) {
         for (v, r) in change.routes {
-            for l in &self.a.routes[v] {
-                self.dest_load[l.dest.index()] -= load_people(inst, l);
-            }
-            for l in &r {
-                self.dest_load[l.dest.index()] += load_people(inst, l);
-            }
-            if !inst.coupled {
-                self.evals[v] = eval_route(inst, VehicleId(v as u32), &r);
-            }
-            self.a.routes[v] = r;
+            self.set_route(inst, v, r);
         }
         if let Some(u) = change.uncarried {
             self.uncarried = u;
         }
         self.cost = cost;
+    }
+
+    /// Replaces route `v`, keeping the destinations' loads (and the route's figures) current.
+    pub(crate) fn set_route(&mut self, inst: &Instance<'_>, v: usize, route: Vec<Load>) {
+        for l in &self.a.routes[v] {
+            self.dest_load[l.dest.index()] -= load_people(inst, l);
+        }
+        for l in &route {
+            self.dest_load[l.dest.index()] += load_people(inst, l);
+        }
+        if !inst.coupled {
+            self.evals[v] = eval_route(inst, VehicleId(v as u32), &route);
+        }
+        self.a.routes[v] = route;
     }
 
     /// Completion time of each route (joint when coupled).
@@ -176,6 +167,17 @@ fn add_eval(c: &mut Cost, e: &RouteEval) {
     c.spread += e.completion;
     c.weighted += e.weighted_arrival;
     c.driving += e.driving;
+}
+
+fn cost_of_schedule(s: &crate::schedule::Schedule, uncarried: [i64; 3]) -> Cost {
+    Cost {
+        overrun: s.overrun,
+        uncarried,
+        makespan: s.makespan(),
+        spread: s.completion.iter().sum(),
+        weighted: s.weighted_arrival,
+        driving: s.driving,
+    }
 }
 
 pub(crate) fn cost_of(evals: &[RouteEval], uncarried: [i64; 3]) -> Cost {

@@ -17,7 +17,7 @@ fn example(rel: &str) -> Scenario {
     }
 }
 
-pub fn generated(o: corridor_generate::Options) -> Scenario {
+fn generated(o: corridor_generate::Options) -> Scenario {
     let files = corridor_generate::generate(&o).expect("valid options");
     let mem = corridor_formats::InMemory(
         files
