@@ -42,7 +42,6 @@ use rayon::prelude::*;
 pub use bounds::{LowerBound, lower_bound};
 
 use crate::instance::Instance;
-use crate::schedule::{Assignment, schedule};
 use crate::search::{Budget, improve};
 use crate::state::{Cost, State, load_people, objective};
 
@@ -195,9 +194,43 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
         .iter()
         .map(|&h| (h, construct::reason_unplaceable(inst, &st, h)))
         .collect();
+    // An "A leaves last" rule is kept by holding a group-A trip until group B has
+    // gone; so that the wait delays nothing else, one group-A trip becomes the
+    // last trip of the vehicle that is free earliest.
+    for deal in s.deals.iter().filter(|d| d.a_leaves_last) {
+        let is_a = |l: &schedule::Load| {
+            l.pickups
+                .iter()
+                .any(|p| deal.group_a.contains(&p.site) && !p.households.is_empty())
+        };
+        if st.a.routes.iter().any(|r| r.last().is_some_and(is_a)) {
+            continue;
+        }
+        let Some((v, i)) = (0..st.a.routes.len())
+            .find_map(|v| st.a.routes[v].iter().rposition(is_a).map(|i| (v, i)))
+        else {
+            continue;
+        };
+        let load = st.a.routes[v][i].clone();
+        let ends = st.completions(inst);
+        let target = (0..st.a.routes.len())
+            .filter(|&w| {
+                load.households()
+                    .all(|h| inst.fits[h.index()].contains(&corridor_core::VehicleId(w as u32)))
+            })
+            .min_by_key(|&w| (ends[w], w));
+        if let Some(w) = target {
+            let mut from = st.a.routes[v].clone();
+            from.remove(i);
+            st.set_route(inst, v, from);
+            let mut to = st.a.routes[w].clone();
+            to.push(load);
+            st.set_route(inst, w, to);
+        }
+    }
     // Drop the least urgent trips of vehicles that overrun their shift until none does.
     loop {
-        let sched = final_schedule(inst, &st.a);
+        let sched = schedule::with_order_rules(inst, &st.a, true);
         let Some(v) = (0..st.a.routes.len()).find(|&v| !sched.route_ok[v]) else {
             break;
         };
@@ -225,7 +258,7 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
             ));
         }
     }
-    let sched = final_schedule(inst, &st.a);
+    let sched = schedule::with_order_rules(inst, &st.a, true);
     let mut plan = sched.plan.unwrap_or_default();
     // Whatever the schedule could not deliver is reported, never lost.
     let mut seen = vec![false; s.households.len()];
@@ -249,75 +282,4 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
         .map(|(household, reason)| Uncarried { household, reason })
         .collect();
     plan
-}
-
-/// The joint schedule, with departures from deal groups held where an "A leaves
-/// last" rule requires it.
-fn final_schedule(inst: &Instance<'_>, a: &Assignment) -> schedule::Schedule {
-    let s = inst.s;
-    let mut holds: Vec<(usize, usize, i64)> = Vec::new();
-    // Holding group A's last departure can delay group B (through a ratio deal),
-    // so the hold is renewed with a growing margin until the rule holds.
-    for round in 0..24 {
-        let margin = if round == 0 {
-            0
-        } else {
-            60i64 << (round - 1).min(12)
-        };
-        let sched = schedule(inst, a, None, true, &holds, true);
-        let Some(plan) = &sched.plan else {
-            return sched;
-        };
-        let mut changed = false;
-        for deal in s.deals.iter().filter(|d| d.a_leaves_last) {
-            let last = |group: &[corridor_core::SiteId]| -> Option<(i64, usize, usize)> {
-                let mut best: Option<(i64, usize, usize)> = None;
-                for r in &plan.routes {
-                    let v = r.vehicle.index();
-                    // Trips in the plan follow the route's order, skipping none.
-                    for (ti, t) in r.trips.iter().enumerate() {
-                        for stop in t
-                            .stops
-                            .iter()
-                            .filter(|x| group.contains(&x.site) && !x.households.is_empty())
-                        {
-                            if best.is_none_or(|b| stop.departs.0 > b.0) {
-                                best = Some((stop.departs.0, v, ti));
-                            }
-                        }
-                    }
-                }
-                best
-            };
-            if let (Some((la, v, ti)), Some((lb, _, _))) =
-                (last(&deal.group_a), last(&deal.group_b))
-                && la < lb
-            {
-                // Hold a group-A trip that is its vehicle's last, so that the wait
-                // delays nothing else; otherwise the latest one.
-                let (hv, hti) = plan
-                    .routes
-                    .iter()
-                    .filter_map(|r| {
-                        let t = r.trips.last()?;
-                        let dep = t
-                            .stops
-                            .iter()
-                            .filter(|x| deal.group_a.contains(&x.site) && !x.households.is_empty())
-                            .map(|x| x.departs.0)
-                            .max()?;
-                        Some((dep, r.vehicle.index(), r.trips.len() - 1))
-                    })
-                    .max()
-                    .map_or((v, ti), |(_, hv, hti)| (hv, hti));
-                holds.retain(|&(x, y, _)| (x, y) != (hv, hti));
-                holds.push((hv, hti, lb + margin));
-                changed = true;
-            }
-        }
-        if !changed {
-            return sched;
-        }
-    }
-    schedule(inst, a, None, true, &holds, true)
 }

@@ -546,3 +546,84 @@ fn deliver(
     }
     state.load += 1;
 }
+
+/// The joint schedule, with departures from deal groups held where an "A leaves
+/// last" rule requires it. The rule needs the recorded departures, so every
+/// round records; `record` only says whether the caller wants the plan kept.
+pub(crate) fn with_order_rules(inst: &Instance<'_>, a: &Assignment, record: bool) -> Schedule {
+    let s = inst.s;
+    if !s.deals.iter().any(|d| d.a_leaves_last) {
+        return schedule(inst, a, None, true, &[], record);
+    }
+    let keep = |mut sched: Schedule| {
+        if !record {
+            sched.plan = None;
+        }
+        sched
+    };
+    let mut holds: Vec<(usize, usize, i64)> = Vec::new();
+    // Holding group A's last departure can delay group B (through a ratio deal),
+    // so the hold is renewed with a growing margin until the rule holds.
+    for round in 0..24 {
+        let margin = if round == 0 {
+            0
+        } else {
+            60i64 << (round - 1).min(12)
+        };
+        let sched = schedule(inst, a, None, true, &holds, true);
+        let Some(plan) = &sched.plan else {
+            return keep(sched);
+        };
+        let mut changed = false;
+        for deal in s.deals.iter().filter(|d| d.a_leaves_last) {
+            let last = |group: &[corridor_core::SiteId]| -> Option<(i64, usize, usize)> {
+                let mut best: Option<(i64, usize, usize)> = None;
+                for r in &plan.routes {
+                    let v = r.vehicle.index();
+                    // Trips in the plan follow the route's order, skipping none.
+                    for (ti, t) in r.trips.iter().enumerate() {
+                        for stop in t
+                            .stops
+                            .iter()
+                            .filter(|x| group.contains(&x.site) && !x.households.is_empty())
+                        {
+                            if best.is_none_or(|b| stop.departs.0 > b.0) {
+                                best = Some((stop.departs.0, v, ti));
+                            }
+                        }
+                    }
+                }
+                best
+            };
+            if let (Some((la, v, ti)), Some((lb, _, _))) =
+                (last(&deal.group_a), last(&deal.group_b))
+                && la < lb
+            {
+                // Hold a group-A trip that is its vehicle's last, so that the wait
+                // delays nothing else; otherwise the latest one.
+                let (hv, hti) = plan
+                    .routes
+                    .iter()
+                    .filter_map(|r| {
+                        let t = r.trips.last()?;
+                        let dep = t
+                            .stops
+                            .iter()
+                            .filter(|x| deal.group_a.contains(&x.site) && !x.households.is_empty())
+                            .map(|x| x.departs.0)
+                            .max()?;
+                        Some((dep, r.vehicle.index(), r.trips.len() - 1))
+                    })
+                    .max()
+                    .map_or((v, ti), |(_, hv, hti)| (hv, hti));
+                holds.retain(|&(x, y, _)| (x, y) != (hv, hti));
+                holds.push((hv, hti, lb + margin));
+                changed = true;
+            }
+        }
+        if !changed {
+            return keep(sched);
+        }
+    }
+    keep(schedule(inst, a, None, true, &holds, true))
+}
