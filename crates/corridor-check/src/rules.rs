@@ -245,7 +245,7 @@ impl Checker<'_> {
     }
 
     fn when(&self, t: Seconds) -> String {
-        self.s.show_time(t)
+        format!("{} (t = {} s)", self.s.show_time_precise(t), t.0)
     }
 
     fn vehicles_once(&mut self, plan: &Plan) {
@@ -546,6 +546,13 @@ impl Checker<'_> {
             (None, Some(_), _) => {
                 let m = format!(
                     "the plan returns `{}` to a depot, but the vehicle has no return depot",
+                    vehicle.name
+                );
+                self.push(Violation::new(Rule::ReturnMissing, m).vehicle(v));
+            }
+            (Some(_), Some(_), true) => {
+                let m = format!(
+                    "the plan returns `{}` to its depot, but gives it no trips",
                     vehicle.name
                 );
                 self.push(Violation::new(Rule::ReturnMissing, m).vehicle(v));

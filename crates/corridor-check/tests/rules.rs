@@ -537,6 +537,6 @@ fn violations_name_vehicle_trip_household_and_time() {
     );
     assert_eq!(
         v.message,
-        "household `h3` boards from +00:10:00, before it is ready at +00:11:40"
+        "household `h3` boards from +00:10:00 (t = 600 s), before it is ready at +00:11:40 (t = 700 s)"
     );
 }

@@ -21,10 +21,7 @@ pub(crate) fn report_problems(problems: &Problems, format: Format) -> u8 {
                 eprintln!("error: {p}");
             }
             let n = problems.0.len();
-            eprintln!(
-                "{n} problem{} found; nothing was changed",
-                if n == 1 { "" } else { "s" }
-            );
+            eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
         }
         Format::Json => println!(
             "{}",

@@ -101,8 +101,9 @@ Exit codes: 0 the plan is valid, 1 it breaks rules, 2 a file cannot be read."
 corridor plan examples/aleppo-2016/scenario.toml --time-limit 10s -o aleppo.json --sheets aleppo-sheets\n  \
 corridor plan scenario.toml --iterations 20000 --seed 3 --threads 2 --format json\n\n\
 The plan is checked by the validator before it is written. Ctrl-C ends the search and keeps the best plan found.\n\
-With --iterations (and no time limit reached) the same seed gives the same plan on any number of threads.\n\
-Exit codes: 0 planned (possibly leaving people behind, with a warning), 2 bad input or an impossible scenario."
+With --iterations (and no time limit reached), the same seed and --threads give the same plan.\n\
+Exit codes: 0 planned (possibly leaving people behind, with a warning), 1 the plan failed the validator \
+(not written; please report it), 2 bad input or an impossible scenario."
     )]
     Plan {
         /// The scenario file (TOML).

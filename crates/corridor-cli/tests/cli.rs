@@ -382,7 +382,7 @@ fn check_names_each_broken_rule_and_exits_1() {
     std::fs::write(d.path().join("broken.json"), broken).unwrap();
     let (out, _) = run(d.path(), &["check", s.to_str().unwrap(), "broken.json"], 1);
     assert!(out.contains("The plan breaks 1 rule:"), "{out}");
-    assert!(out.contains("[outside-shift] `bus-01` leaves at 2025-03-14 06:10, before its shift starts at 2025-03-14 06:30"), "{out}");
+    assert!(out.contains("[outside-shift] `bus-01` leaves at 2025-03-14 06:10:00 (t = 600 s), before its shift starts at 2025-03-14 06:30:00 (t = 1800 s)"), "{out}");
     let (json, _) = run(
         d.path(),
         &[

@@ -23,7 +23,11 @@ impl Clock {
 
     /// `2016-12-15 05:00` (local time at the scenario's offset).
     pub fn format(&self, t: Seconds) -> String {
-        let local = self.unix_start + t.0 + i64::from(self.utc_offset_minutes) * 60;
+        let local = self
+            .unix_start
+            .saturating_add(t.0)
+            .saturating_add(i64::from(self.utc_offset_minutes) * 60)
+            .clamp(-(1 << 45), 1 << 45);
         let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
         format!(
@@ -31,6 +35,17 @@ impl Clock {
             secs / 3600,
             secs / 60 % 60
         )
+    }
+
+    /// `2016-12-15 05:00:07`: to the second, for messages about a plan's event times.
+    pub fn format_seconds(&self, t: Seconds) -> String {
+        let mut s = self.format(t);
+        let local = self
+            .unix_start
+            .saturating_add(t.0)
+            .saturating_add(i64::from(self.utc_offset_minutes) * 60);
+        s.push_str(&format!(":{:02}", local.rem_euclid(60)));
+        s
     }
 
     /// The offset as `+02:00`.

@@ -282,8 +282,11 @@ pub struct Deal {
 impl Deal {
     /// The most people A may have delivered when B has delivered `b`.
     pub fn allowance(&self, b: People) -> Option<People> {
-        self.ratio
-            .map(|r| People((r * b.0 as f64).floor() as u32 + self.slack.0))
+        // In floating point, clamped: a generous deal must not wrap around.
+        self.ratio.map(|r| {
+            let a = (r * f64::from(b.0)).floor() + f64::from(self.slack.0);
+            People(a.clamp(0.0, f64::from(u32::MAX)) as u32)
+        })
     }
 }
 
@@ -418,6 +421,14 @@ impl Scenario {
         }
     }
 
+    /// A time to the second: the local date and time when the start is known, else `+1d 02:00:07`.
+    pub fn show_time_precise(&self, t: Seconds) -> String {
+        match &self.clock {
+            Some(c) => c.format_seconds(t),
+            None => format!("+{t}"),
+        }
+    }
+
     /// Travel time from `a` to `b` for vehicle `v` (its type's factor applied).
     pub fn travel_for(&self, v: VehicleId, a: SiteId, b: SiteId) -> Option<Seconds> {
         self.travel
@@ -459,5 +470,26 @@ impl Scenario {
             out[h.tier.index()] += h.people;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generous_deal_clamps_instead_of_wrapping() {
+        let deal = |ratio: f64, slack: u32| Deal {
+            name: "d".into(),
+            group_a: vec![],
+            group_b: vec![],
+            ratio: Some(ratio),
+            slack: People(slack),
+            a_leaves_last: false,
+        };
+        assert_eq!(deal(1.0, u32::MAX).allowance(People(3)), Some(People(u32::MAX)));
+        assert_eq!(deal(1e10, 1).allowance(People(5)), Some(People(u32::MAX)));
+        assert_eq!(deal(14.0, 8000).allowance(People(100)), Some(People(9400)));
+        assert_eq!(deal(0.5, 0).allowance(People(3)), Some(People(1)));
     }
 }

@@ -30,7 +30,7 @@ impl Seconds {
 
     /// `self` × `n`, for per-person times (boarding, unloading).
     pub const fn times(self, n: People) -> Seconds {
-        Seconds(self.0 * n.0 as i64)
+        Seconds(self.0.saturating_mul(n.0 as i64))
     }
 
     /// Hours as a float, for reports.

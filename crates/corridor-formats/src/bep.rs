@@ -35,7 +35,21 @@ struct Tokens<'a> {
 }
 
 impl<'a> Tokens<'a> {
+    /// The next number, which must lie in 0..=1e9 (counts and travel times both).
     fn next(&mut self, what: &str) -> Result<i64, Problem> {
+        let line = self.line();
+        let n = self.next_any(what)?;
+        if !(0..=1_000_000_000).contains(&n) {
+            return Err(Problem::in_file(
+                self.file,
+                format!("{n} is out of range for {what}; expected 0 to 1000000000"),
+            )
+            .at_line(line));
+        }
+        Ok(n)
+    }
+
+    fn next_any(&mut self, what: &str) -> Result<i64, Problem> {
         let Some(&(line, tok)) = self.items.get(self.pos) else {
             let line = self.items.last().map_or(1, |(l, _)| *l);
             return Err(Problem::in_file(
@@ -81,6 +95,17 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let y = t.next("the number of yards Y")?;
+    let counts_ok = |n: i64, what: &str, line: usize| -> Result<(), Problems> {
+        if n > 100_000 {
+            Err(bad(
+                line,
+                format!("{n} {what} is more than this importer handles (100000)"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    counts_ok(y, "yards", t.line())?;
     let mut per_yard = Vec::new();
     for i in 0..y.max(0) {
         per_yard.push(t.next(&format!("the number of buses at yard {}", i + 1))?);
@@ -95,6 +120,7 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let p = t.next("the number of collection points P")?;
+    counts_ok(p, "collection points", t.line())?;
     let sum_d = t.next("the total demand")?;
     let mut demand = Vec::new();
     for i in 0..p.max(0) {
@@ -121,6 +147,7 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let s = t.next("the number of shelters S")?;
+    counts_ok(s, "shelters", t.line())?;
     let sum_c = t.next("the total shelter capacity")?;
     let mut capacity = Vec::new();
     for i in 0..s.max(0) {

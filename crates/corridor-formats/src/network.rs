@@ -12,6 +12,9 @@ use corridor_core::{Seconds, Site, SiteId, TravelMatrix, great_circle_km};
 use crate::problem::{Problem, Problems, did_you_mean};
 use crate::scenario_file::FileSource;
 
+/// Longest travel time a matrix may give (30 days).
+const MAX_LEG_SECONDS: f64 = 30.0 * 86_400.0;
+
 /// A scenario's source of travel times.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NetworkSource {
@@ -171,10 +174,12 @@ pub fn read_matrix_csv(file: &str, text: &str, sites: &[Site]) -> Result<TravelM
                 None
             } else {
                 match raw.parse::<f64>() {
-                    Ok(x) if x.is_finite() && x >= 0.0 => Some(Seconds(x.round() as i64)),
+                    Ok(x) if x.is_finite() && (0.0..=MAX_LEG_SECONDS).contains(&x) => {
+                        Some(Seconds(x.round() as i64))
+                    }
                     _ => {
                         problems.push(
-                            Problem::in_file(file, format!("`{raw}` is not a travel time; expected seconds (0 or more), or empty / `-` for unreachable"))
+                            Problem::in_file(file, format!("`{raw}` is not a travel time; expected seconds from 0 to 2592000 (30 days), or empty / `-` for unreachable"))
                                 .at_line(line)
                                 .field(sites[to].name.clone()),
                         );

@@ -172,6 +172,26 @@ pub fn read_plan(
     })?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
+    let limit = crate::scenario_file::MAX_TIME.0;
+    let too_far = doc.routes.iter().flat_map(|r| {
+        r.trips
+            .iter()
+            .flat_map(|t| {
+                let stops = t
+                    .stops
+                    .iter()
+                    .flat_map(|s| [s.arrives, s.loading_starts, s.departs]);
+                let crossing = t.crossing.iter().flat_map(|c| [c.queued, c.starts, c.ends]);
+                [t.departs, t.arrives, t.unloaded]
+                    .into_iter()
+                    .chain(stops)
+                    .chain(crossing)
+            })
+            .chain(r.returns_at)
+    });
+    if let Some(t) = too_far.into_iter().find(|t| t.abs() > limit) {
+        return Err(Problem::in_file(file, format!("time {t} is more than 100 years from the scenario's start; plan times are seconds from the start")).into());
+    }
     if doc.format != PLAN_FORMAT {
         problems.push(
             Problem::in_file(

@@ -26,6 +26,19 @@ use crate::time::{
 };
 use crate::values::{DurationText, TimeValue};
 
+/// Longest duration a scenario may give (30 days): keeps every sum of times far from overflow.
+const MAX_DURATION: Seconds = Seconds(30 * 86_400);
+/// Longest per-person boarding or unloading time.
+const MAX_PER_PERSON: Seconds = Seconds(3600);
+/// Farthest time from the start (100 years).
+pub(crate) const MAX_TIME: Seconds = Seconds(100 * 365 * 86_400);
+/// Most seats or stretcher slots in one vehicle type.
+const MAX_SEATS: i64 = 100_000;
+/// Largest capacity or deal slack, in people.
+const MAX_PEOPLE: i64 = 1_000_000_000;
+/// Most sites: the travel-time matrix grows with the square of this.
+pub(crate) const MAX_SITES: usize = 5_000;
+
 /// The scenario format version this build reads and writes.
 pub const SCENARIO_FORMAT_VERSION: i64 = 1;
 
@@ -552,20 +565,45 @@ impl<'a> Resolver<'a> {
             TimeValue::Date(d) => instant_of_datetime(d, self.clock.as_ref()),
             TimeValue::Text(t) => parse_instant(t, self.clock.as_ref()),
         };
-        r.map_err(|m| {
-            let at = self.at(v.span());
-            self.err(at.problem(field, m));
-        })
-        .ok()
-    }
-
-    fn duration(&mut self, field: &str, v: &S<DurationText>) -> Option<Seconds> {
-        parse_duration(&v.get_ref().0)
+        let t = r
             .map_err(|m| {
                 let at = self.at(v.span());
                 self.err(at.problem(field, m));
             })
-            .ok()
+            .ok()?;
+        if t.0.abs() > MAX_TIME.0 {
+            let at = self.at(v.span());
+            self.err(at.problem(
+                field,
+                "this time is more than 100 years from the scenario's start",
+            ));
+            return None;
+        }
+        Some(t)
+    }
+
+    fn duration(&mut self, field: &str, v: &S<DurationText>) -> Option<Seconds> {
+        // Per-person times are seconds or minutes; anything else at most a month.
+        let (max, what) = if field.ends_with("_per_person") {
+            (MAX_PER_PERSON, "1h")
+        } else {
+            (MAX_DURATION, "30d")
+        };
+        let d = parse_duration(&v.get_ref().0)
+            .map_err(|m| {
+                let at = self.at(v.span());
+                self.err(at.problem(field, m));
+            })
+            .ok()?;
+        if d > max {
+            let at = self.at(v.span());
+            self.err(at.problem(
+                field,
+                format!("`{}` is too long; expected at most {what}", v.get_ref().0),
+            ));
+            return None;
+        }
+        Some(d)
     }
 
     /// A whole number in `min..=max`, or a problem naming the field and the bad value.
@@ -853,13 +891,7 @@ impl<'a> Resolver<'a> {
             }
             let capacity = match &s.capacity {
                 Some(c) => self
-                    .int(
-                        "capacity",
-                        c,
-                        1,
-                        i64::from(u32::MAX),
-                        "a destination's capacity",
-                    )
+                    .int("capacity", c, 1, MAX_PEOPLE, "a destination's capacity")
                     .map(|n| Some(People(n))),
                 None => Some(None),
             };
@@ -909,6 +941,10 @@ impl<'a> Resolver<'a> {
             if let SiteKind::Destination(d) = &mut sites[id.index()].kind {
                 d.serves = Some(list);
             }
+        }
+        if sites.len() > MAX_SITES {
+            let n = sites.len();
+            self.err(Problem::in_file(&self.file, format!("the scenario has {n} sites; this version handles at most {MAX_SITES} (the travel-time matrix grows with the square of the number of sites)")).field("site"));
         }
         if sites.is_empty() && self.problems.is_empty() {
             self.err(
@@ -977,15 +1013,9 @@ impl<'a> Resolver<'a> {
                 self.err(name.at.problem("name", msg));
                 continue;
             }
-            let seats = self.int("seats", &self.f(&d.seats), 0, i64::from(u32::MAX), "seats");
+            let seats = self.int("seats", &self.f(&d.seats), 0, MAX_SEATS, "seats");
             let stretchers = match &d.stretchers {
-                Some(s) => self.int(
-                    "stretchers",
-                    &self.f(s),
-                    0,
-                    i64::from(u32::MAX),
-                    "stretchers",
-                ),
+                Some(s) => self.int("stretchers", &self.f(s), 0, MAX_SEATS, "stretchers"),
                 None => Some(0),
             };
             if let (Some(0), Some(0)) = (seats, stretchers) {
@@ -1576,7 +1606,7 @@ impl<'a> Resolver<'a> {
                 r => r.as_ref().map(|r| *r.get_ref()),
             };
             let slack = match &d.slack {
-                Some(s) => match self.int("slack", &self.f(s), 0, i64::from(u32::MAX), "slack") {
+                Some(s) => match self.int("slack", &self.f(s), 0, MAX_PEOPLE, "slack") {
                     Some(n) => People(n),
                     None => continue,
                 },
@@ -1619,16 +1649,16 @@ impl<'a> Resolver<'a> {
             let g = gc.get_ref();
             let (detour, speed) = (*g.detour.get_ref(), *g.speed_kmh.get_ref());
             let mut ok = true;
-            if !(detour.is_finite() && detour >= 1.0) {
+            if !(detour.is_finite() && (1.0..=10.0).contains(&detour)) {
                 let at = self.at(g.detour.span());
-                self.err(at.problem("detour", format!("the detour factor must be at least 1 (roads are never shorter than the straight line), got {detour}")));
+                self.err(at.problem("detour", format!("the detour factor must be from 1 (roads are never shorter than the straight line) to 10, got {detour}")));
                 ok = false;
             }
-            if !(speed.is_finite() && speed > 0.0) {
+            if !(speed.is_finite() && (1.0..=300.0).contains(&speed)) {
                 let at = self.at(g.speed_kmh.span());
                 self.err(at.problem(
                     "speed_kmh",
-                    format!("speed must be a positive number of km/h, got {speed}"),
+                    format!("speed must be from 1 to 300 km/h, got {speed}"),
                 ));
                 ok = false;
             }

@@ -191,7 +191,7 @@ cases! {
         at("scenario.toml", 12).field("speed_kmh")
             .says("invalid type: string \"fast\", expected a number");
     negative_number: "negative-stretchers" =>
-        at("scenario.toml", 28).field("stretchers").says("stretchers must be at least 0, got -2");
+        at("scenario.toml", 28).field("stretchers").says("stretchers must be from 0 to 100000, got -2");
     /// Neither seats nor stretchers; the households with stretcher cases are
     /// not also reported as uncarriable.
     zero_seats_and_stretchers: "carries-nobody" =>
@@ -270,7 +270,7 @@ cases! {
 
     zero_capacity: "zero-capacity" =>
         at("sites.csv", 7).field("capacity")
-            .says("a destination's capacity must be at least 1, got 0");
+            .says("a destination's capacity must be from 1 to 1000000000, got 0");
     unknown_site_kind: "unknown-site-kind" =>
         at("sites.csv", 4).field("kind")
             .says("unknown site kind `pikup`")
@@ -602,4 +602,26 @@ fn mutated_inputs_never_panic_and_every_problem_is_usable() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// Extreme numbers are refused with a message, never wrapped around: every sum
+/// of times and people the planner and the validator make stays far from overflow.
+#[test]
+fn extreme_values_are_refused_not_wrapped() {
+    let cases = [
+        ("boarding_per_person = \"6s\"", "boarding_per_person = \"1000000000000000s\"", "too long; expected at most 1h"),
+        ("stop_time = \"3min\"", "stop_time = \"400d\"", "too long; expected at most 30d"),
+        ("seats = 50", "seats = 4294967295", "seats must be from 0 to 100000"),
+        ("available_until = \"14h\"", "available_until = \"1000000d\"", "more than 100 years"),
+        ("speed_kmh = 35", "speed_kmh = 0.0001", "speed must be from 1 to 300 km/h"),
+    ];
+    for (from, to, says) in cases {
+        let InMemory(mut files) = files_of("base");
+        let key = Path::new("base").join("scenario.toml");
+        let text = files[&key].clone();
+        assert!(text.contains(from), "the base scenario has `{from}`");
+        files.insert(key.clone(), text.replacen(from, to, 1));
+        let err = load_scenario_with(&InMemory(files), &key).expect_err("refused");
+        assert!(err.to_string().contains(says), "`{to}`: {err}");
+    }
 }

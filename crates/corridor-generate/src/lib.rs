@@ -173,7 +173,7 @@ pub enum GenerateError {
 /// Largest accepted household count.
 const MAX_HOUSEHOLDS: u32 = 10_000_000;
 /// Largest accepted pickup-site count.
-const MAX_SITES: u32 = 100_000;
+const MAX_SITES: u32 = 4_990;
 /// Largest accepted vehicle count (the scenario reader takes at most 100,000 per `[[vehicle]]` block).
 const MAX_VEHICLES: u32 = 100_000;
 /// Largest accepted number of corridor windows.

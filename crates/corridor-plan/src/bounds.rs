@@ -95,8 +95,7 @@ fn earliest_arrival(inst: &Instance<'_>) -> i64 {
                 continue;
             }
             let arrive = vehicle.available_from.0 + fd[h.site.index()];
-            let people = i64::from(h.people.0);
-            let depart = arrive.max(h.ready.0) + vt.stop_time.0 + vt.boarding_per_person.0 * people;
+            let depart = arrive.max(h.ready.0) + vt.boarding(h.people).0;
             let dests = to_dests.entry((ty, allowed.clone())).or_insert_with(|| {
                 let src: Vec<(usize, i64)> = allowed.iter().map(|d| (d.index(), 0)).collect();
                 dijkstra(n, table, &src, true)
@@ -123,7 +122,7 @@ fn earliest_arrival(inst: &Instance<'_>) -> i64 {
             if reach >= UNREACHABLE {
                 continue;
             }
-            earliest = earliest.min(reach + vt.stop_time.0 + vt.unloading_per_person.0 * people);
+            earliest = earliest.min(reach + vt.unloading(h.people).0);
         }
         if earliest < i64::MAX {
             best = best.max(earliest);
@@ -136,7 +135,7 @@ fn earliest_arrival(inst: &Instance<'_>) -> i64 {
 fn max_load(s: &Scenario) -> i64 {
     s.vehicle_types
         .iter()
-        .map(|t| i64::from(t.seats.0 + t.stretchers.0))
+        .map(|t| i64::from(t.seats.0) + i64::from(t.stretchers.0))
         .max()
         .unwrap_or(1)
         .max(1)

@@ -12,8 +12,8 @@
 //! returns follows the scenario's rules; callers still validate it.
 //!
 //! The planner is a pure function of the scenario, the options and the seed:
-//! with an iteration budget, the same inputs give the same plan on any number of
-//! threads. A time limit or an interrupt is the caller's `should_stop`.
+//! with an iteration budget, the same inputs and thread count give the same
+//! plan. A time limit or an interrupt is the caller's `should_stop`.
 //!
 //! ```
 //! use corridor_plan::{Options, plan};

@@ -6,7 +6,7 @@
 //! [`schedule`](crate::schedule::schedule) instead; both follow the same timing
 //! rules, and a test checks they agree.
 
-use corridor_core::VehicleId;
+use corridor_core::{People, VehicleId};
 
 use crate::instance::{Instance, UNREACHABLE};
 use crate::schedule::Load;
@@ -53,7 +53,7 @@ pub(crate) fn time_load(
             people += inst.people(h);
         }
         total += people;
-        t = ready + vt.stop_time.0 + vt.boarding_per_person.0 * people;
+        t = ready + vt.boarding(People(people as u32)).0;
         at = p.site;
         if corridor.is_none() {
             corridor = inst.governed_by[p.site.index()];
@@ -81,7 +81,7 @@ pub(crate) fn time_load(
         return None;
     }
     *driving += leg;
-    Some(t + leg + vt.stop_time.0 + vt.unloading_per_person.0 * total)
+    Some(t + leg + vt.unloading(People(total as u32)).0)
 }
 
 /// Evaluates a whole route on its own.

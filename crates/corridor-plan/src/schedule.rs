@@ -13,7 +13,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use corridor_core::{
-    CorridorId, Crossing, HouseholdId, Plan, SiteId, Stop, Trip, VehicleId, VehicleRoute,
+    CorridorId, Crossing, HouseholdId, People, Plan, SiteId, Stop, Trip, VehicleId, VehicleRoute,
 };
 
 use crate::instance::{Instance, UNREACHABLE, secs};
@@ -180,7 +180,7 @@ pub(crate) fn schedule(
                 ready = ready.max(s.household(h).ready.0);
                 people += inst.people(h);
             }
-            let mut departs = ready + vt.stop_time.0 + vt.boarding_per_person.0 * people;
+            let mut departs = ready + vt.boarding(People(people as u32)).0;
             if pi + 1 == n_pickups {
                 for &(hv, hl, t) in holds {
                     if hv == v && hl == st.load {
@@ -446,7 +446,7 @@ fn finish_leg(
     out.driving += leg.min(UNREACHABLE);
     let arrives = st.t + leg;
     let people: i64 = load.households().map(|h| inst.people(h)).sum();
-    let unloaded = arrives + vt.stop_time.0 + vt.unloading_per_person.0 * people;
+    let unloaded = arrives + vt.unloading(People(people as u32)).0;
     if let Some(trip) = st.trip.as_mut() {
         trip.arrives = secs(arrives);
         trip.unloaded = secs(unloaded);

@@ -1,6 +1,6 @@
 //! Every plan the planner writes passes the independent validator, on the
 //! examples and on generated scenarios of every kind; the same seed and budget
-//! give the same plan on any number of threads.
+//! give the same plan, run after run, for a given number of threads.
 
 use std::path::Path;
 
@@ -141,7 +141,7 @@ fn generated_plans_are_valid() {
 }
 
 #[test]
-fn same_seed_and_budget_give_the_same_plan_on_any_thread_count() {
+fn same_seed_budget_and_thread_count_give_the_same_plan() {
     let s = generated(corridor_generate::Options {
         seed: 9,
         households: 200,
