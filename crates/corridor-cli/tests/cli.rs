@@ -237,7 +237,11 @@ fn impossible_scenarios_fail_before_the_search() {
         .to_string();
     std::fs::write(d.path().join("scenario.toml"), no_ambulance).unwrap();
     let (_, err) = run(d.path(), &["plan", "scenario.toml"], 2);
-    assert!(err.contains("2 households have stretcher cases (e.g. RF-003, RF-010), but no vehicle has stretcher slots"), "{err}");
+    // Without ambulances in the fleet, the stretcher cases cannot be carried whole: an input error.
+    assert!(
+        err.contains("no vehicle can carry household `RF-003` (1 seated + 1 stretcher cases) without splitting it; the fleet has `bus` 50 seats + 0 stretchers"),
+        "{err}"
+    );
     let sites = std::fs::read_to_string(d.path().join("sites.csv"))
         .unwrap()
         .replace("40,true", "40,false");

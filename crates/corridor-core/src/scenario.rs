@@ -487,7 +487,10 @@ mod tests {
             slack: People(slack),
             a_leaves_last: false,
         };
-        assert_eq!(deal(1.0, u32::MAX).allowance(People(3)), Some(People(u32::MAX)));
+        assert_eq!(
+            deal(1.0, u32::MAX).allowance(People(3)),
+            Some(People(u32::MAX))
+        );
         assert_eq!(deal(1e10, 1).allowance(People(5)), Some(People(u32::MAX)));
         assert_eq!(deal(14.0, 8000).allowance(People(100)), Some(People(9400)));
         assert_eq!(deal(0.5, 0).allowance(People(3)), Some(People(1)));

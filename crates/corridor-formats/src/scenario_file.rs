@@ -684,9 +684,22 @@ impl<'a> Resolver<'a> {
         self.sites_incomplete = self.problems.len() > before;
         let (sites, site_ids, kinds) = self.resolve_sites(sites_in);
         let types = self.resolve_vehicle_types(&doc.vehicle_type);
+        let before_vehicles = self.problems.len();
         let vehicles = self.resolve_vehicles(&doc.vehicle, &types, &site_ids, &kinds);
+        let vehicles_complete = self.problems.len() == before_vehicles && !self.start_broken;
         let households_in = self.collect_households(&doc);
-        let households = self.resolve_households(households_in, &site_ids, &kinds, &types);
+        // Only vehicle types that some vehicle has can carry anyone.
+        let fleet_types: Vec<(VehicleType, At)> = if vehicles.is_empty() || !vehicles_complete {
+            types.clone()
+        } else {
+            types
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| vehicles.iter().any(|v| v.vehicle_type.index() == *i))
+                .map(|(_, t)| t.clone())
+                .collect()
+        };
+        let households = self.resolve_households(households_in, &site_ids, &kinds, &fleet_types);
         let corridors = self.resolve_corridors(&doc.corridor, &site_ids, &kinds);
         let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds);
         let network = self.resolve_network(&doc.network);
@@ -1390,7 +1403,7 @@ impl<'a> Resolver<'a> {
                 self.err(h.people.at.problem(
                     "people",
                     format!(
-                        "no vehicle can carry household `{reference}` ({seated} seated + {stretcher} stretcher cases) without splitting it; the vehicle types are {}",
+                        "no vehicle can carry household `{reference}` ({seated} seated + {stretcher} stretcher cases) without splitting it; the fleet has {}",
                         largest.join(", ")
                     ),
                 ));

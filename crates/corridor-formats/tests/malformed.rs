@@ -609,11 +609,31 @@ fn mutated_inputs_never_panic_and_every_problem_is_usable() {
 #[test]
 fn extreme_values_are_refused_not_wrapped() {
     let cases = [
-        ("boarding_per_person = \"6s\"", "boarding_per_person = \"1000000000000000s\"", "too long; expected at most 1h"),
-        ("stop_time = \"3min\"", "stop_time = \"400d\"", "too long; expected at most 30d"),
-        ("seats = 50", "seats = 4294967295", "seats must be from 0 to 100000"),
-        ("available_until = \"14h\"", "available_until = \"1000000d\"", "more than 100 years"),
-        ("speed_kmh = 35", "speed_kmh = 0.0001", "speed must be from 1 to 300 km/h"),
+        (
+            "boarding_per_person = \"6s\"",
+            "boarding_per_person = \"1000000000000000s\"",
+            "too long; expected at most 1h",
+        ),
+        (
+            "stop_time = \"3min\"",
+            "stop_time = \"400d\"",
+            "too long; expected at most 30d",
+        ),
+        (
+            "seats = 50",
+            "seats = 4294967295",
+            "seats must be from 0 to 100000",
+        ),
+        (
+            "available_until = \"14h\"",
+            "available_until = \"1000000d\"",
+            "more than 100 years",
+        ),
+        (
+            "speed_kmh = 35",
+            "speed_kmh = 0.0001",
+            "speed must be from 1 to 300 km/h",
+        ),
     ];
     for (from, to, says) in cases {
         let InMemory(mut files) = files_of("base");

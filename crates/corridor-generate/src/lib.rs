@@ -151,6 +151,11 @@ pub enum GenerateError {
         "--windows {0} needs --corridor: windows are the open times of a corridor checkpoint; add --corridor, or leave out --windows"
     )]
     WindowsWithoutCorridor(u32),
+    /// One vehicle cannot carry both stretcher cases (an ambulance) and large families (a bus).
+    #[error(
+        "one vehicle cannot be both the ambulance the stretcher cases need and the bus the larger families need; use --vehicles 2 or more, or --stretcher-share 0"
+    )]
+    OneVehicleForEveryone,
     /// A deal with fewer than two pickup sites.
     #[error(
         "a deal needs at least 2 pickup sites to split into two groups, got {0}; raise --sites or leave out --deal"
@@ -216,6 +221,9 @@ fn check(o: &Options) -> Result<(), GenerateError> {
     }
     if o.windows > 0 && !o.corridor {
         return Err(GenerateError::WindowsWithoutCorridor(o.windows));
+    }
+    if o.vehicles == 1 && o.stretcher_share > 0.0 {
+        return Err(GenerateError::OneVehicleForEveryone);
     }
     if o.deal && o.sites < 2 {
         return Err(GenerateError::DealNeedsTwoSites(o.sites));

@@ -211,6 +211,7 @@ fn edge_options_load_too() {
             households: 1,
             sites: 1,
             vehicles: 1,
+            stretcher_share: 0.0,
             ..Options::default()
         },
         Options {
@@ -224,7 +225,7 @@ fn edge_options_load_too() {
         Options {
             households: 300,
             sites: 2,
-            vehicles: 1,
+            vehicles: 2,
             stretcher_share: 0.5,
             deal: true,
             ..Options::default()
@@ -431,6 +432,12 @@ fn bad_options_are_refused_with_what_to_fix() {
         ..Options::default()
     });
     assert!(matches!(e, GenerateError::NoVehicles));
+    let one = Options {
+        vehicles: 1,
+        ..Options::default()
+    };
+    let e = corridor_generate::generate(&one).expect_err("one vehicle cannot be bus and ambulance");
+    assert!(e.to_string().contains("--vehicles 2"), "{e}");
     assert!(e.to_string().contains("--vehicles"));
 
     for share in [-0.01, 0.51, f64::NAN, f64::INFINITY] {
