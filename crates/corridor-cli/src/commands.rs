@@ -177,18 +177,16 @@ pub(crate) fn plan_loaded(
         ));
     };
     let progress = |p: corridor_plan::Progress| {
+        // Both report a valid plan: the first of them, whichever it is, is the time to a first plan.
         let m = match p {
-            corridor_plan::Progress::FirstPlan(m) => {
-                let _ = first_ms.compare_exchange(
-                    -1,
-                    started.elapsed().as_millis() as i64,
-                    Ordering::SeqCst,
-                    Ordering::SeqCst,
-                );
-                m
-            }
-            corridor_plan::Progress::Improved(m) => m,
+            corridor_plan::Progress::FirstPlan(m) | corridor_plan::Progress::Improved(m) => m,
         };
+        let _ = first_ms.compare_exchange(
+            -1,
+            started.elapsed().as_millis() as i64,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
         if best.fetch_min(m.0, Ordering::SeqCst) > m.0 {
             show(m.0);
         }

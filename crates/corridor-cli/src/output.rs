@@ -7,6 +7,15 @@ use corridor_core::{Figures, People, Scenario, Seconds, SiteKind, Tier};
 use corridor_formats::{Loaded, Problem, format_duration};
 use serde_json::{Value, json};
 
+/// `1 vehicle`, `2 vehicles`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 fn hours(t: Seconds) -> String {
     format!("{:.1} h", t.as_hours())
 }
@@ -73,13 +82,13 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
     let stretchers: People = s.households.iter().map(|h| h.stretcher_cases).sum();
     let _ = writeln!(
         o,
-        "People:   {} in {} households ({}); {} stretcher cases",
+        "People:   {} in {} ({}); {} stretcher cases",
         people,
-        s.households.len(),
+        plural(s.households.len(), "household"),
         tiers_text(&by_tier),
         stretchers
     );
-    let _ = writeln!(o, "Fleet:    {} vehicles", s.vehicles.len());
+    let _ = writeln!(o, "Fleet:    {}", plural(s.vehicles.len(), "vehicle"));
     for (i, t) in s.vehicle_types.iter().enumerate() {
         let n = s
             .vehicles
@@ -247,10 +256,10 @@ pub(crate) fn figures_text(s: &Scenario, f: &Figures) -> String {
     );
     let _ = writeln!(
         o,
-        "Vehicles used:         {} of {}, {} trips",
+        "Vehicles used:         {} of {}, {}",
         f.vehicles_used,
         s.vehicles.len(),
-        f.trips
+        plural(f.trips, "trip")
     );
     let _ = writeln!(o, "Delivered per destination:");
     for d in &f.destinations {
