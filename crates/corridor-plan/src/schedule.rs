@@ -81,6 +81,14 @@ enum Step {
     Queue,
     /// The vehicle finishes unloading its current load (a deal may hold it).
     Deliver,
+    /// A gathering convoy has waited `max_wait` since its first vehicle came: it leaves.
+    ConvoyDeadline(u32),
+}
+
+/// Vehicles gathering into a convoy at a checkpoint, in arrival order.
+struct Gathering {
+    id: u32,
+    members: Vec<(usize, i64)>,
 }
 
 struct VehicleState {
@@ -139,6 +147,7 @@ pub(crate) fn schedule(
         .map(|c| vec![0; c.windows.len()])
         .collect();
     let mut next_convoy = 1u32;
+    let mut gathering: Vec<Option<Gathering>> = s.corridors.iter().map(|_| None).collect();
     // Per ratio deal: people delivered from A and from B so far.
     let ratio_deals: Vec<usize> = if deals {
         (0..s.deals.len())
@@ -275,45 +284,42 @@ pub(crate) fn schedule(
                     .find_map(|p| inst.governed_by[p.site.index()])
                     .unwrap_or(0);
                 let k = inst.corridor(c);
+                if let Some(rule) = &k.convoy {
+                    // Join the convoy gathering here (or start one); it leaves once it
+                    // has `min_convoy` vehicles, or `max_wait` after its first came.
+                    let g = gathering[c].get_or_insert_with(|| {
+                        let id = next_convoy;
+                        next_convoy += 1;
+                        heap.push(Reverse((
+                            t + rule.max_wait.0,
+                            0,
+                            Step::ConvoyDeadline(id),
+                            c,
+                        )));
+                        Gathering {
+                            id,
+                            members: Vec::new(),
+                        }
+                    });
+                    g.members.push((v, t));
+                    if g.members.len() as u32 >= rule.min_convoy
+                        && let Some(g) = gathering[c].take()
+                    {
+                        let mut ctx = (
+                            &mut lanes,
+                            &mut convoys_in_window,
+                            &mut st,
+                            &mut out,
+                            &mut heap,
+                        );
+                        convoy_leaves(inst, a, c, g, t, &ratio_deals, &mut ctx);
+                    }
+                    continue;
+                }
                 let lane = (0..lanes[c].len())
                     .min_by_key(|&i| lanes[c][i])
                     .unwrap_or(0);
-                let mut start = t.max(lanes[c][lane]);
-                if let Some(rule) = &k.convoy
-                    && rule.min_convoy > 1
-                {
-                    // A convoy of one may leave only once `max_wait` has passed.
-                    start = start.max(t + rule.max_wait.0 - k.processing.0);
-                }
-                let mut convoy = None;
-                let fitted = loop {
-                    let Some(s0) = inst.window_start(c, start) else {
-                        break None;
-                    };
-                    let Some(rule) = &k.convoy else {
-                        break Some(s0);
-                    };
-                    let w = k
-                        .windows
-                        .iter()
-                        .position(|w| w.start.0 <= s0 && s0 <= w.end.0)
-                        .unwrap_or(0);
-                    if rule
-                        .escorts_per_window
-                        .is_some_and(|e| convoys_in_window[c][w] >= e)
-                    {
-                        match k.windows.get(w + 1) {
-                            Some(next) => start = next.start.0,
-                            None => break None,
-                        }
-                        continue;
-                    }
-                    convoys_in_window[c][w] += 1;
-                    convoy = Some(next_convoy);
-                    next_convoy += 1;
-                    break Some(s0);
-                };
-                let Some(start) = fitted else {
+                let Some(start) = inst.window_start(c, t.max(lanes[c][lane])) else {
                     // No window left to cross in: this vehicle cannot finish.
                     st[v].ok = false;
                     out.route_ok[v] = false;
@@ -328,7 +334,7 @@ pub(crate) fn schedule(
                         queued: secs(t),
                         starts: secs(start),
                         ends: secs(end),
-                        convoy,
+                        convoy: None,
                     });
                 }
                 st[v].t = end;
@@ -340,6 +346,22 @@ pub(crate) fn schedule(
                     Step::Deliver,
                     v,
                 )));
+            }
+            Step::ConvoyDeadline(id) => {
+                // Here `v` is the corridor's index.
+                let c = v;
+                if gathering[c].as_ref().is_some_and(|g| g.id == id)
+                    && let Some(g) = gathering[c].take()
+                {
+                    let mut ctx = (
+                        &mut lanes,
+                        &mut convoys_in_window,
+                        &mut st,
+                        &mut out,
+                        &mut heap,
+                    );
+                    convoy_leaves(inst, a, c, g, t, &ratio_deals, &mut ctx);
+                }
             }
             Step::Deliver => {
                 let load = &a.routes[v][st[v].load];
@@ -428,6 +450,96 @@ pub(crate) fn schedule(
         });
     }
     out
+}
+
+type ConvoyCtx<'c> = (
+    &'c mut Vec<Vec<i64>>,
+    &'c mut Vec<Vec<u32>>,
+    &'c mut Vec<VehicleState>,
+    &'c mut Schedule,
+    &'c mut BinaryHeap<Reverse<(i64, u8, Step, usize)>>,
+);
+
+/// A gathered convoy leaves at `t` (or in the first later window with an escort
+/// free): each vehicle is processed on the first free lane, and all of them
+/// drive on together once the last is through.
+fn convoy_leaves(
+    inst: &Instance<'_>,
+    a: &Assignment,
+    c: usize,
+    g: Gathering,
+    t: i64,
+    ratio_deals: &[usize],
+    (lanes, convoys_in_window, st, out, heap): &mut ConvoyCtx<'_>,
+) {
+    let k = inst.corridor(c);
+    let escorts = k.convoy.as_ref().and_then(|r| r.escorts_per_window);
+    let mut from = t;
+    let opened = loop {
+        let Some(s0) = inst.window_start(c, from) else {
+            break None;
+        };
+        let w = k
+            .windows
+            .iter()
+            .position(|w| w.start.0 <= s0 && s0 <= w.end.0)
+            .unwrap_or(0);
+        if escorts.is_some_and(|e| convoys_in_window[c][w] >= e) {
+            match k.windows.get(w + 1) {
+                Some(next) => from = next.start.0,
+                None => break None,
+            }
+            continue;
+        }
+        convoys_in_window[c][w] += 1;
+        break Some(s0);
+    };
+    let Some(s0) = opened else {
+        for &(m, _) in &g.members {
+            st[m].ok = false;
+            out.route_ok[m] = false;
+        }
+        return;
+    };
+    let mut leave = s0;
+    for &(m, queued) in &g.members {
+        let lane = (0..lanes[c].len())
+            .min_by_key(|&i| lanes[c][i])
+            .unwrap_or(0);
+        let Some(start) = inst.window_start(c, s0.max(lanes[c][lane])) else {
+            // The window closed before this vehicle's turn: it cannot cross.
+            st[m].ok = false;
+            out.route_ok[m] = false;
+            continue;
+        };
+        let end = start + k.processing.0;
+        lanes[c][lane] = end;
+        out.waiting += start - queued;
+        leave = leave.max(end);
+        if let Some(trip) = st[m].trip.as_mut() {
+            trip.crossing = Some(Crossing {
+                corridor: CorridorId(c as u32),
+                queued: secs(queued),
+                starts: secs(start),
+                ends: secs(end),
+                convoy: Some(g.id),
+            });
+        }
+    }
+    for &(m, _) in &g.members {
+        if !st[m].ok {
+            continue;
+        }
+        st[m].t = leave;
+        let load = &a.routes[m][st[m].load];
+        let done = finish_leg(inst, VehicleId(m as u32), load, &mut st[m], out);
+        heap.push(Reverse((
+            done,
+            priority(inst, load, Step::Deliver, ratio_deals),
+            Step::Deliver,
+            m,
+        )));
+    }
 }
 
 /// Drives from where the vehicle is to the load's destination and unloads; returns the unloading end.

@@ -176,3 +176,50 @@ fn search_never_worsens_the_first_plan() {
         first.makespan
     );
 }
+
+#[test]
+fn vehicles_gather_into_convoys_where_the_corridor_requires_them() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tutorial");
+    let mut files = std::collections::HashMap::new();
+    for f in ["sites.csv", "households.csv"] {
+        files.insert(
+            Path::new("t").join(f),
+            std::fs::read_to_string(dir.join(f)).expect("tutorial file"),
+        );
+    }
+    let toml = std::fs::read_to_string(dir.join("scenario.toml")).expect("tutorial scenario")
+        + r#"
+[[site]]
+name = "Bridge"
+kind = "checkpoint"
+lat = 50.1
+lon = 8.7
+
+[[corridor]]
+name = "Bridge gate"
+checkpoint = "Bridge"
+governs = ["Market square", "Old mill", "Church hill"]
+lanes = 2
+processing = "5min"
+windows = [ { open = "1h", close = "5h" } ]
+convoy = { min_convoy = 3, max_wait = "1h", escorts_per_window = 1 }
+"#;
+    files.insert(Path::new("t/scenario.toml").to_path_buf(), toml);
+    let s = match corridor_formats::load_scenario_with(
+        &corridor_formats::InMemory(files),
+        Path::new("t/scenario.toml"),
+    ) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("{e}"),
+    };
+    let o = run(&s, 2000, 1);
+    assert_valid(&s, &o);
+    // One escort for the only window: everyone must cross in one convoy of all three vehicles.
+    assert!(o.plan.uncarried.is_empty(), "{:?}", o.plan.uncarried);
+    let convoys: std::collections::BTreeSet<_> = o
+        .plan
+        .trips()
+        .filter_map(|(_, t)| t.crossing.as_ref().and_then(|c| c.convoy))
+        .collect();
+    assert_eq!(convoys.len(), 1, "{convoys:?}");
+}
