@@ -316,27 +316,12 @@ pub(crate) fn schedule(
                     }
                     continue;
                 }
-                let lane = (0..lanes[c].len())
-                    .min_by_key(|&i| lanes[c][i])
-                    .unwrap_or(0);
-                let Some(start) = inst.window_start(c, t.max(lanes[c][lane])) else {
+                let Some(end) = cross(inst, c, &mut lanes[c], t, t, None, &mut st[v], &mut out)
+                else {
                     // No window left to cross in: this vehicle cannot finish.
-                    st[v].ok = false;
                     out.route_ok[v] = false;
                     continue;
                 };
-                let end = start + k.processing.0;
-                lanes[c][lane] = end;
-                out.waiting += start - t;
-                if let Some(trip) = st[v].trip.as_mut() {
-                    trip.crossing = Some(Crossing {
-                        corridor: CorridorId(c as u32),
-                        queued: secs(t),
-                        starts: secs(start),
-                        ends: secs(end),
-                        convoy: None,
-                    });
-                }
                 st[v].t = end;
                 let load = &a.routes[v][st[v].load];
                 let done = finish_leg(inst, vid, load, &mut st[v], &mut out);
@@ -503,27 +488,19 @@ fn convoy_leaves(
     };
     let mut leave = s0;
     for &(m, queued) in &g.members {
-        let lane = (0..lanes[c].len())
-            .min_by_key(|&i| lanes[c][i])
-            .unwrap_or(0);
-        let Some(start) = inst.window_start(c, s0.max(lanes[c][lane])) else {
+        match cross(
+            inst,
+            c,
+            &mut lanes[c],
+            s0,
+            queued,
+            Some(g.id),
+            &mut st[m],
+            out,
+        ) {
+            Some(end) => leave = leave.max(end),
             // The window closed before this vehicle's turn: it cannot cross.
-            st[m].ok = false;
-            out.route_ok[m] = false;
-            continue;
-        };
-        let end = start + k.processing.0;
-        lanes[c][lane] = end;
-        out.waiting += start - queued;
-        leave = leave.max(end);
-        if let Some(trip) = st[m].trip.as_mut() {
-            trip.crossing = Some(Crossing {
-                corridor: CorridorId(c as u32),
-                queued: secs(queued),
-                starts: secs(start),
-                ends: secs(end),
-                convoy: Some(g.id),
-            });
+            None => out.route_ok[m] = false,
         }
     }
     for &(m, _) in &g.members {
@@ -540,6 +517,40 @@ fn convoy_leaves(
             m,
         )));
     }
+}
+
+/// Processes one vehicle at checkpoint `c` on the first free lane, from `from`
+/// on, inside a window; records the crossing and returns when it ends (None,
+/// and the vehicle marked stuck, when no window is left).
+#[allow(clippy::too_many_arguments)]
+fn cross(
+    inst: &Instance<'_>,
+    c: usize,
+    lanes: &mut [i64],
+    from: i64,
+    queued: i64,
+    convoy: Option<u32>,
+    vehicle: &mut VehicleState,
+    out: &mut Schedule,
+) -> Option<i64> {
+    let lane = (0..lanes.len()).min_by_key(|&i| lanes[i]).unwrap_or(0);
+    let Some(start) = inst.window_start(c, from.max(lanes[lane])) else {
+        vehicle.ok = false;
+        return None;
+    };
+    let end = start + inst.corridor(c).processing.0;
+    lanes[lane] = end;
+    out.waiting += start - queued;
+    if let Some(trip) = vehicle.trip.as_mut() {
+        trip.crossing = Some(Crossing {
+            corridor: CorridorId(c as u32),
+            queued: secs(queued),
+            starts: secs(start),
+            ends: secs(end),
+            convoy,
+        });
+    }
+    Some(end)
 }
 
 /// Drives from where the vehicle is to the load's destination and unloads; returns the unloading end.
