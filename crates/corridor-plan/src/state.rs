@@ -273,15 +273,25 @@ pub(crate) fn best_insertion(
     let hh = inst.s.household(h);
     let people = inst.people(h);
     let route = &st.a.routes[v];
-    let mut best: Option<(i64, Vec<Load>)> = None;
-    let mut consider = |r: Vec<Load>| {
-        let e = eval_route(inst, vid, &r);
-        if !e.reachable {
+    // The route timed up to each trip once; each candidate then re-times only
+    // what follows its change, without copying the route.
+    let before = prefixes(inst, vid, route);
+    enum Choice {
+        Join(usize, Load),
+        New(usize, SiteId),
+    }
+    let mut best: Option<(i64, Choice)> = None;
+    let mut consider = |at: usize, changed: &Load, rest: &[Load], choice: &dyn Fn() -> Choice| {
+        let Some(&(t, place, done)) = before.get(at) else {
             return;
-        }
-        let key = ((e.completion + e.overrun * 1000) as f64 * noise()) as i64;
+        };
+        let Some((completion, overrun)) = finish_route(inst, vid, (t, place, done), changed, rest)
+        else {
+            return;
+        };
+        let key = ((completion + overrun * 1000) as f64 * noise()) as i64;
         if best.as_ref().is_none_or(|(k, _)| key < *k) {
-            best = Some((key, r));
+            best = Some((key, choice()));
         }
     };
     let first = if append_only {
@@ -308,16 +318,14 @@ pub(crate) fn best_insertion(
         } else {
             continue;
         }
-        let mut r = route.clone();
-        r[i] = l2;
-        consider(r);
+        consider(i, &l2, &route[i + 1..], &|| Choice::Join(i, l2.clone()));
     }
     // A new trip, to every destination with room (the next trip starts there,
     // so the nearest is not always the best), at every position.
-    let positions: Vec<usize> = if append_only {
-        vec![route.len()]
+    let positions = if append_only {
+        route.len()..=route.len()
     } else {
-        (0..=route.len()).collect()
+        0..=route.len()
     };
     for &d in &inst.allowed_dest[h.index()] {
         if !has_room(inst, st, d, h, people) {
@@ -330,13 +338,76 @@ pub(crate) fn best_insertion(
             }],
             dest: d,
         };
-        for &pos in &positions {
-            let mut r = route.clone();
-            r.insert(pos, new.clone());
-            consider(r);
+        for pos in positions.clone() {
+            consider(pos, &new, &route[pos..], &|| Choice::New(pos, d));
         }
     }
-    best
+    let (key, choice) = best?;
+    let mut r = route.clone();
+    match choice {
+        Choice::Join(i, l) => r[i] = l,
+        Choice::New(pos, d) => r.insert(
+            pos,
+            Load {
+                pickups: vec![Pickup {
+                    site: hh.site,
+                    households: vec![h],
+                }],
+                dest: d,
+            },
+        ),
+    }
+    Some((key, r))
+}
+
+/// (time, place, completion so far) before each trip of a route timed on its
+/// own, and after the last; shorter when a leg is unreachable.
+fn prefixes(inst: &Instance<'_>, v: VehicleId, route: &[Load]) -> Vec<(i64, SiteId, i64)> {
+    let vehicle = inst.s.vehicle(v);
+    let mut out = Vec::with_capacity(route.len() + 1);
+    let (mut t, mut at, mut done) = (vehicle.available_from.0, vehicle.depot, 0i64);
+    out.push((t, at, done));
+    let mut d = 0;
+    for l in route {
+        let Some(end) = time_load(inst, v, t, at, l, &mut d) else {
+            break;
+        };
+        t = end;
+        at = l.dest;
+        if l.households().next().is_some() {
+            done = done.max(end);
+        }
+        out.push((t, at, done));
+    }
+    out
+}
+
+/// Times `changed` and then `rest` from a prefix state; returns the route's
+/// completion and its shift overrun (return leg included), as [`eval_route`] would.
+fn finish_route(
+    inst: &Instance<'_>,
+    v: VehicleId,
+    (mut t, mut at, mut done): (i64, SiteId, i64),
+    changed: &Load,
+    rest: &[Load],
+) -> Option<(i64, i64)> {
+    let mut d = 0;
+    for l in std::iter::once(changed).chain(rest) {
+        t = time_load(inst, v, t, at, l, &mut d)?;
+        at = l.dest;
+        if l.households().next().is_some() {
+            done = done.max(t);
+        }
+    }
+    let vehicle = inst.s.vehicle(v);
+    if let Some(depot) = vehicle.return_depot {
+        let leg = inst.tt(v, at, depot);
+        if leg >= crate::instance::UNREACHABLE {
+            return None;
+        }
+        t += leg;
+    }
+    Some((done, (t - vehicle.available_until.0).max(0)))
 }
 
 /// Re-chooses the destination of every trip of route `v` (keeping the trips and
