@@ -151,11 +151,7 @@ fn relocate(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option
             best_destinations(inst, st, b, &mut to);
             best_destinations(inst, st, r, &mut from);
         }
-        let change = Change {
-            routes: vec![(r, from), (b, to)],
-            uncarried: None,
-        };
-        let cost = st.try_change(inst, &change);
+        let (change, cost) = st.price(inst, vec![(r, from), (b, to)]);
         if best.as_ref().is_none_or(|(_, c)| cost < *c) {
             best = Some((change, cost));
         }
@@ -187,12 +183,7 @@ fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Ch
         best_destinations(inst, st, r, &mut ra);
         best_destinations(inst, st, b, &mut rb);
     }
-    let change = Change {
-        routes: vec![(r, ra), (b, rb)],
-        uncarried: None,
-    };
-    let cost = st.try_change(inst, &change);
-    Some((change, cost))
+    Some(st.price(inst, vec![(r, ra), (b, rb)]))
 }
 
 fn reorder(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
@@ -208,12 +199,7 @@ fn reorder(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<
     let mut route = st.a.routes[r].clone();
     let l = route.remove(i);
     route.insert(j, l);
-    let change = Change {
-        routes: vec![(r, route)],
-        uncarried: None,
-    };
-    let cost = st.try_change(inst, &change);
-    Some((change, cost))
+    Some(st.price(inst, vec![(r, route)]))
 }
 
 fn change_destination(
@@ -243,11 +229,7 @@ fn change_destination(
     for d in options {
         let mut route = st.a.routes[r].clone();
         route[i].dest = d;
-        let change = Change {
-            routes: vec![(r, route)],
-            uncarried: None,
-        };
-        let cost = st.try_change(inst, &change);
+        let (change, cost) = st.price(inst, vec![(r, route)]);
         if best.as_ref().is_none_or(|(_, c)| cost < *c) {
             best = Some((change, cost));
         }
@@ -289,26 +271,19 @@ fn swap_destinations(
     {
         return None;
     }
-    let change = if r == b {
+    let routes = if r == b {
         let mut route = st.a.routes[r].clone();
         route[i].dest = dj;
         route[j].dest = di;
-        Change {
-            routes: vec![(r, route)],
-            uncarried: None,
-        }
+        vec![(r, route)]
     } else {
         let mut ra = st.a.routes[r].clone();
         let mut rb = st.a.routes[b].clone();
         ra[i].dest = dj;
         rb[j].dest = di;
-        Change {
-            routes: vec![(r, ra), (b, rb)],
-            uncarried: None,
-        }
+        vec![(r, ra), (b, rb)]
     };
-    let cost = st.try_change(inst, &change);
-    Some((change, cost))
+    Some(st.price(inst, routes))
 }
 
 /// Removes the households of a few trips (on the critical vehicle and perhaps
@@ -432,11 +407,7 @@ fn polish(inst: &Instance<'_>, st: &mut State) {
             for i in 1..n {
                 let mut route = st.a.routes[v].clone();
                 route.swap(i - 1, i);
-                let change = Change {
-                    routes: vec![(v, route)],
-                    uncarried: None,
-                };
-                let cost = st.try_change(inst, &change);
+                let (change, cost) = st.price(inst, vec![(v, route)]);
                 if objective(&cost) < objective(&st.cost) {
                     st.apply(inst, change, cost);
                     improved = true;

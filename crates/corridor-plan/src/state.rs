@@ -121,6 +121,20 @@ impl State {
         }
     }
 
+    /// A change to whole routes (nobody newly left behind), with its cost.
+    pub(crate) fn price(
+        &mut self,
+        inst: &Instance<'_>,
+        routes: Vec<(usize, Vec<Load>)>,
+    ) -> (Change, Cost) {
+        let change = Change {
+            routes,
+            uncarried: None,
+        };
+        let cost = self.try_change(inst, &change);
+        (change, cost)
+    }
+
     /// Keeps `change`, whose cost is `cost`.
     pub(crate) fn apply(&mut self, inst: &Instance<'_>, change: Change, cost: Cost) {
         for (v, r) in change.routes {
