@@ -57,26 +57,31 @@ pub(crate) fn print_loaded(loaded: &Loaded, format: Format) {
     }
 }
 
-pub(crate) fn check(scenario_path: &Path, plan_path: &Path, format: Format) -> anyhow::Result<u8> {
-    let loaded = match load_scenario(scenario_path) {
-        Ok(l) => l,
-        Err(p) => return Ok(report_problems(&p, format)),
-    };
+/// Reads a scenario and a plan for it, printing any problem; `Err` holds the exit code.
+fn read_scenario_and_plan(
+    scenario_path: &Path,
+    plan_path: &Path,
+    format: Format,
+) -> Result<(Loaded, corridor_core::Plan), u8> {
+    let loaded = load_scenario(scenario_path).map_err(|p| report_problems(&p, format))?;
     let shown = plan_path.display().to_string();
-    let text = match std::fs::read_to_string(plan_path) {
-        Ok(t) => t,
-        Err(e) => {
-            let p = Problem::in_file(shown, format!("cannot read the plan file: {e}"));
-            return Ok(report_problems(&p.into(), format));
-        }
-    };
-    let s = &loaded.scenario;
-    let (plan, warnings) = match read_plan(&shown, &text, s) {
-        Ok(x) => x,
-        Err(p) => return Ok(report_problems(&p, format)),
-    };
+    let text = std::fs::read_to_string(plan_path).map_err(|e| {
+        let p = Problem::in_file(shown.clone(), format!("cannot read the plan file: {e}"));
+        report_problems(&p.into(), format)
+    })?;
+    let (plan, warnings) =
+        read_plan(&shown, &text, &loaded.scenario).map_err(|p| report_problems(&p, format))?;
     print_warnings(&loaded.warnings, format);
     print_warnings(&warnings, format);
+    Ok((loaded, plan))
+}
+
+pub(crate) fn check(scenario_path: &Path, plan_path: &Path, format: Format) -> anyhow::Result<u8> {
+    let (loaded, plan) = match read_scenario_and_plan(scenario_path, plan_path, format) {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    let s = &loaded.scenario;
     let violations = corridor_check::check(s, &plan);
     let figures = corridor_core::Figures::of(s, &plan);
     match format {
@@ -105,6 +110,44 @@ pub(crate) fn check(scenario_path: &Path, plan_path: &Path, format: Format) -> a
     } else {
         EXIT_VIOLATIONS
     })
+}
+
+/// `corridor explain`: where a valid plan's time goes.
+pub(crate) fn explain(
+    scenario_path: &Path,
+    plan_path: &Path,
+    per_vehicle: bool,
+    format: Format,
+) -> anyhow::Result<u8> {
+    let (loaded, plan) = match read_scenario_and_plan(scenario_path, plan_path, format) {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    let s = &loaded.scenario;
+    let violations = corridor_check::check(s, &plan);
+    if !violations.is_empty() {
+        if format == Format::Json {
+            println!(
+                "{}",
+                json!({ "ok": false, "violations": violations_json(s, &violations) })
+            );
+        } else {
+            eprintln!(
+                "error: the plan breaks the scenario's rules, so its times cannot be explained:"
+            );
+            eprint!("{}", violations_text(s, &violations));
+        }
+        return Ok(EXIT_VIOLATIONS);
+    }
+    let u = corridor_core::TimeUse::of(s, &plan);
+    match format {
+        Format::Text => print!("{}", crate::explain::text(s, &u, per_vehicle)),
+        Format::Json => println!(
+            "{}",
+            json!({ "ok": true, "time_use": crate::explain::json(s, &u) })
+        ),
+    }
+    Ok(0)
 }
 
 pub(crate) fn generate(options: &corridor_generate::Options, dir: &Path) -> anyhow::Result<u8> {
@@ -249,6 +292,11 @@ pub(crate) fn plan_loaded(
             if !outcome.plan.uncarried.is_empty() {
                 print!("{}", left_behind_text(s, &outcome.plan));
             }
+            let u = corridor_core::TimeUse::of(s, &outcome.plan);
+            if !u.vehicles.is_empty() {
+                println!("\nWhere the time goes (details: corridor explain):");
+                print!("{}", crate::explain::text(s, &u, false));
+            }
         }
         Format::Json => println!(
             "{}",
@@ -263,6 +311,7 @@ pub(crate) fn plan_loaded(
                 "seconds": elapsed.as_secs_f64(),
                 "first_valid_plan_s": (first >= 0).then(|| first as f64 / 1000.0),
                 "left_behind": left_behind_json(s, &outcome.plan),
+                "time_use": crate::explain::json(s, &corridor_core::TimeUse::of(s, &outcome.plan)),
             })
         ),
     }

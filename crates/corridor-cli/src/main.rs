@@ -6,6 +6,7 @@
 
 mod commands;
 mod demo;
+mod explain;
 mod output;
 mod sheets;
 
@@ -126,6 +127,26 @@ Exit codes: 0 planned (possibly leaving people behind, with a warning), 1 the pl
         /// Independent searches in parallel; the best plan wins.
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Say where a valid plan's time goes and name its bottleneck.
+    #[command(
+        after_help = "Examples:\n  corridor explain examples/aleppo-2016/scenario.toml corridor-demo/plan.json\n  \
+corridor explain scenario.toml plan.json --vehicles\n\n\
+Splits every vehicle's working time into driving, boarding, unloading, waiting for people, waiting for a \
+corridor window, for a convoy or for a lane, inspection, holds by a deal, and idle time; names the bottleneck.\n\n\
+Exit codes: 0 explained, 1 the plan breaks rules, 2 a file cannot be read."
+    )]
+    Explain {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The plan file (JSON).
+        plan: PathBuf,
+        /// Add a table with every vehicle's hours per activity.
+        #[arg(long)]
+        vehicles: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -257,6 +278,12 @@ fn main() -> ExitCode {
                 format,
             )
         }
+        Command::Explain {
+            scenario,
+            plan,
+            vehicles,
+            format,
+        } => commands::explain(&scenario, &plan, vehicles, format),
         Command::Sheets {
             scenario,
             plan,

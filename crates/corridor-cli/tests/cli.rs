@@ -512,3 +512,66 @@ fn ctrl_c_ends_the_search_and_keeps_the_best_plan() {
     );
     run(d.path(), &["check", s.to_str().unwrap(), "p.json"], 0);
 }
+
+#[test]
+fn explain_names_the_aleppo_checkpoint_and_its_windows_as_the_bottleneck() {
+    let d = tmp();
+    let s = example("aleppo-2016/scenario.toml");
+    let s = s.to_str().unwrap();
+    let (out, _) = run(
+        d.path(),
+        &["plan", s, "-o", "plan.json", "--iterations", "30"],
+        0,
+    );
+    assert!(out.contains("Where the time goes"), "{out}");
+    let (out, _) = run(d.path(), &["explain", s, "plan.json", "--vehicles"], 0);
+    assert!(
+        out.contains(
+            "Bottleneck: corridor Ramouseh, at its checkpoint Ramouseh crossing. Vehicles waited"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("for its windows"), "{out}");
+    assert!(out.contains("Per vehicle (hours):"), "{out}");
+    assert!(out.contains("\nbus-01 "), "{out}");
+    let (json, _) = run(
+        d.path(),
+        &["explain", s, "plan.json", "--format", "json"],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let window = v["time_use"]["fleet"]["waiting_for_window_s"]
+        .as_i64()
+        .unwrap();
+    let driving = v["time_use"]["fleet"]["driving_s"].as_i64().unwrap();
+    assert!(window > 0 && driving > 0, "{json}");
+    assert_eq!(
+        v["time_use"]["checkpoints"][0]["checkpoint"],
+        "Ramouseh crossing"
+    );
+}
+
+#[test]
+fn explain_refuses_a_plan_that_breaks_rules() {
+    let d = tmp();
+    let s = example("tutorial/scenario.toml");
+    let plan = std::fs::read_to_string(example("tutorial/plan-by-hand.json")).unwrap();
+    let broken = plan.replacen("\"departs\": 1800", "\"departs\": 600", 1);
+    std::fs::write(d.path().join("broken.json"), broken).unwrap();
+    let (_, err) = run(
+        d.path(),
+        &["explain", s.to_str().unwrap(), "broken.json"],
+        1,
+    );
+    assert!(err.contains("[outside-shift]"), "{err}");
+    let (out, _) = run(
+        d.path(),
+        &[
+            "explain",
+            s.to_str().unwrap(),
+            example("tutorial/plan-by-hand.json").to_str().unwrap(),
+        ],
+        0,
+    );
+    assert!(out.starts_with("Bottleneck: "), "{out}");
+}
