@@ -57,18 +57,93 @@ pub(crate) fn print_loaded(loaded: &Loaded, format: Format) {
     }
 }
 
-/// Reads a scenario and a plan for it, printing any problem; `Err` holds the exit code.
+fn read_text(path: &Path, what: &str, format: Format) -> Result<String, u8> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let p = Problem::in_file(
+            path.display().to_string(),
+            format!("cannot read the {what} file: {e}"),
+        );
+        report_problems(&p.into(), format)
+    })
+}
+
+/// Reads a scenario; with a state file, the scenario of what remains at the
+/// state's instant (see `docs/formats.md`). With `previous`, also that plan
+/// (made for the whole scenario) restricted to what remains, as a warm start.
+/// Problems are printed; `Err` holds the exit code.
+pub(crate) fn load_scenario_at(
+    scenario_path: &Path,
+    state_path: Option<&Path>,
+    previous: Option<&Path>,
+    format: Format,
+) -> Result<(Loaded, Option<corridor_core::Plan>), u8> {
+    let mut loaded = load_scenario(scenario_path).map_err(|p| report_problems(&p, format))?;
+    let read_previous = |s: &corridor_core::Scenario| -> Result<Option<corridor_core::Plan>, u8> {
+        let Some(path) = previous else {
+            return Ok(None);
+        };
+        let text = read_text(path, "previous plan", format)?;
+        let (plan, _) = read_plan(&path.display().to_string(), &text, s)
+            .map_err(|p| report_problems(&p, format))?;
+        Ok(Some(plan))
+    };
+    let Some(state_path) = state_path else {
+        let hint = read_previous(&loaded.scenario)?;
+        return Ok((loaded, hint));
+    };
+    let shown = state_path.display().to_string();
+    let text = read_text(state_path, "state", format)?;
+    let state = corridor_formats::read_state(&shown, &text, &loaded.scenario)
+        .map_err(|p| report_problems(&p, format))?;
+    let remaining = loaded
+        .scenario
+        .remaining(&state)
+        .map_err(|e| report_problems(&Problem::in_file(shown.clone(), e.0).into(), format))?;
+    let hint = read_previous(&loaded.scenario)?.map(|p| remaining.carry_over(&p));
+    if format == Format::Text {
+        let s = &loaded.scenario;
+        let on_board: usize = state
+            .vehicles
+            .iter()
+            .map(|(_, v)| match v {
+                corridor_core::VehicleSituation::InService { on_board, .. } => on_board.len(),
+                corridor_core::VehicleSituation::OutOfService => 0,
+            })
+            .sum();
+        let people: u32 = remaining
+            .scenario
+            .households
+            .iter()
+            .map(|h| h.people.0)
+            .sum();
+        eprintln!(
+            "From the state at {}: {} households delivered, {} on board, {} of {} vehicles in service; {} households ({} people) remain.",
+            s.show_time(state.at),
+            state.delivered.len(),
+            on_board,
+            remaining.scenario.vehicles.len(),
+            s.vehicles.len(),
+            remaining.scenario.households.len(),
+            people
+        );
+        for note in &remaining.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    loaded.scenario = remaining.scenario;
+    Ok((loaded, hint))
+}
+
+/// Reads a scenario (at a state, when given) and a plan for it, printing any problem; `Err` holds the exit code.
 fn read_scenario_and_plan(
     scenario_path: &Path,
+    state_path: Option<&Path>,
     plan_path: &Path,
     format: Format,
 ) -> Result<(Loaded, corridor_core::Plan), u8> {
-    let loaded = load_scenario(scenario_path).map_err(|p| report_problems(&p, format))?;
+    let (loaded, _) = load_scenario_at(scenario_path, state_path, None, format)?;
     let shown = plan_path.display().to_string();
-    let text = std::fs::read_to_string(plan_path).map_err(|e| {
-        let p = Problem::in_file(shown.clone(), format!("cannot read the plan file: {e}"));
-        report_problems(&p.into(), format)
-    })?;
+    let text = read_text(plan_path, "plan", format)?;
     let (plan, warnings) =
         read_plan(&shown, &text, &loaded.scenario).map_err(|p| report_problems(&p, format))?;
     print_warnings(&loaded.warnings, format);
@@ -76,8 +151,14 @@ fn read_scenario_and_plan(
     Ok((loaded, plan))
 }
 
-pub(crate) fn check(scenario_path: &Path, plan_path: &Path, format: Format) -> anyhow::Result<u8> {
-    let (loaded, plan) = match read_scenario_and_plan(scenario_path, plan_path, format) {
+pub(crate) fn check(
+    scenario_path: &Path,
+    state_path: Option<&Path>,
+    plan_path: &Path,
+    format: Format,
+) -> anyhow::Result<u8> {
+    let (loaded, plan) = match read_scenario_and_plan(scenario_path, state_path, plan_path, format)
+    {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
@@ -115,11 +196,13 @@ pub(crate) fn check(scenario_path: &Path, plan_path: &Path, format: Format) -> a
 /// `corridor explain`: where a valid plan's time goes.
 pub(crate) fn explain(
     scenario_path: &Path,
+    state_path: Option<&Path>,
     plan_path: &Path,
     per_vehicle: bool,
     format: Format,
 ) -> anyhow::Result<u8> {
-    let (loaded, plan) = match read_scenario_and_plan(scenario_path, plan_path, format) {
+    let (loaded, plan) = match read_scenario_and_plan(scenario_path, state_path, plan_path, format)
+    {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
@@ -183,10 +266,19 @@ pub(crate) struct PlanArgs {
     pub(crate) threads: usize,
 }
 
+/// Where a re-plan starts from.
+pub(crate) struct PlanFrom {
+    /// The state file: plan only what remains at its instant.
+    pub(crate) state: Option<std::path::PathBuf>,
+    /// The previous plan, followed where it still fits.
+    pub(crate) previous: Option<std::path::PathBuf>,
+}
+
 /// Plans a loaded scenario with a progress bar, validates the plan, and prints its report.
 /// Returns the plan (valid) or an exit code.
 pub(crate) fn plan_loaded(
     loaded: &Loaded,
+    hint: Option<&corridor_core::Plan>,
     args: &PlanArgs,
     format: Format,
 ) -> Result<corridor_core::Plan, u8> {
@@ -241,7 +333,7 @@ pub(crate) fn plan_loaded(
         iterations: args.iterations,
         threads: args.threads,
     };
-    let outcome = match corridor_plan::plan(s, &options, &should_stop, &progress) {
+    let outcome = match corridor_plan::plan_following(s, hint, &options, &should_stop, &progress) {
         Ok(o) => o,
         Err(e) => {
             bar.finish_and_clear();
@@ -413,17 +505,23 @@ pub(crate) fn write_outputs(
 
 pub(crate) fn plan(
     scenario: &Path,
+    from: &PlanFrom,
     args: &PlanArgs,
     out: Option<&Path>,
     sheets: Option<&Path>,
     format: Format,
 ) -> anyhow::Result<u8> {
-    let loaded = match load_scenario(scenario) {
-        Ok(l) => l,
-        Err(p) => return Ok(report_problems(&p, format)),
+    let (loaded, hint) = match load_scenario_at(
+        scenario,
+        from.state.as_deref(),
+        from.previous.as_deref(),
+        format,
+    ) {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
     };
     print_warnings(&loaded.warnings, format);
-    match plan_loaded(&loaded, args, format) {
+    match plan_loaded(&loaded, hint.as_ref(), args, format) {
         Ok(plan) => {
             write_outputs(&loaded.scenario, &plan, out, sheets, format == Format::Json)?;
             if out.is_none() && format == Format::Text {
@@ -436,26 +534,18 @@ pub(crate) fn plan(
 }
 
 /// Writes the schedules and timetable of an existing (valid) plan.
-pub(crate) fn sheets(scenario: &Path, plan_path: &Path, dir: &Path) -> anyhow::Result<u8> {
-    let loaded = match load_scenario(scenario) {
-        Ok(l) => l,
-        Err(p) => return Ok(report_problems(&p, Format::Text)),
-    };
-    let shown = plan_path.display().to_string();
-    let text = match std::fs::read_to_string(plan_path) {
-        Ok(t) => t,
-        Err(e) => {
-            return Ok(report_problems(
-                &Problem::in_file(shown, format!("cannot read the plan file: {e}")).into(),
-                Format::Text,
-            ));
-        }
+pub(crate) fn sheets(
+    scenario: &Path,
+    state_path: Option<&Path>,
+    plan_path: &Path,
+    dir: &Path,
+) -> anyhow::Result<u8> {
+    let (loaded, plan) = match read_scenario_and_plan(scenario, state_path, plan_path, Format::Text)
+    {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
     };
     let s = &loaded.scenario;
-    let (plan, _) = match read_plan(&shown, &text, s) {
-        Ok(x) => x,
-        Err(p) => return Ok(report_problems(&p, Format::Text)),
-    };
     let violations = corridor_check::check(s, &plan);
     if !violations.is_empty() {
         eprint!("{}", violations_text(s, &violations));

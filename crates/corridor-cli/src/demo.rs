@@ -36,7 +36,7 @@ pub(crate) fn run(
         seed: 1,
         threads: 1,
     };
-    let plan = match plan_loaded(&loaded, &args, format) {
+    let plan = match plan_loaded(&loaded, None, &args, format) {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };

@@ -90,6 +90,9 @@ Exit codes: 0 the plan is valid, 1 it breaks rules, 2 a file cannot be read."
     Check {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Check against what remains at the instant of this state file (for a re-plan).
+        #[arg(long, value_name = "STATE")]
+        from_state: Option<PathBuf>,
         /// The plan file (JSON).
         plan: PathBuf,
         /// Output format.
@@ -100,7 +103,8 @@ Exit codes: 0 the plan is valid, 1 it breaks rules, 2 a file cannot be read."
     #[command(
         after_help = "Examples:\n  corridor plan examples/tutorial/scenario.toml -o plan.json\n  \
 corridor plan examples/aleppo-2016/scenario.toml --time-limit 10s -o aleppo.json --sheets aleppo-sheets\n  \
-corridor plan scenario.toml --iterations 20000 --seed 3 --threads 2 --format json\n\n\
+corridor plan scenario.toml --iterations 20000 --seed 3 --threads 2 --format json\n  \
+corridor plan scenario.toml --from-state state.json --previous plan.json -o replan.json --time-limit 2s\n\n\
 The plan is checked by the validator before it is written. Ctrl-C ends the search and keeps the best plan found.\n\
 With --iterations (and no time limit reached), the same seed and --threads give the same plan.\n\
 Exit codes: 0 planned (possibly leaving people behind, with a warning), 1 the plan failed the validator \
@@ -109,6 +113,12 @@ Exit codes: 0 planned (possibly leaving people behind, with a warning), 1 the pl
     Plan {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Plan only what remains at the instant of this state file (JSON; see docs/formats.md).
+        #[arg(long, value_name = "STATE")]
+        from_state: Option<PathBuf>,
+        /// With --from-state: the plan being carried out, followed where it still fits.
+        #[arg(long, value_name = "PLAN", requires = "from_state")]
+        previous: Option<PathBuf>,
         /// Write the plan (JSON) here.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -142,6 +152,9 @@ Exit codes: 0 explained, 1 the plan breaks rules, 2 a file cannot be read."
     Explain {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Check against what remains at the instant of this state file (for a re-plan).
+        #[arg(long, value_name = "STATE")]
+        from_state: Option<PathBuf>,
         /// The plan file (JSON).
         plan: PathBuf,
         /// Add a table with every vehicle's hours per activity.
@@ -159,6 +172,9 @@ Writes schedule.txt, schedule.csv (one event per row) and timetable.txt (per pic
     Sheets {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Check against what remains at the instant of this state file (for a re-plan).
+        #[arg(long, value_name = "STATE")]
+        from_state: Option<PathBuf>,
         /// The plan file (JSON).
         plan: PathBuf,
         /// Directory to write into (created if missing).
@@ -251,11 +267,14 @@ fn main() -> ExitCode {
         Command::Validate { scenario, format } => commands::validate(&scenario, format),
         Command::Check {
             scenario,
+            from_state,
             plan,
             format,
-        } => commands::check(&scenario, &plan, format),
+        } => commands::check(&scenario, from_state.as_deref(), &plan, format),
         Command::Plan {
             scenario,
+            from_state,
+            previous,
             output,
             sheets,
             time_limit,
@@ -270,8 +289,13 @@ fn main() -> ExitCode {
                 seed,
                 threads,
             };
+            let from = commands::PlanFrom {
+                state: from_state,
+                previous,
+            };
             commands::plan(
                 &scenario,
+                &from,
                 &args,
                 output.as_deref(),
                 sheets.as_deref(),
@@ -280,15 +304,17 @@ fn main() -> ExitCode {
         }
         Command::Explain {
             scenario,
+            from_state,
             plan,
             vehicles,
             format,
-        } => commands::explain(&scenario, &plan, vehicles, format),
+        } => commands::explain(&scenario, from_state.as_deref(), &plan, vehicles, format),
         Command::Sheets {
             scenario,
+            from_state,
             plan,
             output,
-        } => commands::sheets(&scenario, &plan, &output),
+        } => commands::sheets(&scenario, from_state.as_deref(), &plan, &output),
         Command::Import(ImportCommand::Bep { file, output }) => {
             commands::import_bep(&file, &output)
         }

@@ -575,3 +575,216 @@ fn explain_refuses_a_plan_that_breaks_rules() {
     );
     assert!(out.starts_with("Bottleneck: "), "{out}");
 }
+
+/// A state at `t0` that says the plan was carried out as written until then.
+fn state_from_plan(
+    plan: &serde_json::Value,
+    t0: i64,
+    lost: &str,
+    closed: Option<&str>,
+) -> serde_json::Value {
+    let mut delivered = vec![];
+    let mut vehicles = vec![];
+    for r in plan["routes"].as_array().unwrap() {
+        let name = r["vehicle"].as_str().unwrap();
+        if name == lost {
+            vehicles.push(serde_json::json!({ "vehicle": name, "out_of_service": true }));
+            continue;
+        }
+        let mut at: Option<(String, i64)> = None;
+        let mut on_board = vec![];
+        for t in r["trips"].as_array().unwrap() {
+            let hs = t["stops"].as_array().unwrap().iter().flat_map(|s| {
+                s["households"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.as_str().unwrap().to_string())
+            });
+            let dest = t["destination"].as_str().unwrap().to_string();
+            let unloaded = t["unloaded"].as_i64().unwrap();
+            if unloaded <= t0 {
+                delivered
+                    .extend(hs.map(|h| serde_json::json!({ "household": h, "destination": dest })));
+                at = Some((dest, unloaded));
+            } else if t["stops"][0]["arrives"].as_i64().unwrap() <= t0 {
+                on_board.extend(hs);
+                at = Some((dest, unloaded));
+                break;
+            } else {
+                break;
+            }
+        }
+        if let Some((site, free)) = at {
+            vehicles.push(serde_json::json!({
+                "vehicle": name, "at": site, "free_from": format!("{free}s"), "on_board": on_board,
+            }));
+        }
+    }
+    let mut state = serde_json::json!({
+        "format": "corridor-state", "version": 1, "at": format!("{t0}s"),
+        "delivered": delivered, "vehicles": vehicles,
+    });
+    if let Some(c) = closed {
+        state["closed"] =
+            serde_json::json!([{ "corridor": c, "until": "2016-12-19T12:00:00+02:00" }]);
+    }
+    state
+}
+
+#[test]
+fn replanning_from_a_state_keeps_the_past_and_checks() {
+    let d = tmp();
+    let s = example("aleppo-2016/scenario.toml");
+    let s = s.to_str().unwrap();
+    run(
+        d.path(),
+        &["plan", s, "-o", "plan.json", "--iterations", "30"],
+        0,
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("plan.json")).unwrap())
+            .unwrap();
+    // Mid-way through the second window: bus-03 is lost and the corridor closes until noon on the 19th.
+    let t0 = 4 * 86_400;
+    let state = state_from_plan(&plan, t0, "bus-03", Some("Ramouseh"));
+    std::fs::write(d.path().join("state.json"), state.to_string()).unwrap();
+    let (out, err) = run(
+        d.path(),
+        &[
+            "plan",
+            s,
+            "--from-state",
+            "state.json",
+            "--previous",
+            "plan.json",
+            "-o",
+            "replan.json",
+            "--iterations",
+            "30",
+        ],
+        0,
+    );
+    assert!(err.contains("From the state at 2016-12-19 00:00"), "{err}");
+    assert!(out.contains("Makespan:"), "{out}");
+    run(
+        d.path(),
+        &["check", s, "--from-state", "state.json", "replan.json"],
+        0,
+    );
+    // Against the whole scenario the re-plan is not a plan: the past is missing from it.
+    let (whole, _) = run(d.path(), &["check", s, "replan.json"], 1);
+    assert!(
+        whole.contains("[household-not-carried]") || whole.contains("household"),
+        "{whole}"
+    );
+
+    let replan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("replan.json")).unwrap())
+            .unwrap();
+    let delivered: std::collections::HashSet<&str> = state["delivered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["household"].as_str().unwrap())
+        .collect();
+    assert!(!delivered.is_empty());
+    let starts: std::collections::HashMap<&str, (&str, i64)> = state["vehicles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["at"].is_string())
+        .map(|v| {
+            let free = v["free_from"]
+                .as_str()
+                .unwrap()
+                .trim_end_matches('s')
+                .parse::<i64>()
+                .unwrap();
+            (
+                v["vehicle"].as_str().unwrap(),
+                (v["at"].as_str().unwrap(), free.max(t0)),
+            )
+        })
+        .collect();
+    let mut moved = 0;
+    for r in replan["routes"].as_array().unwrap() {
+        let name = r["vehicle"].as_str().unwrap();
+        assert_ne!(name, "bus-03", "a lost vehicle is planned");
+        let first = &r["trips"][0];
+        assert!(
+            first["departs"].as_i64().unwrap() >= t0,
+            "{name} leaves before the state's instant"
+        );
+        if let Some((_, free)) = starts.get(name) {
+            assert!(
+                first["departs"].as_i64().unwrap() >= *free,
+                "{name} leaves before it is free"
+            );
+        }
+        for t in r["trips"].as_array().unwrap() {
+            for st in t["stops"].as_array().unwrap() {
+                for h in st["households"].as_array().unwrap() {
+                    assert!(
+                        !delivered.contains(h.as_str().unwrap()),
+                        "{h} carried twice"
+                    );
+                }
+            }
+            let crossing = &t["crossing"];
+            if crossing.is_object() {
+                // Closed from t0 until noon on the 19th (t = 4.5 days).
+                let starts = crossing["starts"].as_i64().unwrap();
+                assert!(
+                    starts >= 4 * 86_400 + 10 * 3600,
+                    "crossing at {starts} while closed"
+                );
+            }
+        }
+        moved += 1;
+    }
+    assert!(moved > 0);
+    // The validator applies the state too: a departure from the depot instead of where the state puts the bus fails.
+    let (explain, _) = run(
+        d.path(),
+        &["explain", s, "--from-state", "state.json", "replan.json"],
+        0,
+    );
+    assert!(explain.starts_with("Bottleneck"), "{explain}");
+}
+
+#[test]
+fn a_broken_state_file_names_the_field() {
+    let d = tmp();
+    let s = example("aleppo-2016/scenario.toml");
+    let s = s.to_str().unwrap();
+    std::fs::write(
+        d.path().join("state.json"),
+        r#"{"format": "corridor-state", "version": 1, "at": "2016-12-16T12:00:00+02:00",
+            "vehicles": [{"vehicle": "bus-99", "out_of_service": true},
+                         {"vehicle": "bus-01", "at": "al-Rashidn", "free_from": "30h"}],
+            "closed": [{"corridor": "Ramouseh", "until": "soon"}]}"#,
+    )
+    .unwrap();
+    let (_, err) = run(
+        d.path(),
+        &["plan", s, "--from-state", "state.json", "--iterations", "5"],
+        2,
+    );
+    assert!(
+        err.contains("vehicles[0].vehicle") && err.contains("bus-99"),
+        "{err}"
+    );
+    assert!(
+        err.contains("vehicles[1].at") && err.contains("did you mean `al-Rashidin`?"),
+        "{err}"
+    );
+    assert!(err.contains("closed[0].until"), "{err}");
+    std::fs::write(
+        d.path().join("state.json"),
+        "{\"format\": \"corridor-state\",\n \"version\": 1,\n \"at\": 5}",
+    )
+    .unwrap();
+    let (_, err) = run(d.path(), &["plan", s, "--from-state", "state.json"], 2);
+    assert!(err.contains("state.json:3"), "{err}");
+}

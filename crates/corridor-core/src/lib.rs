@@ -21,6 +21,7 @@
 mod clock;
 mod figures;
 mod geo;
+mod operation_state;
 mod plan;
 mod scenario;
 mod time_use;
@@ -29,6 +30,7 @@ mod units;
 pub use clock::{Clock, civil_from_days, days_from_civil};
 pub use figures::{DestinationLoad, Figures, TierCounts};
 pub use geo::{LatLon, great_circle_km};
+pub use operation_state::{Closure, OperationState, Remaining, StateError, VehicleSituation};
 pub use plan::{Crossing, Plan, Stop, Trip, Uncarried, VehicleRoute};
 pub use scenario::{
     ConvoyRule, Corridor, CorridorId, Deal, DealId, Destination, Household, HouseholdId, Scenario,

@@ -17,6 +17,7 @@ mod network;
 mod plan_file;
 mod problem;
 mod scenario_file;
+mod state_file;
 mod time;
 mod values;
 
@@ -28,4 +29,5 @@ pub use scenario_file::{
     Disk, FileSource, InMemory, Loaded, SCENARIO_FORMAT_VERSION, hxl_mapping, load_scenario,
     load_scenario_with,
 };
+pub use state_file::{STATE_FORMAT, STATE_FORMAT_VERSION, read_state};
 pub use time::{format_duration, parse_duration, parse_instant};

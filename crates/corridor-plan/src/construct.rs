@@ -207,3 +207,84 @@ fn ends(inst: &Instance<'_>, v: usize, route: &[Load]) -> ((i64, SiteId), (i64, 
     }
     (before, at)
 }
+
+/// A first plan that follows `hint` (a plan for this scenario, e.g. the
+/// previous plan carried over to what remains): its trips are kept where the
+/// households still fit, in order; everyone else is inserted where they are
+/// unloaded earliest. A re-plan then starts close to what drivers already
+/// know, and the search only has to repair what changed.
+pub(crate) fn follow(inst: &Instance<'_>, hint: &corridor_core::Plan) -> State {
+    let s = inst.s;
+    let mut st = State::empty(inst);
+    let mut placed = vec![false; s.households.len()];
+    for r in &hint.routes {
+        let v = r.vehicle.index();
+        if v >= s.vehicles.len() {
+            continue;
+        }
+        let mut route: Vec<Load> = Vec::new();
+        for trip in &r.trips {
+            if trip.destination.index() >= inst.n_sites {
+                continue;
+            }
+            let mut load = Load {
+                pickups: vec![],
+                dest: trip.destination,
+            };
+            for stop in &trip.stops {
+                let mut households = Vec::new();
+                for &h in &stop.households {
+                    let people = inst.people(h);
+                    if h.index() < placed.len()
+                        && !placed[h.index()]
+                        && s.household(h).site == stop.site
+                        && inst.fits[h.index()].contains(&r.vehicle)
+                        && fits_with(inst, r.vehicle, Some(&load), Some(h))
+                        && inst.allowed_dest[h.index()].contains(&trip.destination)
+                        && has_room(inst, &st, trip.destination, h, people)
+                    {
+                        placed[h.index()] = true;
+                        st.dest_load[trip.destination.index()] += people;
+                        households.push(h);
+                    }
+                }
+                if !households.is_empty() {
+                    load.pickups.push(Pickup {
+                        site: stop.site,
+                        households,
+                    });
+                }
+            }
+            if !load.pickups.is_empty() {
+                route.push(load);
+            }
+        }
+        // Loads were counted as they were kept; `set_route` counts them again.
+        for l in &route {
+            st.dest_load[l.dest.index()] -= crate::state::load_people(inst, l);
+        }
+        st.set_route(inst, v, route);
+    }
+    let mut none = || 0.0;
+    for h in priority_order(inst) {
+        if placed[h.index()] {
+            continue;
+        }
+        let mut best: Option<(i64, usize, Vec<Load>)> = None;
+        for &vid in &inst.fits[h.index()] {
+            let v = vid.index();
+            if let Some((key, route)) =
+                crate::state::best_insertion(inst, &st, v, h, false, &mut none)
+                && best.as_ref().is_none_or(|(k, bv, _)| (key, v) < (*k, *bv))
+            {
+                best = Some((key, v, route));
+            }
+        }
+        match best {
+            Some((_, v, route)) => st.set_route(inst, v, route),
+            None => st.uncarried.push(h),
+        }
+    }
+    st.cost = st.full_cost(inst);
+    st
+}

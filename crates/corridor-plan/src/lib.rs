@@ -142,10 +142,30 @@ pub fn plan(
     should_stop: &(dyn Fn() -> bool + Sync),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Outcome, PlanError> {
+    plan_following(s, None, options, should_stop, progress)
+}
+
+/// Like [`plan`], warm-started from `hint`, a plan for the same scenario (for
+/// a re-plan: the previous plan restricted to what remains). Its trips are
+/// kept where they still fit; the search starts from whichever of it and the
+/// usual construction is better.
+pub fn plan_following(
+    s: &Scenario,
+    hint: Option<&Plan>,
+    options: &Options,
+    should_stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Outcome, PlanError> {
     check_possible(s)?;
     let inst = Instance::new(s);
     let bound = lower_bound(s);
-    let first = construct::construct(&inst);
+    let mut first = construct::construct(&inst);
+    if let Some(hint) = hint {
+        let warm = construct::follow(&inst, hint);
+        if objective(&warm.cost) < objective(&first.cost) {
+            first = warm;
+        }
+    }
     if first.cost.overrun == 0 {
         progress(Progress::FirstPlan(Seconds(first.cost.makespan)));
     }

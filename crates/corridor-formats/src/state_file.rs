@@ -1,0 +1,285 @@
+//! The state file: what has happened by an instant, for planning what remains.
+//!
+//! Schema (format version 1); times are ISO 8601 instants with an offset, or
+//! durations from the scenario's start ("30h"):
+//!
+//! ```text
+//! { "format": "corridor-state", "version": 1, "at": TIME,
+//!   "delivered": [ { "household": REFERENCE, "destination": SITE } ],
+//!   "vehicles": [ { "vehicle": NAME, "at": SITE, "free_from": TIME, "on_board": [REFERENCE, ...] },
+//!                 { "vehicle": NAME, "out_of_service": true } ],
+//!   "closed": [ { "corridor": NAME, "until": TIME | null } ] }
+//! ```
+//!
+//! A vehicle not listed is at its depot, free from the start of its shift (and
+//! no earlier than `at`). A vehicle with people on board finishes its current
+//! trip: `at` is the destination where it unloads them, `free_from` the end of
+//! that unloading. Households neither delivered nor on board are waiting at
+//! their pickup site. `"until": null` means nobody knows when it reopens.
+
+use std::collections::HashMap;
+
+use corridor_core::{
+    Closure, CorridorId, HouseholdId, OperationState, Scenario, Seconds, SiteId, VehicleId,
+    VehicleSituation,
+};
+use serde::Deserialize;
+
+use crate::problem::{Problem, Problems, did_you_mean, explain_serde_message};
+use crate::time::parse_instant;
+
+/// The value of the state file's `format` key.
+pub const STATE_FORMAT: &str = "corridor-state";
+/// The state format version this build reads.
+pub const STATE_FORMAT_VERSION: u32 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateDoc {
+    format: String,
+    version: u32,
+    at: String,
+    #[serde(default)]
+    delivered: Vec<DeliveredDoc>,
+    #[serde(default)]
+    vehicles: Vec<VehicleDoc>,
+    #[serde(default)]
+    closed: Vec<ClosedDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliveredDoc {
+    household: String,
+    destination: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VehicleDoc {
+    vehicle: String,
+    #[serde(default)]
+    at: Option<String>,
+    #[serde(default)]
+    free_from: Option<String>,
+    #[serde(default)]
+    on_board: Vec<String>,
+    #[serde(default)]
+    out_of_service: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClosedDoc {
+    corridor: String,
+    until: Option<String>,
+}
+
+/// Names to ids, in the scenario's order for stable "did you mean" hints.
+struct Names<'a> {
+    s: &'a Scenario,
+    file: &'a str,
+    sites: HashMap<&'a str, SiteId>,
+    vehicles: HashMap<&'a str, VehicleId>,
+    households: HashMap<&'a str, HouseholdId>,
+    corridors: HashMap<&'a str, CorridorId>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Names<'a> {
+    fn unknown(&mut self, field: String, what: &str, name: &str, names: Vec<&str>) {
+        self.problems.push(
+            Problem::in_file(
+                self.file,
+                format!("no {what} named `{name}` in scenario `{}`", self.s.name),
+            )
+            .field(field)
+            .hint(did_you_mean(name, &mut names.into_iter())),
+        );
+    }
+
+    fn site(&mut self, field: String, name: &str) -> Option<SiteId> {
+        let found = self.sites.get(name).copied();
+        if found.is_none() {
+            let names = self.s.sites.iter().map(|x| x.name.as_str()).collect();
+            self.unknown(field, "site", name, names);
+        }
+        found
+    }
+
+    fn household(&mut self, field: String, name: &str) -> Option<HouseholdId> {
+        let found = self.households.get(name).copied();
+        if found.is_none() {
+            let names = self
+                .s
+                .households
+                .iter()
+                .map(|x| x.reference.as_str())
+                .collect();
+            self.unknown(field, "household", name, names);
+        }
+        found
+    }
+
+    fn time(&mut self, field: String, text: &str) -> Option<Seconds> {
+        match parse_instant(text, self.s.clock.as_ref()) {
+            Ok(t) if t.0.abs() <= crate::scenario_file::MAX_TIME.0 => Some(t),
+            Ok(_) => {
+                self.problems.push(
+                    Problem::in_file(
+                        self.file,
+                        format!("`{text}` is too far from the scenario's start"),
+                    )
+                    .field(field),
+                );
+                None
+            }
+            Err(e) => {
+                self.problems
+                    .push(Problem::in_file(self.file, e).field(field));
+                None
+            }
+        }
+    }
+}
+
+/// Reads a state file for `scenario`, naming every problem with its JSON path.
+pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<OperationState, Problems> {
+    let doc: StateDoc = serde_json::from_str(text).map_err(|e| {
+        let (message, hint) = explain_serde_message(
+            e.to_string().split(" at line ").next().unwrap_or_default(),
+            "an object",
+        );
+        let mut p = Problem::in_file(file, message).hint(hint);
+        if e.line() > 0 {
+            p.line = Some(e.line());
+            p.column = (e.column() > 0).then(|| e.column());
+        }
+        Problems(vec![p])
+    })?;
+    let mut n = Names {
+        s: scenario,
+        file,
+        sites: index(scenario.sites.iter().map(|x| x.name.as_str()), SiteId),
+        vehicles: index(scenario.vehicles.iter().map(|x| x.name.as_str()), VehicleId),
+        households: index(
+            scenario.households.iter().map(|x| x.reference.as_str()),
+            HouseholdId,
+        ),
+        corridors: index(
+            scenario.corridors.iter().map(|x| x.name.as_str()),
+            CorridorId,
+        ),
+        problems: Vec::new(),
+    };
+    if doc.format != STATE_FORMAT {
+        n.problems.push(
+            Problem::in_file(
+                file,
+                format!(
+                    "`format` is `{}`; a state file says `{STATE_FORMAT}`",
+                    doc.format
+                ),
+            )
+            .field("format"),
+        );
+    }
+    if doc.version != STATE_FORMAT_VERSION {
+        n.problems.push(
+            Problem::in_file(
+                file,
+                format!("state format version {} is not readable by this build (it reads version {STATE_FORMAT_VERSION})", doc.version),
+            )
+            .field("version"),
+        );
+    }
+    let at = n.time("at".into(), &doc.at).unwrap_or_default();
+    let mut state = OperationState {
+        at,
+        ..OperationState::default()
+    };
+    for (i, d) in doc.delivered.iter().enumerate() {
+        let h = n.household(format!("delivered[{i}].household"), &d.household);
+        let site = n.site(format!("delivered[{i}].destination"), &d.destination);
+        if let (Some(h), Some(site)) = (h, site) {
+            state.delivered.push((h, site));
+        }
+    }
+    for (i, v) in doc.vehicles.iter().enumerate() {
+        let Some(id) = n.vehicles.get(v.vehicle.as_str()).copied() else {
+            let names = scenario.vehicles.iter().map(|x| x.name.as_str()).collect();
+            n.unknown(
+                format!("vehicles[{i}].vehicle"),
+                "vehicle",
+                &v.vehicle,
+                names,
+            );
+            continue;
+        };
+        if v.out_of_service {
+            if v.at.is_some() || v.free_from.is_some() || !v.on_board.is_empty() {
+                n.problems.push(
+                    Problem::in_file(file, format!("vehicle `{}` is out of service, so it has no `at`, `free_from` or `on_board`", v.vehicle))
+                        .field(format!("vehicles[{i}]"))
+                        .hint(Some("people who were on it are waiting again: leave them out of the state".into())),
+                );
+            }
+            state.vehicles.push((id, VehicleSituation::OutOfService));
+            continue;
+        }
+        let (Some(at_name), Some(free)) = (&v.at, &v.free_from) else {
+            n.problems.push(
+                Problem::in_file(file, format!("vehicle `{}` needs `at` (a site) and `free_from` (a time), or `\"out_of_service\": true`", v.vehicle))
+                    .field(format!("vehicles[{i}]")),
+            );
+            continue;
+        };
+        let at = n.site(format!("vehicles[{i}].at"), at_name);
+        let free_from = n.time(format!("vehicles[{i}].free_from"), free);
+        let on_board: Vec<HouseholdId> = v
+            .on_board
+            .iter()
+            .enumerate()
+            .filter_map(|(j, h)| n.household(format!("vehicles[{i}].on_board[{j}]"), h))
+            .collect();
+        if let (Some(at), Some(free_from)) = (at, free_from) {
+            state.vehicles.push((
+                id,
+                VehicleSituation::InService {
+                    at,
+                    free_from,
+                    on_board,
+                },
+            ));
+        }
+    }
+    for (i, c) in doc.closed.iter().enumerate() {
+        let Some(corridor) = n.corridors.get(c.corridor.as_str()).copied() else {
+            let names = scenario.corridors.iter().map(|x| x.name.as_str()).collect();
+            n.unknown(
+                format!("closed[{i}].corridor"),
+                "corridor",
+                &c.corridor,
+                names,
+            );
+            continue;
+        };
+        let until = match &c.until {
+            None => None,
+            Some(t) => match n.time(format!("closed[{i}].until"), t) {
+                Some(t) => Some(t),
+                None => continue,
+            },
+        };
+        state.closures.push(Closure { corridor, until });
+    }
+    if n.problems.is_empty() {
+        Ok(state)
+    } else {
+        Err(Problems(n.problems))
+    }
+}
+
+fn index<'a, T>(names: impl Iterator<Item = &'a str>, id: fn(u32) -> T) -> HashMap<&'a str, T> {
+    names.enumerate().map(|(i, x)| (x, id(i as u32))).collect()
+}
