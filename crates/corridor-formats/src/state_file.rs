@@ -94,7 +94,7 @@ impl<'a> Names<'a> {
                 format!("no {what} named `{name}` in scenario `{}`", self.s.name),
             )
             .field(field)
-            .hint(did_you_mean(name, &mut names.into_iter())),
+            .hint(did_you_mean(name, names)),
         );
     }
 

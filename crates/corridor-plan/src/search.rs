@@ -37,7 +37,10 @@ pub(crate) fn improve(
     let mut history = vec![cur.cost; HISTORY];
     let mut it = 0u64;
     let has_work = cur.a.routes.iter().any(|r| !r.is_empty());
-    while has_work {
+    loop {
+        if !has_work {
+            break;
+        }
         if budget.iterations.is_some_and(|n| it >= n) || (it % 8 == 0 && (budget.should_stop)()) {
             break;
         }
