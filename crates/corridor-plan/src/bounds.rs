@@ -329,10 +329,43 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool) -> i64 {
     lo
 }
 
+/// The fewest trips that carry `people`, `stretcher_cases` of them lying down
+/// (see [`corridor_throughput`] for the argument).
+fn min_crossings(s: &Scenario, people: i64, stretcher_cases: i64, cmax: i64) -> i64 {
+    let plain = (people + cmax - 1) / cmax;
+    let slots = s
+        .vehicle_types
+        .iter()
+        .map(|t| i64::from(t.stretchers.0))
+        .max()
+        .unwrap_or(0);
+    if stretcher_cases == 0 || slots == 0 {
+        return plain;
+    }
+    let c_s = s
+        .vehicle_types
+        .iter()
+        .filter(|t| t.stretchers.0 > 0)
+        .map(|t| i64::from(t.seats.0) + i64::from(t.stretchers.0))
+        .max()
+        .unwrap_or(0);
+    if c_s > cmax {
+        return plain;
+    }
+    let with_stretchers = (stretcher_cases + slots - 1) / slots;
+    let rest = (people - with_stretchers * c_s).max(0);
+    plain.max(with_stretchers + (rest + cmax - 1) / cmax)
+}
+
 /// Every trip with people from a governed site crosses that site's checkpoint,
 /// and a trip carries at most the largest load: at least
 /// `ceil(people governed / largest load)` crossings, each holding a lane for the
-/// processing time inside an open window. The last of them cannot end before
+/// processing time inside an open window. Stretcher cases tighten the count:
+/// they need at least `S = ceil(stretcher cases / most slots)` crossings by
+/// vehicles with slots, each carrying at most `c_s` people (the largest load
+/// of such a type). With `k ≥ S` of those and buses carrying at most `c`, the
+/// crossings number at least `k + ceil((P − k·c_s)⁺ / c)`, which does not
+/// decrease in `k` when `c_s ≤ c`, so `k = S` gives the bound. The last of them cannot end before
 /// the time `T_c` at which the windows have offered that much lane time, and
 /// its people still have to reach the nearest destination and be unloaded.
 fn corridor_throughput(inst: &Instance<'_>) -> i64 {
@@ -349,7 +382,13 @@ fn corridor_throughput(inst: &Instance<'_>) -> i64 {
         if governed == 0 || k.processing.0 == 0 {
             continue;
         }
-        let crossings = (governed + cmax - 1) / cmax;
+        let stretcher_cases: i64 = s
+            .households
+            .iter()
+            .filter(|h| inst.governed_by[h.site.index()] == Some(c))
+            .map(|h| i64::from(h.stretcher_cases.0))
+            .sum();
+        let crossings = min_crossings(s, governed, stretcher_cases, cmax);
         let need = crossings * k.processing.0;
         let lanes = i64::from(k.lanes);
         let mut offered = 0i64;
