@@ -29,9 +29,11 @@
 //!   1.3 × everyone; some have no limit.
 //! - **Travel times.** Great-circle distance × 1.3 at 40 km/h.
 //! - **Corridor** ([`Options::corridor`]): a checkpoint 4.5 km out towards the
-//!   destinations, 2 lanes, 4 min per vehicle, governing every pickup site (or
-//!   group A's when there is a deal); [`Options::windows`] open windows of 8 h,
-//!   4 h apart, the first opening at 1 h.
+//!   destinations, 4 min per vehicle, governing every pickup site (or group
+//!   A's when there is a deal), with 2 lanes or as many as it takes to pass
+//!   everyone twice over in the open time; [`Options::windows`] open windows
+//!   of 8 h (longer when the fleet's work needs it), 4 h apart, the first
+//!   opening at 1 h.
 //! - **Deal** ([`Options::deal`]): group B is 10–20 % of the pickup sites, close
 //!   together (the smaller, linked community); group A the rest. People from A
 //!   may not exceed `ratio` × people from B + `slack`, with `ratio` just above
@@ -277,6 +279,8 @@ const FIRST_WINDOW: i64 = HOUR;
 const WINDOW_OPEN: i64 = 8 * HOUR;
 /// How long the corridor stays closed between windows.
 const WINDOW_CLOSED: i64 = 4 * HOUR;
+/// Inspection time per vehicle at the checkpoint, in seconds.
+pub(crate) const PROCESSING: i64 = 4 * 60;
 /// Destinations together take at least this many times everyone.
 const CAPACITY_MARGIN: f64 = 1.3;
 
@@ -306,6 +310,8 @@ pub(crate) struct CorridorPlan {
     pub(crate) governs: Vec<usize>,
     /// Open windows `[open, close)` in seconds from the start; empty = always open.
     pub(crate) windows: Vec<(i64, i64)>,
+    /// Vehicles inspected at once.
+    pub(crate) lanes: u32,
 }
 
 /// The deal, when asked for.
@@ -373,12 +379,6 @@ impl World {
         let (buses, ambulances) = fleet_mix(o.vehicles, stretcher_cases, people);
         let fleet = vehicle_groups(buses, ambulances, n_depots);
 
-        let windows: Vec<(i64, i64)> = (0..i64::from(o.windows))
-            .map(|i| {
-                let open = FIRST_WINDOW + i * (WINDOW_OPEN + WINDOW_CLOSED);
-                (open, open + WINDOW_OPEN)
-            })
-            .collect();
         // Leave time after the last window to unload and drive back to the depot,
         // and at least twice the work a vehicle of the busier kind has to do
         // (its trips × a round trip to the farthest destination), so that the
@@ -398,18 +398,49 @@ impl World {
             (people.saturating_sub(stretcher_cases) as f64 / 50.0) / f64::from(buses.max(1));
         let ambulance_trips = (stretcher_cases as f64 / 2.0) / f64::from(ambulances.max(1));
         let work = (bus_trips.max(ambulance_trips) * round_trip_h * 2.0).ceil() as i64 * HOUR;
+        // Windows stay open long enough for that work (at least 8 h each).
+        let window_open = if o.windows == 0 {
+            WINDOW_OPEN
+        } else {
+            let per_window = work / i64::from(o.windows);
+            ((per_window + HOUR - 1) / HOUR * HOUR).max(WINDOW_OPEN)
+        };
+        let windows: Vec<(i64, i64)> = (0..i64::from(o.windows))
+            .map(|i| {
+                let open = FIRST_WINDOW + i * (window_open + WINDOW_CLOSED);
+                (open, open + window_open)
+            })
+            .collect();
         let shift_end = windows
             .last()
             .map_or(MIN_SHIFT, |&(_, close)| (close + 3 * HOUR).max(MIN_SHIFT))
             .max(work);
 
         let deal = o.deal.then(|| deal(&mut d, &pickups, &households, &counts));
-        let corridor = o.corridor.then(|| CorridorPlan {
-            governs: match &deal {
+        let corridor = o.corridor.then(|| {
+            let governs: Vec<usize> = match &deal {
                 Some(deal) => deal.group_a.clone(),
                 None => (0..n_sites).collect(),
-            },
-            windows,
+            };
+            // Enough lanes that the open time could pass everyone twice over,
+            // at 40 people a crossing: the windows bind, the lanes need not.
+            let governed: u64 = households
+                .iter()
+                .filter(|h| governs.binary_search(&h.site).is_ok())
+                .map(|h| u64::from(h.people))
+                .sum();
+            let open: i64 = if windows.is_empty() {
+                shift_end - FIRST_WINDOW
+            } else {
+                windows.iter().map(|(a, b)| b - a).sum()
+            };
+            let lane_seconds = (governed as f64 / 40.0).ceil() * PROCESSING as f64 * 2.0;
+            let lanes = ((lane_seconds / open.max(1) as f64).ceil() as u32).max(2);
+            CorridorPlan {
+                governs,
+                windows,
+                lanes,
+            }
         });
         World {
             pickups,

@@ -318,8 +318,8 @@ pub(crate) fn scenario_toml(o: &Options, w: &World) -> String {
         let _ = writeln!(t, "name = \"Corridor\"");
         let _ = writeln!(t, "checkpoint = \"Checkpoint\"");
         t.push_str(&name_list("governs", &governs));
-        let _ = writeln!(t, "lanes = 2");
-        let _ = writeln!(t, "processing = \"4min\"");
+        let _ = writeln!(t, "lanes = {}", c.lanes);
+        let _ = writeln!(t, "processing = {}", duration(crate::PROCESSING));
         if !c.windows.is_empty() {
             let _ = writeln!(t, "windows = [");
             for &(open, close) in &c.windows {

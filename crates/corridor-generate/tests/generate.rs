@@ -170,13 +170,37 @@ fn generated_scenarios_load_without_problems() {
                 assert_eq!(s.corridors.len(), usize::from(corridor), "{o:?}");
                 assert_eq!(s.deals.len(), usize::from(deal), "{o:?}");
                 if let Some(c) = s.corridors.first() {
-                    assert_eq!(c.lanes, 2);
+                    assert!(c.lanes >= 2);
                     assert_eq!(c.processing.0, 240);
                     assert!(c.convoy.is_none());
+                    // The open time could pass everyone it governs twice over, 40 to a crossing.
+                    let governed: u64 = s
+                        .households
+                        .iter()
+                        .filter(|h| c.governs.contains(&h.site))
+                        .map(|h| u64::from(h.people.0))
+                        .sum();
+                    let open: i64 = c
+                        .windows
+                        .iter()
+                        .map(|w| w.end.0.min(s.vehicles[0].available_until.0) - w.start.0)
+                        .sum();
+                    assert!(
+                        i64::from(c.lanes) * open
+                            >= (governed as f64 / 40.0).ceil() as i64 * 240 * 2
+                                - i64::from(c.lanes) * 240,
+                        "{o:?}: {} lanes for {governed} people in {open} s",
+                        c.lanes
+                    );
                     if windows > 0 {
                         assert_eq!(c.windows.len(), windows as usize);
                         assert_eq!(c.windows[0].start.0, 3600);
-                        assert_eq!(c.windows[0].end.0, 9 * 3600);
+                        // Windows are 8 h, longer when the fleet's work needs it, 4 h apart.
+                        let open = c.windows[0].end.0 - c.windows[0].start.0;
+                        assert!(open >= 8 * 3600 && open % 3600 == 0, "{o:?}");
+                        for pair in c.windows.windows(2) {
+                            assert_eq!(pair[1].start.0 - pair[0].end.0, 4 * 3600);
+                        }
                     } else {
                         assert_eq!(c.windows.len(), 1, "always open");
                     }
