@@ -71,7 +71,7 @@ pub(crate) fn improve(
         }
         it += 1;
     }
-    polish(inst, &mut best);
+    polish(inst, &mut best, budget.should_stop);
     (best, it)
 }
 
@@ -400,7 +400,7 @@ fn ruin_recreate(
 
 /// With the makespan fixed, moves higher-priority trips earlier where that lowers
 /// the weighted arrival without delaying the last evacuee.
-fn polish(inst: &Instance<'_>, st: &mut State) {
+fn polish(inst: &Instance<'_>, st: &mut State, should_stop: &(dyn Fn() -> bool + Sync)) {
     // Where vehicles interact every try schedules the whole fleet: one pass only.
     let passes = if inst.coupled { 1 } else { 3 };
     for _ in 0..passes {
@@ -408,6 +408,10 @@ fn polish(inst: &Instance<'_>, st: &mut State) {
         for v in 0..st.a.routes.len() {
             let n = st.a.routes[v].len();
             for i in 1..n {
+                // At city scale one pass schedules the fleet thousands of times: the time limit holds here too.
+                if should_stop() {
+                    return;
+                }
                 let mut route = st.a.routes[v].clone();
                 route.swap(i - 1, i);
                 let (change, cost) = st.price(inst, vec![(v, route)]);
