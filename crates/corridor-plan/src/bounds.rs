@@ -76,14 +76,37 @@ pub fn lower_bound(s: &Scenario) -> LowerBound {
 fn earliest_arrival(inst: &Instance<'_>) -> i64 {
     let s = inst.s;
     let n = inst.n_sites;
-    let mut to_dests: HashMap<(usize, Vec<SiteId>), Vec<i64>> = HashMap::new();
+    // Vehicles that start alike (type, depot, shift start) give the same
+    // arrivals: each household is tried once per such group, not per vehicle.
+    let mut groups: Vec<(usize, SiteId, i64)> = Vec::new();
+    let group_of: Vec<usize> = s
+        .vehicles
+        .iter()
+        .map(|v| {
+            let key = (v.vehicle_type.index(), v.depot, v.available_from.0);
+            groups.iter().position(|g| *g == key).unwrap_or_else(|| {
+                groups.push(key);
+                groups.len() - 1
+            })
+        })
+        .collect();
+    let mut allowed_sets: HashMap<&[SiteId], usize> = HashMap::new();
+    let mut to_dests: HashMap<(usize, usize), Vec<i64>> = HashMap::new();
     let mut from_depot: HashMap<(usize, SiteId), Vec<i64>> = HashMap::new();
     let mut to_cp: HashMap<(usize, usize), Vec<i64>> = HashMap::new();
     let mut best = 0i64;
+    let mut seen = vec![false; groups.len()];
     for (hi, h) in s.households.iter().enumerate() {
         let allowed = &inst.allowed_dest[hi];
+        let next_id = allowed_sets.len();
+        let allowed_id = *allowed_sets.entry(allowed.as_slice()).or_insert(next_id);
         let mut earliest = i64::MAX;
+        seen.iter_mut().for_each(|x| *x = false);
         for &v in &inst.fits[hi] {
+            let g = group_of[v.index()];
+            if std::mem::replace(&mut seen[g], true) {
+                continue;
+            }
             let vehicle = s.vehicle(v);
             let ty = vehicle.vehicle_type.index();
             let vt = &s.vehicle_types[ty];
@@ -96,7 +119,7 @@ fn earliest_arrival(inst: &Instance<'_>) -> i64 {
             }
             let arrive = vehicle.available_from.0 + fd[h.site.index()];
             let depart = arrive.max(h.ready.0) + vt.boarding(h.people).0;
-            let dests = to_dests.entry((ty, allowed.clone())).or_insert_with(|| {
+            let dests = to_dests.entry((ty, allowed_id)).or_insert_with(|| {
                 let src: Vec<(usize, i64)> = allowed.iter().map(|d| (d.index(), 0)).collect();
                 dijkstra(n, table, &src, true)
             });

@@ -401,17 +401,20 @@ fn ruin_recreate(
 /// With the makespan fixed, moves higher-priority trips earlier where that lowers
 /// the weighted arrival without delaying the last evacuee.
 fn polish(inst: &Instance<'_>, st: &mut State, should_stop: &(dyn Fn() -> bool + Sync)) {
-    // Where vehicles interact every try schedules the whole fleet: one pass only.
+    // Where vehicles interact every try schedules the whole fleet: one pass,
+    // and a bounded number of tries, so that a city-scale plan is not held up.
     let passes = if inst.coupled { 1 } else { 3 };
+    let mut tries = if inst.coupled { 64 } else { usize::MAX };
     for _ in 0..passes {
         let mut improved = false;
         for v in 0..st.a.routes.len() {
             let n = st.a.routes[v].len();
             for i in 1..n {
                 // At city scale one pass schedules the fleet thousands of times: the time limit holds here too.
-                if should_stop() {
+                if tries == 0 || should_stop() {
                     return;
                 }
+                tries -= 1;
                 let mut route = st.a.routes[v].clone();
                 route.swap(i - 1, i);
                 let (change, cost) = st.price(inst, vec![(v, route)]);
