@@ -377,8 +377,13 @@ pub(crate) fn plan_loaded(
                 "the bound is for carrying everyone, so no gap while people are left behind"
                     .to_string()
             };
+            let deal = if b.deal.0 > 0 {
+                format!(", deal {}", b.deal)
+            } else {
+                String::new()
+            };
             println!(
-                "Lower bound:           {} (earliest arrival {}, fleet work {}, corridor {}); {gap}",
+                "Lower bound:           {} (earliest arrival {}, fleet work {}, corridor {}{deal}); {gap}",
                 b.value, b.earliest_arrival, b.fleet_work, b.corridor
             );
             if !outcome.plan.uncarried.is_empty() {
@@ -397,7 +402,8 @@ pub(crate) fn plan_loaded(
                 "scenario": s.name,
                 "figures": figures_json(s, &figures),
                 "lower_bound_s": { "value": outcome.bound.value.0, "earliest_arrival": outcome.bound.earliest_arrival.0,
-                                   "fleet_work": outcome.bound.fleet_work.0, "corridor": outcome.bound.corridor.0 },
+                                   "fleet_work": outcome.bound.fleet_work.0, "corridor": outcome.bound.corridor.0,
+                                   "deal": outcome.bound.deal.0 },
                 "gap_percent": outcome.plan.uncarried.is_empty().then(|| gap_percent(figures.makespan.0, outcome.bound.value.0)),
                 "iterations": outcome.iterations,
                 "seconds": elapsed.as_secs_f64(),

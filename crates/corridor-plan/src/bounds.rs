@@ -20,6 +20,8 @@ pub struct LowerBound {
     pub fleet_work: Seconds,
     /// Checkpoint throughput inside the windows.
     pub corridor: Seconds,
+    /// What a linked deal's other side must deliver first.
+    pub deal: Seconds,
 }
 
 /// Dense Dijkstra over all sites from `sources` (with start offsets), on a type's travel table.
@@ -56,13 +58,15 @@ pub fn lower_bound(s: &Scenario) -> LowerBound {
     let inst = Instance::new(s);
     let e = earliest_arrival(&inst);
     // The whole fleet for everyone, and the stretcher-capable vehicles for the stretcher cases.
-    let f = fleet_work(&inst, false).max(fleet_work(&inst, true));
+    let f = fleet_work(&inst, false, None).max(fleet_work(&inst, true, None));
     let c = corridor_throughput(&inst);
+    let d = deal_term(&inst);
     LowerBound {
-        value: Seconds(e.max(f).max(c)),
+        value: Seconds(e.max(f).max(c).max(d)),
         earliest_arrival: Seconds(e),
         fleet_work: Seconds(f),
         corridor: Seconds(c),
+        deal: Seconds(d),
     }
 }
 
@@ -179,7 +183,7 @@ fn max_load(s: &Scenario) -> i64 {
 /// stretcher slots can carry (at most their slots per trip, and, since a
 /// household rides whole, their companions at most the seats per trip), sharing
 /// only those vehicles' time: both bounds are computed and the larger kept.
-fn fleet_work(inst: &Instance<'_>, stretcher_only: bool) -> i64 {
+fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId], i64)>) -> i64 {
     let s = inst.s;
     let n = inst.n_sites;
     // The vehicle types (and so vehicles) that can do this work, and what a trip carries at most.
@@ -205,7 +209,13 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool) -> i64 {
         })
         .max()
         .unwrap_or(0);
-    let total: i64 = s.households.iter().map(units).sum();
+    let in_scope =
+        |h: &&corridor_core::Household| only.is_none_or(|(sites, _)| sites.contains(&h.site));
+    let all: i64 = s.households.iter().filter(in_scope).map(units).sum();
+    // With a cap, only that many of the people in scope need carrying: which
+    // ones is not known, so every trip is charged the cheapest site's legs.
+    let total = only.map_or(all, |(_, cap)| all.min(cap));
+    let partial = total < all;
     if total == 0 || cmax == 0 {
         return 0;
     }
@@ -272,17 +282,18 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool) -> i64 {
         };
         by_units.max(by_seats)
     };
-    for h in &s.households {
+    for h in s.households.iter().filter(in_scope) {
         site_people[h.site.index()] += units(h);
         if stretcher_only && h.stretcher_cases.0 > 0 {
             site_seated[h.site.index()] += i64::from(h.seated().0);
         }
     }
-    let single_site_trips = pickups.iter().all(|&a| {
-        pickups
-            .iter()
-            .all(|&b| a == b || s.travel.get(a, b).is_none())
-    });
+    let single_site_trips = !partial
+        && pickups.iter().all(|&a| {
+            pickups
+                .iter()
+                .all(|&b| a == b || s.travel.get(a, b).is_none())
+        });
     let fleet: Vec<&corridor_core::Vehicle> = s
         .vehicles
         .iter()
@@ -326,7 +337,8 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool) -> i64 {
             .unwrap_or(0)
             .min(UNREACHABLE);
         let min_out = inhabited.iter().map(|&i| out_leg[i]).min().unwrap_or(0);
-        let trips = trips_for(total, site_seated.iter().sum());
+        let seated = if partial { 0 } else { site_seated.iter().sum() };
+        let trips = trips_for(total, seated);
         let later = (trips - first_trips).max(0);
         work += trips * (min_out + stops) + later * min_in_dest + (trips - later) * min_in;
     }
@@ -350,6 +362,46 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool) -> i64 {
         }
     }
     lo
+}
+
+/// Under a ratio deal, group A's last delivery brings A to all its `P_A`
+/// people, which the rule allows only once B has delivered at least
+/// `B* = min { b : ⌊ratio·b⌋ + slack ≥ P_A }`. So the makespan is no earlier
+/// than the time the fleet needs to deliver any `B*` people of group B, which
+/// the fleet-work argument bounds (charging every trip the cheapest legs of
+/// B's sites, since which people go first is not known).
+fn deal_term(inst: &Instance<'_>) -> i64 {
+    let s = inst.s;
+    let people = |group: &[SiteId]| -> i64 {
+        s.households
+            .iter()
+            .filter(|h| group.contains(&h.site))
+            .map(|h| i64::from(h.people.0))
+            .sum()
+    };
+    let mut best = 0;
+    for deal in &s.deals {
+        let Some(r) = deal.ratio else { continue };
+        let (pa, pb) = (people(&deal.group_a), people(&deal.group_b));
+        let slack = i64::from(deal.slack.0);
+        if pa <= slack || r <= 0.0 {
+            continue;
+        }
+        let allows = |b: i64| (r * b as f64).floor() as i64 + slack >= pa;
+        let mut b = ((pa - slack) as f64 / r).ceil().max(0.0) as i64;
+        while b > 0 && allows(b - 1) {
+            b -= 1;
+        }
+        while b <= pb && !allows(b) {
+            b += 1;
+        }
+        // More than B has: not everyone can be carried, and no bound is claimed.
+        if b == 0 || b > pb {
+            continue;
+        }
+        best = best.max(fleet_work(inst, false, Some((&deal.group_b, b))));
+    }
+    best
 }
 
 /// The fewest trips that carry `people`, `stretcher_cases` of them lying down
