@@ -23,6 +23,7 @@ mod figures;
 mod geo;
 mod plan;
 mod scenario;
+mod uncertainty;
 mod units;
 
 pub use clock::{Clock, civil_from_days, days_from_civil};
@@ -34,4 +35,5 @@ pub use scenario::{
     Site, SiteId, SiteKind, Tier, TravelMatrix, Vehicle, VehicleId, VehicleType, VehicleTypeId,
     Window,
 };
+pub use uncertainty::Uncertainty;
 pub use units::{People, Seconds};
