@@ -134,13 +134,11 @@ pub(crate) fn makespans(
     deadline: Option<Seconds>,
 ) -> anyhow::Result<()> {
     let root = area(path)?;
-    let hs: Vec<f64> = runs
-        .iter()
-        .filter(|r| r.complete())
-        .map(|r| r.makespan.as_hours())
-        .collect();
-    let mut lo = hs.iter().copied().fold(plan.as_hours(), f64::min);
-    let mut hi = hs.iter().copied().fold(plan.as_hours(), f64::max);
+    // Every run's last delivery; runs that left people behind are drawn apart.
+    let last = |r: &RunResult| r.makespan.as_hours();
+    let all: Vec<(f64, bool)> = runs.iter().map(|r| (last(r), r.complete())).collect();
+    let mut lo = all.iter().map(|x| x.0).fold(plan.as_hours(), f64::min);
+    let mut hi = all.iter().map(|x| x.0).fold(plan.as_hours(), f64::max);
     if let Some(d) = deadline {
         lo = lo.min(d.as_hours());
         hi = hi.max(d.as_hours());
@@ -149,26 +147,30 @@ pub(crate) fn makespans(
     let (lo, hi) = (lo - span * 0.03, hi + span * 0.03);
     let bins = 40usize;
     let w = (hi - lo) / bins as f64;
-    let mut counts = vec![0u32; bins];
-    for h in &hs {
-        counts[(((h - lo) / w) as usize).min(bins - 1)] += 1;
+    let mut done = vec![0u32; bins];
+    let mut behind = vec![0u32; bins];
+    for &(h, complete) in &all {
+        let b = (((h - lo) / w) as usize).min(bins - 1);
+        if complete {
+            done[b] += 1;
+        } else {
+            behind[b] += 1;
+        }
     }
-    let top = counts.iter().copied().max().unwrap_or(1).max(1);
+    let top = done
+        .iter()
+        .zip(&behind)
+        .map(|(a, b)| a + b)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let y_end = f64::from(top) * 1.15;
-    let not_done = runs.len() - hs.len();
-    let caption = if not_done > 0 {
-        format!(
-            "{}: when the last evacuee arrives ({} runs; {not_done} left people behind)",
-            s.name,
-            runs.len()
-        )
-    } else {
-        format!(
-            "{}: when the last evacuee arrives ({} runs)",
-            s.name,
-            runs.len()
-        )
-    };
+    let not_done = all.iter().filter(|x| !x.1).count();
+    let caption = format!(
+        "{}: when the last evacuee arrives ({} runs)",
+        s.name,
+        runs.len()
+    );
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, ("sans-serif", 24))
         .margin(20)
@@ -182,20 +184,43 @@ pub(crate) fn makespans(
         .y_labels((top as usize + 1).min(10))
         .x_label_formatter(&|h| time_label(s, *h))
         .y_label_formatter(&|n| format!("{n:.0}"))
-        .x_desc(format!("makespan: last evacuee unloaded, {}", time_axis(s)))
+        .x_desc(format!("last evacuee unloaded, {}", time_axis(s)))
         .y_desc("runs")
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(err)?;
     let bar = RGBColor(90, 120, 170);
+    let grey = RGBColor(190, 190, 190);
     chart
-        .draw_series(counts.iter().enumerate().map(|(i, &n)| {
+        .draw_series(done.iter().enumerate().filter(|x| *x.1 > 0).map(|(i, &n)| {
             let x0 = lo + w * i as f64;
             Rectangle::new([(x0, 0.0), (x0 + w * 0.92, f64::from(n))], bar.filled())
         }))
         .map_err(err)?
-        .label("runs per bin")
+        .label("runs that delivered everyone")
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], bar.filled()));
+    if not_done > 0 {
+        chart
+            .draw_series(
+                behind
+                    .iter()
+                    .enumerate()
+                    .filter(|x| *x.1 > 0)
+                    .map(|(i, &n)| {
+                        let x0 = lo + w * i as f64;
+                        let base = f64::from(done[i]);
+                        Rectangle::new(
+                            [(x0, base), (x0 + w * 0.92, base + f64::from(n))],
+                            grey.filled(),
+                        )
+                    }),
+            )
+            .map_err(err)?
+            .label(format!(
+                "runs that left people behind ({not_done}): their last delivery"
+            ))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], grey.filled()));
+    }
     let mut marks: Vec<(String, f64, RGBColor)> = vec![(
         format!("on paper: {}", s.show_time(plan)),
         plan.as_hours(),

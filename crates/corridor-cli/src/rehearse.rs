@@ -241,9 +241,13 @@ fn summary_text(
     }
     if sum.complete_runs < sum.runs {
         o += &format!(
-            "  {} of {} runs left people behind (mean stranded per run: {:.0} / {:.0} / {:.0} by tier)\n",
-            sum.runs - sum.complete_runs,
+            "  Everyone delivered in {} of {} runs. In the others people were left behind (the corridor\n  \
+             closed on them, or a deal or a lost vehicle held them): {} per run at P50, {} at P90\n  \
+             (mean by tier: {:.0} / {:.0} / {:.0}).\n",
+            sum.complete_runs,
             sum.runs,
+            sum.stranded_p50_p90.0,
+            sum.stranded_p50_p90.1,
             sum.stranded_per_run[0],
             sum.stranded_per_run[1],
             sum.stranded_per_run[2]
@@ -387,6 +391,8 @@ fn summary_json(
         "suspensions_per_run": sum.suspensions_per_run,
         "losses": { "total": losses, "per_run": sum.losses_per_run, "runs_with_losses": sum.runs_with_losses, "trips_reassigned": reassigned },
         "stranded_per_run": sum.stranded_per_run,
+        "stranded_p50": sum.stranded_p50_p90.0,
+        "stranded_p90": sum.stranded_p50_p90.1,
         "curve": { "times_s": c.times.iter().map(|t| t.0).collect::<Vec<_>>(), "delivered": curve },
     })
 }

@@ -69,6 +69,8 @@ pub struct Summary {
     pub runs_with_losses: f64,
     /// Mean people stranded per run, by tier.
     pub stranded_per_run: [f64; 3],
+    /// People stranded in a run (all tiers): P50 and P90 over runs.
+    pub stranded_p50_p90: (u32, u32),
     /// Mean corridor suspensions per run.
     pub suspensions_per_run: f64,
     /// The evacuation curve.
@@ -103,8 +105,14 @@ impl Summary {
                 *a += f64::from(b);
             }
         }
+        let mut stranded_runs: Vec<u32> = runs.iter().map(|r| r.stranded.iter().sum()).collect();
+        stranded_runs.sort_unstable();
         Summary {
             runs: n,
+            stranded_p50_p90: (
+                quantile(&stranded_runs, 0.5).unwrap_or(0),
+                quantile(&stranded_runs, 0.9).unwrap_or(0),
+            ),
             complete_runs: done.len(),
             p10: q(0.1),
             p50: q(0.5),
@@ -306,4 +314,59 @@ pub fn shares_ranked(s: &Summary) -> Vec<(Use, f64)> {
     let mut v: Vec<(Use, f64)> = Use::ALL.iter().copied().zip(s.time_shares).collect();
     v.sort_by(|a, b| b.1.total_cmp(&a.1));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(makespan_h: f64, stranded: u32) -> RunResult {
+        RunResult {
+            makespan: Seconds((makespan_h * 3600.0) as i64),
+            deliveries: vec![(Seconds((makespan_h * 3600.0) as i64), [0, 0, 10])],
+            stranded: [0, 0, stranded],
+            time_use: [0; 10],
+            losses: vec![],
+            suspensions: vec![],
+            executed: None,
+        }
+    }
+
+    #[test]
+    fn percentiles_count_unfinished_runs_as_never() {
+        let runs: Vec<RunResult> = (1..=10)
+            .map(|h| run(f64::from(h), u32::from(h == 10) * 5))
+            .collect();
+        let s = Summary::of(&runs, [0, 0, 15], Some(Seconds(5 * 3600)), 20);
+        assert_eq!(s.p50, Some(Seconds(5 * 3600)));
+        assert_eq!(s.p90, Some(Seconds(9 * 3600)));
+        assert_eq!(s.worst, None);
+        assert_eq!(s.complete_runs, 9);
+        assert_eq!(s.by_deadline, Some(0.5));
+        assert_eq!(s.stranded_p50_p90, (0, 0));
+        // The curve ends with everyone of the median run delivered.
+        assert_eq!(s.curve.delivered[2].last().map(|x| x.1), Some(10));
+    }
+
+    #[test]
+    fn a_plan_an_hour_slower_in_every_run_is_found_slower_with_a_tight_interval() {
+        let b: Vec<RunResult> = (0..300)
+            .map(|i| run(10.0 + f64::from(i % 17) / 4.0, 0))
+            .collect();
+        let a: Vec<RunResult> = b
+            .iter()
+            .map(|r| run(r.makespan.as_hours() + 1.0, 0))
+            .collect();
+        let c = Comparison::of(&a, &b, 1);
+        assert!((c.p50.estimate - 3600.0).abs() < 1.0, "{:?}", c.p50);
+        assert!(c.p50.low > 0.0 && c.p90.low > 0.0, "{c:?}");
+        assert_eq!(c.p50.better(), "B");
+        let m = c.mean.expect("finite");
+        assert!((m.estimate - 3600.0).abs() < 1.0 && m.high - m.low < 1.0);
+        assert_eq!((c.a_earlier, c.b_earlier), (0, 300));
+        // Against itself: no difference.
+        let same = Comparison::of(&b, &b, 1);
+        assert_eq!(same.p50.estimate, 0.0);
+        assert_eq!(same.p90.better(), "neither");
+    }
 }
