@@ -67,6 +67,7 @@ pub(crate) fn evacuation(
             ("sans-serif", 24),
         )
         .margin(20)
+        .margin_right(70)
         .x_label_area_size(55)
         .y_label_area_size(80)
         .build_cartesian_2d(0f64..x_end, 0f64..y_end)
@@ -164,7 +165,8 @@ pub(crate) fn makespans(
         .max()
         .unwrap_or(1)
         .max(1);
-    let y_end = f64::from(top) * 1.15;
+    // Headroom for the legend above the tallest bar.
+    let y_end = f64::from(top) * 1.5;
     let not_done = all.iter().filter(|x| !x.1).count();
     let caption = format!(
         "{}: when the last evacuee arrives ({} runs)",
@@ -174,6 +176,7 @@ pub(crate) fn makespans(
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, ("sans-serif", 24))
         .margin(20)
+        .margin_right(70)
         .x_label_area_size(55)
         .y_label_area_size(70)
         .build_cartesian_2d(lo..hi, 0f64..y_end)
@@ -290,6 +293,7 @@ pub(crate) fn time_use(path: &Path, s: &Scenario, sum: &Summary, runs: u64) -> a
             ("sans-serif", 24),
         )
         .margin(20)
+        .margin_right(70)
         .x_label_area_size(55)
         .y_label_area_size(230)
         .build_cartesian_2d(0f64..x_end, (0..n).into_segmented())

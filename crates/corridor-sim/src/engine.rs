@@ -931,15 +931,12 @@ impl<'p, 'a> Run<'p, 'a> {
         }
         self.deliver(v, t);
         // A delivery may release held ones, at this instant.
-        loop {
-            let Some(i) = self.parked.iter().position(|&(_, pv)| {
-                self.v[pv]
-                    .cur
-                    .as_ref()
-                    .is_some_and(|c| self.deal_allows(c.job))
-            }) else {
-                break;
-            };
+        while let Some(i) = self.parked.iter().position(|&(_, pv)| {
+            self.v[pv]
+                .cur
+                .as_ref()
+                .is_some_and(|c| self.deal_allows(c.job))
+        }) {
             let (_, pv) = self.parked.remove(i);
             self.deliver(pv, t);
         }
