@@ -297,36 +297,55 @@ fn summary_text(
 }
 
 fn comparison_text(c: &Comparison, sums: &[Summary]) -> String {
-    let h = |x: f64| x / 3600.0;
-    let line = |name: &str, d: &corridor_sim::Difference| {
-        let verdict = match d.better() {
-            "A" => "A is faster".to_string(),
-            "B" => "B is faster".to_string(),
-            _ => "no clear difference".to_string(),
-        };
+    let verdict = |d: &corridor_sim::Difference| match d.better() {
+        "A" => "A is better",
+        "B" => "B is better",
+        _ => "no clear difference",
+    };
+    let hours = |name: &str, d: &corridor_sim::Difference| {
         format!(
-            "  {name}: A − B = {:+.1} h (95 % interval {:+.1} h to {:+.1} h): {verdict}\n",
-            h(d.estimate),
-            h(d.low),
-            h(d.high)
+            "  {name}: A − B = {:+.1} h (95 % interval {:+.1} h to {:+.1} h): {}\n",
+            d.estimate / 3600.0,
+            d.low / 3600.0,
+            d.high / 3600.0,
+            verdict(d)
+        )
+    };
+    let people = |name: &str, d: &corridor_sim::Difference| {
+        format!(
+            "  {name}: A − B = {:+.0} (95 % interval {:+.0} to {:+.0}): {}\n",
+            d.estimate,
+            d.low,
+            d.high,
+            verdict(d)
         )
     };
     let mut o = String::from("Comparison on the same random streams (common random numbers):\n");
-    let show =
-        |x: Option<Seconds>| x.map_or("never".to_string(), |t| format!("{:.1} h", t.as_hours()));
+    let show = |x: Option<Seconds>| {
+        x.map_or("not everyone delivered".to_string(), |t| {
+            format!("{:.1} h", t.as_hours())
+        })
+    };
     if let [a, b] = sums {
         o += &format!(
-            "  P50: A {} · B {}    P90: A {} · B {}\n",
+            "  Makespan P50: A {} · B {};  P90: A {} · B {}\n",
             show(a.p50),
             show(b.p50),
             show(a.p90),
             show(b.p90)
         );
     }
-    o += &line("P50", &c.p50);
-    o += &line("P90", &c.p90);
+    o += &hours("Makespan at P50", &c.p50);
+    o += &hours("Makespan at P90", &c.p90);
     if let Some(m) = &c.mean {
-        o += &line("mean of paired differences", m);
+        o += &hours("Makespan, mean of paired runs where both finished", m);
+    }
+    if c.left_p90.estimate != 0.0 || c.left_p90.low != 0.0 || c.left_p90.high != 0.0 {
+        o += &people("People left behind per run at P50", &c.left_p50);
+        o += &people("People left behind per run at P90", &c.left_p90);
+        if let Some(m) = &c.left_mean {
+            o += &people("People left behind per run, mean", m);
+        }
     }
     o += &format!(
         "  A finished first in {} runs, B in {} runs.\n",
@@ -403,6 +422,9 @@ fn comparison_json(c: &Comparison) -> Value {
         "p50": d(&c.p50),
         "p90": d(&c.p90),
         "mean": c.mean.as_ref().map(d),
+        "left_behind_p50": d(&c.left_p50),
+        "left_behind_p90": d(&c.left_p90),
+        "left_behind_mean": c.left_mean.as_ref().map(d),
         "a_earlier_runs": c.a_earlier,
         "b_earlier_runs": c.b_earlier,
     })

@@ -231,78 +231,100 @@ impl Difference {
 /// Two plans rehearsed on the same random streams.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comparison {
-    /// P50(A) − P50(B), with a paired bootstrap interval.
+    /// Makespan P50(A) − P50(B), in seconds, with a paired bootstrap interval
+    /// (a run that left people behind counts as never finishing; two such are a tie).
     pub p50: Difference,
-    /// P90(A) − P90(B), with a paired bootstrap interval.
+    /// Makespan P90(A) − P90(B), likewise.
     pub p90: Difference,
-    /// Mean over runs of (A − B), runs where both finished, with a normal interval.
+    /// Mean over runs of the makespan difference, runs where both finished, with a normal interval.
     pub mean: Option<Difference>,
+    /// People left behind per run, P50(A) − P50(B), with a paired bootstrap interval.
+    pub left_p50: Difference,
+    /// People left behind per run, P90(A) − P90(B).
+    pub left_p90: Difference,
+    /// Mean over runs of the difference in people left behind, with a normal interval.
+    pub left_mean: Option<Difference>,
     /// Runs in which A finished earlier than B.
     pub a_earlier: usize,
     /// Runs in which B finished earlier than A.
     pub b_earlier: usize,
 }
 
+/// P50 and P90 differences of paired values with bootstrap intervals, and the mean difference.
+fn paired(pairs: &[(f64, f64)], seed: u64) -> (Difference, Difference, Option<Difference>) {
+    let diff = |x: f64, y: f64| if x == y { 0.0 } else { x - y };
+    let qdiff = |idx: &[usize], q: f64| {
+        let mut xs: Vec<f64> = idx.iter().map(|&i| pairs[i].0).collect();
+        let mut ys: Vec<f64> = idx.iter().map(|&i| pairs[i].1).collect();
+        xs.sort_by(f64::total_cmp);
+        ys.sort_by(f64::total_cmp);
+        diff(
+            quantile(&xs, q).unwrap_or(0.0),
+            quantile(&ys, q).unwrap_or(0.0),
+        )
+    };
+    let n = pairs.len();
+    let all: Vec<usize> = (0..n).collect();
+    // Paired bootstrap: resample runs, keeping each run's A and B together.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let resamples = 1000;
+    let mut boot50 = Vec::with_capacity(resamples);
+    let mut boot90 = Vec::with_capacity(resamples);
+    let mut idx = vec![0usize; n];
+    for _ in 0..resamples {
+        for x in &mut idx {
+            *x = ((uniform(&mut rng) * n as f64) as usize).min(n.saturating_sub(1));
+        }
+        boot50.push(qdiff(&idx, 0.5));
+        boot90.push(qdiff(&idx, 0.9));
+    }
+    let interval = |est: f64, mut boot: Vec<f64>| {
+        boot.sort_by(f64::total_cmp);
+        Difference {
+            estimate: est,
+            low: quantile(&boot, 0.025).unwrap_or(est),
+            high: quantile(&boot, 0.975).unwrap_or(est),
+        }
+    };
+    let finite: Vec<f64> = pairs
+        .iter()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| x - y)
+        .collect();
+    let mean = (finite.len() >= 2).then(|| {
+        let m = finite.len() as f64;
+        let mu = finite.iter().sum::<f64>() / m;
+        let var = finite.iter().map(|d| (d - mu).powi(2)).sum::<f64>() / (m - 1.0);
+        let half = 1.96 * (var / m).sqrt();
+        Difference {
+            estimate: mu,
+            low: mu - half,
+            high: mu + half,
+        }
+    });
+    (
+        interval(qdiff(&all, 0.5), boot50),
+        interval(qdiff(&all, 0.9), boot90),
+        mean,
+    )
+}
+
 impl Comparison {
     /// Compares paired runs (run `i` of A met the world of run `i` of B); `seed` drives the bootstrap.
     pub fn of(a: &[RunResult], b: &[RunResult], seed: u64) -> Comparison {
-        // Unfinished runs count as infinitely late; two of them are a tie.
         let val = |r: &RunResult| finish(r).map_or(f64::INFINITY, |s| s.0 as f64);
         let pairs: Vec<(f64, f64)> = a.iter().zip(b).map(|(x, y)| (val(x), val(y))).collect();
-        let diff = |x: f64, y: f64| if x == y { 0.0 } else { x - y };
-        let qdiff = |idx: &[usize], q: f64| {
-            let mut xs: Vec<f64> = idx.iter().map(|&i| pairs[i].0).collect();
-            let mut ys: Vec<f64> = idx.iter().map(|&i| pairs[i].1).collect();
-            xs.sort_by(f64::total_cmp);
-            ys.sort_by(f64::total_cmp);
-            diff(
-                quantile(&xs, q).unwrap_or(0.0),
-                quantile(&ys, q).unwrap_or(0.0),
-            )
-        };
-        let n = pairs.len();
-        let all: Vec<usize> = (0..n).collect();
-        // Paired bootstrap: resample runs, keep each run's A and B together.
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let resamples = 1000;
-        let mut boot50 = Vec::with_capacity(resamples);
-        let mut boot90 = Vec::with_capacity(resamples);
-        let mut idx = vec![0usize; n];
-        for _ in 0..resamples {
-            for x in &mut idx {
-                *x = ((uniform(&mut rng) * n as f64) as usize).min(n.saturating_sub(1));
-            }
-            boot50.push(qdiff(&idx, 0.5));
-            boot90.push(qdiff(&idx, 0.9));
-        }
-        let interval = |est: f64, mut boot: Vec<f64>| {
-            boot.sort_by(f64::total_cmp);
-            Difference {
-                estimate: est,
-                low: quantile(&boot, 0.025).unwrap_or(est),
-                high: quantile(&boot, 0.975).unwrap_or(est),
-            }
-        };
-        let finite: Vec<f64> = pairs
-            .iter()
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|(x, y)| x - y)
-            .collect();
-        let mean = (finite.len() >= 2).then(|| {
-            let m = finite.len() as f64;
-            let mu = finite.iter().sum::<f64>() / m;
-            let var = finite.iter().map(|d| (d - mu).powi(2)).sum::<f64>() / (m - 1.0);
-            let half = 1.96 * (var / m).sqrt();
-            Difference {
-                estimate: mu,
-                low: mu - half,
-                high: mu + half,
-            }
-        });
+        let left = |r: &RunResult| f64::from(r.stranded.iter().sum::<u32>());
+        let lefts: Vec<(f64, f64)> = a.iter().zip(b).map(|(x, y)| (left(x), left(y))).collect();
+        let (p50, p90, mean) = paired(&pairs, seed);
+        let (left_p50, left_p90, left_mean) = paired(&lefts, seed);
         Comparison {
-            p50: interval(qdiff(&all, 0.5), boot50),
-            p90: interval(qdiff(&all, 0.9), boot90),
+            p50,
+            p90,
             mean,
+            left_p50,
+            left_p90,
+            left_mean,
             a_earlier: pairs.iter().filter(|(x, y)| x < y).count(),
             b_earlier: pairs.iter().filter(|(x, y)| y < x).count(),
         }
