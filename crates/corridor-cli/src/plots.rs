@@ -21,6 +21,20 @@ const TIER_NAMES: [&str; 4] = [
     "everyone",
 ];
 
+/// A plot's title: the subject, then as much of the scenario's name as fits on one line.
+fn title(subject: &str, s: &Scenario) -> String {
+    const WIDTH: usize = 88;
+    let room = WIDTH.saturating_sub(subject.chars().count() + 3);
+    let name: String = if s.name.chars().count() <= room {
+        s.name.clone()
+    } else {
+        let mut n: String = s.name.chars().take(room.saturating_sub(1)).collect();
+        n.push('…');
+        n
+    };
+    format!("{name}: {subject}")
+}
+
 fn err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("cannot draw the plot: {e}")
 }
@@ -60,9 +74,9 @@ pub(crate) fn evacuation(
     let y_end = f64::from(c.total[3].max(1)) * 1.05;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!(
-                "{}: people delivered over time ({runs} rehearsal runs)",
-                s.name
+            title(
+                &format!("people delivered over time ({runs} rehearsal runs)"),
+                s,
             ),
             ("sans-serif", 24),
         )
@@ -168,10 +182,9 @@ pub(crate) fn makespans(
     // Headroom for the legend above the tallest bar.
     let y_end = f64::from(top) * 1.5;
     let not_done = all.iter().filter(|x| !x.1).count();
-    let caption = format!(
-        "{}: when the last evacuee arrives ({} runs)",
-        s.name,
-        runs.len()
+    let caption = title(
+        &format!("when the last evacuee arrives ({} runs)", runs.len()),
+        s,
     );
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, ("sans-serif", 24))
@@ -286,9 +299,9 @@ pub(crate) fn time_use(path: &Path, s: &Scenario, sum: &Summary, runs: u64) -> a
     let x_end = ranked.first().map_or(10.0, |x| x.1 * 100.0).max(1.0) * 1.2;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!(
-                "{}: where the vehicles' time went (mean of {runs} runs)",
-                s.name
+            title(
+                &format!("where the vehicles' time went (mean of {runs} runs)"),
+                s,
             ),
             ("sans-serif", 24),
         )
@@ -296,7 +309,7 @@ pub(crate) fn time_use(path: &Path, s: &Scenario, sum: &Summary, runs: u64) -> a
         .margin_right(70)
         .x_label_area_size(55)
         .y_label_area_size(230)
-        .build_cartesian_2d(0f64..x_end, (0..n).into_segmented())
+        .build_cartesian_2d(0f64..x_end, (0..n - 1).into_segmented())
         .map_err(err)?;
     let labels: Vec<String> = ranked.iter().map(|(u, _)| u.label().to_string()).collect();
     chart
@@ -311,23 +324,25 @@ pub(crate) fn time_use(path: &Path, s: &Scenario, sum: &Summary, runs: u64) -> a
             _ => String::new(),
         })
         .x_label_formatter(&|x| format!("{x:.0} %"))
-        .x_desc("share of all vehicle time, from each vehicle's first departure to its last event")
+        .x_desc("share of vehicle time, from the start of each working vehicle's shift to its last event")
         .label_style(("sans-serif", 16))
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(err)?;
     let colour = RGBColor(90, 120, 170);
     chart
-        .draw_series(ranked.iter().enumerate().map(|(i, (u, share))| {
+        .draw_series(ranked.iter().enumerate().map(|(i, (_, share))| {
             let row = n - 1 - i as i32;
-            let _ = u;
-            Rectangle::new(
+            let mut bar = Rectangle::new(
                 [
                     (0.0, SegmentValue::Exact(row)),
                     (share * 100.0, SegmentValue::Exact(row + 1)),
                 ],
                 colour.filled(),
-            )
+            );
+            // A gap between rows, so each bar reads as its own.
+            bar.set_margin(7, 7, 0, 0);
+            bar
         }))
         .map_err(err)?;
     chart
