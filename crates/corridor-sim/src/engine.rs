@@ -8,10 +8,13 @@
 //! `problem.md`), applied to sampled times, so that with no uncertainty a run
 //! replays the plan to the second.
 //!
-//! Drivers keep to the timetable: a vehicle never leaves for a trip, nor leaves a
-//! stop, before the plan says. That carries the plan's deliberate holds (an "A
-//! leaves last" deal) into the run, and means a lucky fast leg is not turned into
-//! an early departure that nobody at the next site expects.
+//! Drivers keep to the timetable: no event of a planned trip comes sooner than the
+//! plan says (departures, arrivals, loading, crossing, unloading, the return).
+//! That carries the plan's deliberate holds (deals) and slack into the run, makes
+//! any valid plan replay exactly when nothing varies, and means a lucky fast leg
+//! is not turned into an early departure that nobody at the next site expects:
+//! disruptions can only delay. Trips taken over from a lost vehicle have no
+//! timetable.
 //!
 //! Recovery when a vehicle is lost: losses happen as a trip begins (nobody on
 //! board). The lost vehicle's remaining trips, in order, each go to the vehicle
@@ -165,6 +168,8 @@ pub struct Prepared<'a> {
     in_a_last: Vec<bool>,
     /// The plan's end of each vehicle's work (for the recovery estimate).
     planned_end: Vec<i64>,
+    /// Each vehicle's route in the plan.
+    route_of: Vec<Option<usize>>,
     /// No suspension is sampled after this time.
     horizon: i64,
     /// People the plan carries, by tier.
@@ -190,7 +195,9 @@ impl<'a> Prepared<'a> {
             .map(|v| v.available_from.0)
             .collect::<Vec<_>>();
         let mut horizon = 0i64;
-        for r in &plan.routes {
+        let mut route_of = vec![None; s.vehicles.len()];
+        for (ri, r) in plan.routes.iter().enumerate() {
+            route_of[r.vehicle.index()] = Some(ri);
             let mut loads = Vec::new();
             let mut lim = Vec::new();
             for t in &r.trips {
@@ -265,6 +272,7 @@ impl<'a> Prepared<'a> {
             in_b,
             in_a_last,
             planned_end,
+            route_of,
             horizon,
             carried,
         }
@@ -340,6 +348,8 @@ struct Vehicle {
     trips: Vec<Trip>,
     est_free: i64,
     worked: bool,
+    /// It does trips of a lost vehicle: its own plan's return time no longer applies.
+    took_over: bool,
 }
 
 struct Gathering {
@@ -458,6 +468,7 @@ impl<'p, 'a> Run<'p, 'a> {
                 trips: Vec::new(),
                 est_free: p.planned_end[i],
                 worked: false,
+                took_over: false,
             })
             .collect();
         Run {
@@ -598,7 +609,12 @@ impl<'p, 'a> Run<'p, 'a> {
                 && let Some(depot) = self.p.s.vehicle(VehicleId(v as u32)).return_depot
             {
                 let t = veh.t;
+                let planned = match (veh.took_over, self.p.route_of[v]) {
+                    (false, Some(r)) => self.p.plan.routes[r].returns_at.map(|x| x.0),
+                    _ => None,
+                };
                 if let Some(back) = self.drive(v, t, depot) {
+                    let back = self.keep_time(back, planned);
                     self.v[v].returns_at = Some(back);
                     self.v[v].t = back;
                 }
@@ -644,9 +660,13 @@ impl<'p, 'a> Run<'p, 'a> {
         let Some(cur) = &self.v[v].cur else { return };
         let (job, stop, crossed) = (cur.job, cur.stop, cur.rec.crossing.is_some());
         let trip = self.p.trip(job);
+        let planned = job.planned;
         if let Some(next) = trip.stops.get(stop) {
             match self.drive(v, t, next.site) {
-                Some(at) => self.push(at, 0, Kind::Arrive, v),
+                Some(at) => {
+                    let at = self.keep_time(at, planned.then_some(next.arrives.0));
+                    self.push(at, 0, Kind::Arrive, v);
+                }
                 None => self.stuck(v),
             }
             return;
@@ -656,7 +676,10 @@ impl<'p, 'a> Run<'p, 'a> {
         {
             let cp = self.p.s.corridors[c.corridor.index()].checkpoint;
             match self.drive(v, t, cp) {
-                Some(at) => self.push(at, 0, Kind::Queue, v),
+                Some(at) => {
+                    let at = self.keep_time(at, planned.then_some(c.queued.0));
+                    self.push(at, 0, Kind::Queue, v);
+                }
                 None => self.stuck(v),
             }
             return;
@@ -666,6 +689,7 @@ impl<'p, 'a> Run<'p, 'a> {
             self.stuck(v);
             return;
         };
+        let arrives = self.keep_time(arrives, planned.then_some(trip.arrives.0));
         let (seated, stretchers) = self.p.trip_load[job.route][job.trip];
         let vt = self.p.s.vehicle_type_of(VehicleId(v as u32));
         let unloading = vt.unloading(People(seated + stretchers)).0;
@@ -679,7 +703,36 @@ impl<'p, 'a> Run<'p, 'a> {
             cur.rec.arrives = Seconds(arrives);
             cur.due = arrives + unloading;
         }
-        self.push(arrives + unloading, prio, Kind::Deliver, v);
+        // Unloading ends no sooner than the plan says: the part of a wait up to then is
+        // the plan's own deal hold for a trip the deal limits, else the timetable.
+        let unloaded = arrives + unloading;
+        let at = if planned {
+            let at = unloaded.max(trip.unloaded.0);
+            let held_as = if prio == 2 {
+                Use::HeldByDeal
+            } else {
+                Use::Timetable
+            };
+            self.spend(held_as, at - unloaded);
+            if let Some(cur) = self.v[v].cur.as_mut() {
+                cur.due = at;
+            }
+            at
+        } else {
+            unloaded
+        };
+        self.push(at, prio, Kind::Deliver, v);
+    }
+
+    /// An event that the timetable says comes no sooner than `planned`: the wait is the timetable's.
+    fn keep_time(&mut self, at: i64, planned: Option<i64>) -> i64 {
+        match planned {
+            Some(p) if p > at => {
+                self.spend(Use::Timetable, p - at);
+                p
+            }
+            _ => at,
+        }
     }
 
     /// The vehicle cannot go on (an unreachable leg, no window left): its trip and later ones never happen.
@@ -700,6 +753,10 @@ impl<'p, 'a> Run<'p, 'a> {
         for &h in &stop.households {
             ready = ready.max(self.ready[h.index()]);
             people += self.p.s.household(h).people.0;
+        }
+        let world_ready = ready;
+        if planned {
+            ready = ready.max(stop.loading_starts.0);
         }
         let site = stop.site.index();
         // The crowd: people at the site by now, not yet picked up, beyond those boarding.
@@ -732,7 +789,8 @@ impl<'p, 'a> Run<'p, 'a> {
         } else {
             Use::Timetable
         };
-        self.spend(Use::WaitingForHouseholds, ready - t);
+        self.spend(Use::WaitingForHouseholds, world_ready - t);
+        self.spend(Use::Timetable, ready - world_ready);
         self.spend(Use::Boarding, boarding);
         self.spend(held_as, hold);
         if self.record
@@ -859,7 +917,15 @@ impl<'p, 'a> Run<'p, 'a> {
         convoy: Option<u32>,
         v: usize,
     ) -> Option<i64> {
-        let p = self.v[v].cur.as_ref().map_or(0, |x| x.processing);
+        let Some(cur) = self.v[v].cur.as_ref() else {
+            return None;
+        };
+        let p = cur.processing;
+        // Processing starts no sooner than the plan says.
+        let from = match (cur.job.planned, &self.p.trip(cur.job).crossing) {
+            (true, Some(x)) => from.max(x.starts.0),
+            _ => from,
+        };
         let lanes = &self.lanes[c];
         let lane = (0..lanes.len()).min_by_key(|&i| lanes[i]).unwrap_or(0);
         let (start, _) = self.window_start(c, from.max(lanes[lane]), p)?;
@@ -1031,6 +1097,7 @@ impl<'p, 'a> Run<'p, 'a> {
                     let planned_len = (trip.unloaded.0 - trip.departs.0).max(0);
                     let x = &mut self.v[w];
                     x.est_free = x.est_free.max(t) + planned_len;
+                    x.took_over = true;
                     x.jobs.push_back(Job {
                         planned: false,
                         ..j

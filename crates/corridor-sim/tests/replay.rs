@@ -245,3 +245,38 @@ fn a_lost_vehicles_trips_go_to_others_and_its_people_still_arrive() {
         "no trip was ever moved: the loss rate is too low for the test"
     );
 }
+
+#[test]
+fn without_uncertainty_a_plan_made_by_hand_replays_exactly() {
+    let t = tutorial();
+    let text = example_text("tutorial/plan-by-hand.json");
+    let (p, _) =
+        corridor_formats::read_plan("plan-by-hand.json", &text, &t).expect("a valid plan file");
+    assert!(corridor_check::check(&t, &p).is_empty());
+    assert_replays(&t, &p);
+}
+
+#[test]
+fn disruptions_only_delay_a_plan_kept_to_its_timetable() {
+    let s = generated(corridor_generate::Options {
+        seed: 13,
+        households: 300,
+        sites: 8,
+        vehicles: 12,
+        corridor: true,
+        windows: 3,
+        deal: true,
+        ..corridor_generate::Options::default()
+    });
+    let p = plan(&s, 200);
+    let on_paper = corridor_core::Figures::of(&s, &p).makespan;
+    let u = Uncertainty::default();
+    let prepared = [Prepared::new(&s, &p, &u)];
+    let runs = &rehearse(&prepared, 100, 5, &|| {})[0];
+    assert!(
+        runs.iter()
+            .filter(|r| r.complete())
+            .all(|r| r.makespan >= on_paper)
+    );
+    assert!(runs.iter().any(|r| r.makespan > on_paper));
+}
