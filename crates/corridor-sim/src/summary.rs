@@ -69,6 +69,8 @@ pub struct Summary {
     pub runs_with_losses: f64,
     /// Mean people stranded per run, by tier.
     pub stranded_per_run: [f64; 3],
+    /// Every run's last delivery, those that left people behind included: P10, P50, P90.
+    pub last_delivery: (Seconds, Seconds, Seconds),
     /// People stranded in a run (all tiers): P50 and P90 over runs.
     pub stranded_p50_p90: (u32, u32),
     /// Mean corridor suspensions per run.
@@ -107,8 +109,12 @@ impl Summary {
         }
         let mut stranded_runs: Vec<u32> = runs.iter().map(|r| r.stranded.iter().sum()).collect();
         stranded_runs.sort_unstable();
+        let mut last: Vec<Seconds> = runs.iter().map(|r| r.makespan).collect();
+        last.sort_unstable();
+        let lq = |q: f64| quantile(&last, q).unwrap_or(Seconds::ZERO);
         Summary {
             runs: n,
+            last_delivery: (lq(0.1), lq(0.5), lq(0.9)),
             stranded_p50_p90: (
                 quantile(&stranded_runs, 0.5).unwrap_or(0),
                 quantile(&stranded_runs, 0.9).unwrap_or(0),
