@@ -264,6 +264,23 @@ pub(crate) fn makespans(
             RGBColor(210, 30, 30),
         ));
     }
+    // Where a corridor closes for good, nothing crosses after: worth seeing beside the runs.
+    let closes = s
+        .corridors
+        .iter()
+        .filter_map(|c| c.windows.last().map(|w| w.end))
+        .filter(|&e| e < Seconds::MAX)
+        .max();
+    if let Some(e) = closes
+        && e.as_hours() > lo
+        && e.as_hours() < hi
+    {
+        marks.push((
+            format!("last corridor window closes: {}", s.show_time(e)),
+            e.as_hours(),
+            RGBColor(230, 140, 0),
+        ));
+    }
     for (label, x, colour) in marks {
         chart
             .draw_series(std::iter::once(PathElement::new(
