@@ -1,6 +1,7 @@
 //! `corridor demo`: Corridor's main job on the built-in scenario, eastern Aleppo
 //! in December 2016: read and summarise it, plan it, check the plan, and write
-//! the plan, the vehicle schedules and the pickup timetable.
+//! the plan, the vehicle schedules and the pickup timetable, and rehearse the plan
+//! against the scenario's disruptions.
 //!
 //! The scenario is compiled into the binary, so the demo runs from any directory.
 
@@ -48,12 +49,32 @@ pub(crate) fn run(
         Some(out),
         format == Format::Json,
     )?;
+    // A modest number of runs keeps the demo quick; `corridor rehearse` does more.
+    let rehearsal = out.join("rehearsal");
+    if format == Format::Text {
+        println!();
+    }
+    let args = crate::rehearse::RehearseArgs {
+        runs: 200,
+        seed: 1,
+        threads: 2,
+        deadline: None,
+        output: Some(rehearsal.clone()),
+        format,
+        print: format == Format::Text,
+    };
+    let plans = [("plan.json".to_string(), plan)];
+    let code = crate::rehearse::rehearse_loaded(&loaded, &plans, &args)?;
+    if code != 0 {
+        return Ok(code);
+    }
     if format == Format::Text {
         println!(
             "\nThe plan passed `corridor check`. Open {}/timetable.txt for what each gathering point should expect,\n\
-             and {}/schedule.txt for each vehicle's day.",
+             and {}/schedule.txt for each vehicle's day; {}/ holds the rehearsal's plots.",
             out.display(),
-            out.display()
+            out.display(),
+            rehearsal.display()
         );
     }
     Ok(0)

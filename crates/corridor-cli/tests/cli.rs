@@ -75,7 +75,14 @@ fn the_demo_plans_checks_and_writes_its_sheets_from_any_directory() {
         out.contains("Makespan:") && out.contains("Lower bound:"),
         "{out}"
     );
-    for f in ["plan.json", "schedule.txt", "schedule.csv", "timetable.txt"] {
+    for f in [
+        "plan.json",
+        "schedule.txt",
+        "schedule.csv",
+        "timetable.txt",
+        "rehearsal/summary.json",
+        "rehearsal/evacuation.svg",
+    ] {
         assert!(
             d.path().join("corridor-demo").join(f).exists(),
             "{f} missing"
@@ -787,4 +794,105 @@ fn a_broken_state_file_names_the_field() {
     .unwrap();
     let (_, err) = run(d.path(), &["plan", s, "--from-state", "state.json"], 2);
     assert!(err.contains("state.json:3"), "{err}");
+}
+
+#[test]
+fn rehearse_reports_the_makespan_distribution_and_writes_plots() {
+    let d = tmp();
+    let s = example("tutorial/scenario.toml");
+    let p = example("tutorial/plan-by-hand.json");
+    let (s, p) = (s.to_str().unwrap(), p.to_str().unwrap());
+    let (out, _) = run(
+        d.path(),
+        &[
+            "rehearse",
+            s,
+            p,
+            "--runs",
+            "40",
+            "--deadline",
+            "12h",
+            "-o",
+            "r",
+        ],
+        0,
+    );
+    for needle in [
+        "P50 (median)",
+        "P90",
+        "still waiting",
+        "driving",
+        "Everyone delivered by",
+    ] {
+        assert!(out.contains(needle), "{needle} missing in\n{out}");
+    }
+    for f in [
+        "summary.json",
+        "evacuation.svg",
+        "makespan.svg",
+        "time-use.svg",
+    ] {
+        let path = d.path().join("r").join(f);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
+        if f.ends_with(".svg") {
+            assert!(
+                text.contains("<svg") && text.contains("<text"),
+                "{f} has no labels"
+            );
+        }
+    }
+    // The same seed on another number of threads gives the same numbers.
+    let one = run(
+        d.path(),
+        &[
+            "rehearse",
+            s,
+            p,
+            "--runs",
+            "40",
+            "--threads",
+            "1",
+            "--format",
+            "json",
+        ],
+        0,
+    )
+    .0;
+    let two = run(
+        d.path(),
+        &[
+            "rehearse",
+            s,
+            p,
+            "--runs",
+            "40",
+            "--threads",
+            "2",
+            "--format",
+            "json",
+        ],
+        0,
+    )
+    .0;
+    assert_eq!(one, two);
+    let v: serde_json::Value = serde_json::from_str(&one).expect("JSON");
+    assert_eq!(
+        v["plans"][0]["makespan_h_per_run"].as_array().map(Vec::len),
+        Some(40)
+    );
+    // A plan compared with itself on common random numbers: no difference at all.
+    let (cmp, _) = run(
+        d.path(),
+        &["rehearse", s, p, p, "--runs", "30", "--format", "json"],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&cmp).expect("JSON");
+    assert_eq!(v["comparison"]["p50"]["a_minus_b_s"], 0.0);
+    assert_eq!(v["comparison"]["p90"]["better"], "neither");
+    // A bad deadline is bad input.
+    run(
+        d.path(),
+        &["rehearse", s, p, "--runs", "5", "--deadline", "soon"],
+        2,
+    );
 }

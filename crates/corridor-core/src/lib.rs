@@ -25,6 +25,7 @@ mod operation_state;
 mod plan;
 mod scenario;
 mod time_use;
+mod uncertainty;
 mod units;
 
 pub use clock::{Clock, civil_from_days, days_from_civil};
@@ -38,4 +39,5 @@ pub use scenario::{
     Window,
 };
 pub use time_use::{Activity, Breakdown, CheckpointUse, TimeUse};
+pub use uncertainty::Uncertainty;
 pub use units::{People, Seconds};

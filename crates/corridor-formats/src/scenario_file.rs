@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use corridor_core::{
     Clock, ConvoyRule, Corridor, Deal, Destination, Household, LatLon, People, Scenario, Seconds,
-    Site, SiteId, SiteKind, Tier, Vehicle, VehicleType, VehicleTypeId, Window,
+    Site, SiteId, SiteKind, Tier, Uncertainty, Vehicle, VehicleType, VehicleTypeId, Window,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -80,6 +80,8 @@ pub struct Loaded {
     pub network: NetworkSource,
     /// Things worth a look that do not stop the scenario from being used.
     pub warnings: Vec<Problem>,
+    /// What may go differently from a plan, for rehearsals (the `[rehearsal]` table, or its defaults).
+    pub uncertainty: Uncertainty,
 }
 
 /// Reads a scenario file (and the CSV files it names) from disk.
@@ -119,10 +121,11 @@ pub fn load_scenario_with(src: &dyn FileSource, path: &Path) -> Result<Loaded, P
     };
     let out = r.resolve(doc);
     match out {
-        Some((scenario, network)) if r.problems.is_empty() => Ok(Loaded {
+        Some((scenario, network, uncertainty)) if r.problems.is_empty() => Ok(Loaded {
             scenario,
             network,
             warnings: r.warnings,
+            uncertainty,
         }),
         _ => Err(Problems(r.problems)),
     }
@@ -171,6 +174,8 @@ struct Doc {
     corridor: Vec<CorridorDoc>,
     #[serde(default)]
     deal: Vec<DealDoc>,
+    #[serde(default)]
+    rehearsal: Option<RehearsalDoc>,
 }
 
 #[derive(Deserialize)]
@@ -368,6 +373,38 @@ struct DealDoc {
     slack: Option<S<i64>>,
     #[serde(default)]
     a_leaves_last: Option<S<bool>>,
+}
+
+/// The `[rehearsal]` table: every field optional, defaults from [`Uncertainty::default`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RehearsalDoc {
+    #[serde(default)]
+    travel_time_cv: Option<S<f64>>,
+    #[serde(default)]
+    boarding_time_cv: Option<S<f64>>,
+    #[serde(default)]
+    crowding_delay_per_100_waiting: Option<S<DurationText>>,
+    #[serde(default)]
+    checkpoint_processing_cv: Option<S<f64>>,
+    #[serde(default)]
+    suspensions_per_day: Option<S<f64>>,
+    #[serde(default)]
+    suspension_mean: Option<S<DurationText>>,
+    #[serde(default)]
+    suspension_cv: Option<S<f64>>,
+    #[serde(default)]
+    breakdowns_per_driving_hour: Option<S<f64>>,
+    #[serde(default)]
+    repair_mean: Option<S<DurationText>>,
+    #[serde(default)]
+    repair_cv: Option<S<f64>>,
+    #[serde(default)]
+    losses_per_working_hour: Option<S<f64>>,
+    #[serde(default)]
+    late_household_share: Option<S<f64>>,
+    #[serde(default)]
+    late_household_mean: Option<S<DurationText>>,
 }
 
 /// Where a value came from: a file and a line.
@@ -634,7 +671,104 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn resolve(&mut self, doc: Doc) -> Option<(Scenario, NetworkSource)> {
+    /// A number in `[min, max]`, or a problem naming the field and the bad value.
+    fn real(&mut self, field: &str, v: &Option<S<f64>>, min: f64, max: f64, default: f64) -> f64 {
+        let Some(v) = v else { return default };
+        let x = *v.get_ref();
+        if x.is_finite() && (min..=max).contains(&x) {
+            x
+        } else {
+            let at = self.at(v.span());
+            self.err(at.problem(field, format!("must be from {min} to {max}, got {x}")));
+            default
+        }
+    }
+
+    fn resolve_rehearsal(&mut self, doc: Option<&RehearsalDoc>) -> Uncertainty {
+        let d = Uncertainty::default();
+        let Some(r) = doc else { return d };
+        let dur = |me: &mut Self, field: &str, v: &Option<S<DurationText>>, default: Seconds| {
+            v.as_ref()
+                .map_or(Some(default), |v| me.duration(field, v))
+                .unwrap_or(default)
+        };
+        // Coefficients of variation above 5 describe no real operation and overflow nothing
+        // useful; rates are capped where they would mean one event every few minutes.
+        Uncertainty {
+            travel_time_cv: self.real(
+                "travel_time_cv",
+                &r.travel_time_cv,
+                0.0,
+                5.0,
+                d.travel_time_cv,
+            ),
+            boarding_time_cv: self.real(
+                "boarding_time_cv",
+                &r.boarding_time_cv,
+                0.0,
+                5.0,
+                d.boarding_time_cv,
+            ),
+            crowding_delay_per_100_waiting: dur(
+                self,
+                "crowding_delay_per_100_waiting",
+                &r.crowding_delay_per_100_waiting,
+                d.crowding_delay_per_100_waiting,
+            ),
+            checkpoint_processing_cv: self.real(
+                "checkpoint_processing_cv",
+                &r.checkpoint_processing_cv,
+                0.0,
+                5.0,
+                d.checkpoint_processing_cv,
+            ),
+            suspensions_per_day: self.real(
+                "suspensions_per_day",
+                &r.suspensions_per_day,
+                0.0,
+                100.0,
+                d.suspensions_per_day,
+            ),
+            suspension_mean: dur(
+                self,
+                "suspension_mean",
+                &r.suspension_mean,
+                d.suspension_mean,
+            ),
+            suspension_cv: self.real("suspension_cv", &r.suspension_cv, 0.0, 5.0, d.suspension_cv),
+            breakdowns_per_driving_hour: self.real(
+                "breakdowns_per_driving_hour",
+                &r.breakdowns_per_driving_hour,
+                0.0,
+                10.0,
+                d.breakdowns_per_driving_hour,
+            ),
+            repair_mean: dur(self, "repair_mean", &r.repair_mean, d.repair_mean),
+            repair_cv: self.real("repair_cv", &r.repair_cv, 0.0, 5.0, d.repair_cv),
+            losses_per_working_hour: self.real(
+                "losses_per_working_hour",
+                &r.losses_per_working_hour,
+                0.0,
+                10.0,
+                d.losses_per_working_hour,
+            ),
+            late_household_share: self.real(
+                "late_household_share",
+                &r.late_household_share,
+                0.0,
+                1.0,
+                d.late_household_share,
+            ),
+            late_household_mean: dur(
+                self,
+                "late_household_mean",
+                &r.late_household_mean,
+                d.late_household_mean,
+            ),
+        }
+    }
+
+    fn resolve(&mut self, doc: Doc) -> Option<(Scenario, NetworkSource, Uncertainty)> {
         if let Some(v) = &doc.scenario.format_version
             && *v.get_ref() != SCENARIO_FORMAT_VERSION
         {
@@ -703,6 +837,7 @@ impl<'a> Resolver<'a> {
         let corridors = self.resolve_corridors(&doc.corridor, &site_ids, &kinds);
         let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds);
         let network = self.resolve_network(&doc.network);
+        let uncertainty = self.resolve_rehearsal(doc.rehearsal.as_ref());
 
         // Whether the file has them at all: those it has but that have errors are reported already.
         if doc.vehicle_type.is_empty() {
@@ -739,7 +874,7 @@ impl<'a> Resolver<'a> {
             travel,
         };
         self.warn_about(&scenario);
-        Some((scenario, network))
+        Some((scenario, network, uncertainty))
     }
 
     fn collect_sites(&mut self, doc: &Doc) -> Vec<SiteIn> {
