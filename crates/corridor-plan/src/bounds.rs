@@ -58,7 +58,9 @@ pub fn lower_bound(s: &Scenario) -> LowerBound {
     let inst = Instance::new(s);
     let e = earliest_arrival(&inst);
     // The whole fleet for everyone, and the stretcher-capable vehicles for the stretcher cases.
-    let f = fleet_work(&inst, false, None).max(fleet_work(&inst, true, None));
+    let f = fleet_work(&inst, false, None)
+        .max(fleet_work(&inst, true, None))
+        .max(seat_work(&inst));
     let c = corridor_throughput(&inst);
     let d = deal_term(&inst);
     LowerBound {
@@ -340,7 +342,50 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
         let seated = if partial { 0 } else { site_seated.iter().sum() };
         let trips = trips_for(total, seated);
         let later = (trips - first_trips).max(0);
-        work += trips * (min_out + stops) + later * min_in_dest + (trips - later) * min_in;
+        let cheapest = trips * (min_out + stops) + later * min_in_dest + (trips - later) * min_in;
+        // Every site a trip visits costs it at least that site's way in (from
+        // a destination) and way out, so a trip costs at least the dearest
+        // site it visits. With people sorted by their site's cost, dearest
+        // first, the j-th dearest trip is dearer than the person at position
+        // j × (largest load): summing those is a bound (for a partial count,
+        // over the cheapest people that could make it up). First trips may
+        // come from a depot instead, saving at most `saving` each.
+        let mut by_cost: Vec<(i64, i64)> = inhabited
+            .iter()
+            .map(|&i| {
+                (
+                    in_from_dest[i].min(UNREACHABLE) + out_leg[i],
+                    site_people[i],
+                )
+            })
+            .collect();
+        by_cost.sort_unstable();
+        let mut left = total;
+        let mut chosen: Vec<(i64, i64)> = Vec::new();
+        for (c, p) in by_cost {
+            if left == 0 {
+                break;
+            }
+            let take = p.min(left);
+            chosen.push((c, take));
+            left -= take;
+        }
+        chosen.reverse();
+        let (mut dearest_first, mut position, mut next_trip_at) = (0i64, 0i64, 0i64);
+        let mut counted = 0i64;
+        for &(c, p) in &chosen {
+            while next_trip_at < position + p && counted < trips {
+                dearest_first = dearest_first.saturating_add(c);
+                counted += 1;
+                next_trip_at += cmax;
+            }
+            position += p;
+        }
+        // Trips beyond what the people need (seats for companions) cost at least the cheapest site.
+        let cheapest_site = chosen.last().map_or(0, |&(c, _)| c);
+        dearest_first = dearest_first.saturating_add((trips - counted).max(0) * cheapest_site);
+        let by_site = dearest_first + trips * stops - trips.min(first_trips) * saving;
+        work += cheapest.max(by_site);
     }
     // Smallest T with Σ_v clamp(T) ≥ work, by bisection on T.
     let supply = |t: i64| -> i64 {
@@ -362,6 +407,215 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
         }
     }
     lo
+}
+
+/// The fleet's seat-hours against the people-hours the operation needs, with
+/// the destinations' room respected. A trip from site `s` to destination `d`
+/// lasts at least `c(s, d)`: the shortest way in from a destination plus the
+/// shortest way out to `d` (through the checkpoint where one governs `s`),
+/// plus two stops. A trip carries at most `C_v` people, each of whom it costs
+/// at least their own `c`, so `C_v × (trip time) ≥ Σ over its people of
+/// (c + stop time × 2 + boarding and unloading)`. Summed over a vehicle's trips,
+/// its seat-hours `C_v × (T − start)` cover its people's needs, after a first
+/// trip that may come from the depot instead (saving at most `saving` each).
+/// The people's `c` is smallest when they are sent where the room allows at
+/// least cost: a transportation problem, solved exactly by successive
+/// shortest paths. The smallest `T` with enough seat-hours is a bound.
+fn seat_work(inst: &Instance<'_>) -> i64 {
+    let s = inst.s;
+    let n = inst.n_sites;
+    let dests = &inst.destinations;
+    if s.households.is_empty() || dests.is_empty() {
+        return 0;
+    }
+    // Per site: cheapest way in from any destination, and from any depot or destination.
+    let mut in_dest = vec![UNREACHABLE; n];
+    let mut in_any = vec![UNREACHABLE; n];
+    // out[k][site]: cheapest way from the site to dests[k] (through its checkpoint if governed).
+    let mut out = vec![vec![UNREACHABLE; n]; dests.len()];
+    let (mut stops, mut per_person) = (i64::MAX, i64::MAX);
+    let sources: Vec<(usize, i64)> = s
+        .sites_where(|k| matches!(k, SiteKind::Depot | SiteKind::Destination(_)))
+        .iter()
+        .map(|x| (x.index(), 0))
+        .collect();
+    let dsrc: Vec<(usize, i64)> = dests.iter().map(|x| (x.index(), 0)).collect();
+    for (ty, t) in s.vehicle_types.iter().enumerate() {
+        let table = &inst.travel[ty];
+        let from_d = dijkstra(n, table, &dsrc, false);
+        let from_any = dijkstra(n, table, &sources, false);
+        let to_cp: Vec<Vec<i64>> = s
+            .corridors
+            .iter()
+            .map(|c| dijkstra(n, table, &[(c.checkpoint.index(), 0)], true))
+            .collect();
+        for i in 0..n {
+            in_dest[i] = in_dest[i].min(from_d[i]);
+            in_any[i] = in_any[i].min(from_any[i]);
+        }
+        for (k, d) in dests.iter().enumerate() {
+            let to_d = dijkstra(n, table, &[(d.index(), 0)], true);
+            for i in 0..n {
+                let o = match inst.governed_by[i] {
+                    None => to_d[i],
+                    Some(c) => {
+                        let cp = inst.corridor(c).checkpoint.index();
+                        to_cp[c][i]
+                            .saturating_add(inst.corridor(c).processing.0)
+                            .saturating_add(to_d[cp])
+                    }
+                };
+                out[k][i] = out[k][i].min(o);
+            }
+        }
+        stops = stops.min(2 * t.stop_time.0);
+        per_person = per_person.min(t.boarding_per_person.0 + t.unloading_per_person.0);
+    }
+    // Groups of people with the same site and the same accepting destinations.
+    let mut groups: Vec<(usize, Vec<usize>, i64)> = Vec::new();
+    for (hi, h) in s.households.iter().enumerate() {
+        let allowed: Vec<usize> = (0..dests.len())
+            .filter(|&k| inst.allowed_dest[hi].contains(&dests[k]))
+            .collect();
+        let site = h.site.index();
+        match groups.iter_mut().find(|g| g.0 == site && g.1 == allowed) {
+            Some(g) => g.2 += i64::from(h.people.0),
+            None => groups.push((site, allowed, i64::from(h.people.0))),
+        }
+    }
+    let room: Vec<i64> = dests.iter().map(|d| inst.capacity[d.index()]).collect();
+    let Some(transport) = transport_cost(&groups, &room, |g, k| {
+        let site = groups[g].0;
+        in_dest[site].min(UNREACHABLE).saturating_add(out[k][site])
+    }) else {
+        return 0;
+    };
+    let people: i64 = groups.iter().map(|g| g.2).sum();
+    let need = transport.saturating_add(people.saturating_mul(stops + per_person));
+    let saving = groups
+        .iter()
+        .map(|g| in_dest[g.0].min(UNREACHABLE) - in_any[g.0].min(UNREACHABLE))
+        .max()
+        .unwrap_or(0)
+        .max(0);
+    let seats = |v: &corridor_core::Vehicle| {
+        let t = &s.vehicle_types[v.vehicle_type.index()];
+        i64::from(t.seats.0) + i64::from(t.stretchers.0)
+    };
+    let supply = |t: i64| -> i64 {
+        s.vehicles
+            .iter()
+            .map(|v| {
+                let hours = (t.min(v.available_until.0) - v.available_from.0).max(0);
+                seats(v).saturating_mul(if hours > 0 { hours + saving } else { 0 })
+            })
+            .fold(0i64, |a, b| a.saturating_add(b))
+    };
+    let (mut lo, mut hi) = (0i64, 1i64 << 40);
+    if supply(hi) < need {
+        return 0;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if supply(mid) >= need {
+            hi = mid
+        } else {
+            lo = mid + 1
+        }
+    }
+    lo
+}
+
+/// The least total cost of sending every group's people to destinations
+/// within their room (`cost(group, destination)` per person), by successive
+/// shortest paths on the residual network; `None` when they do not fit.
+fn transport_cost(
+    groups: &[(usize, Vec<usize>, i64)],
+    room: &[i64],
+    cost: impl Fn(usize, usize) -> i64,
+) -> Option<i64> {
+    let (ng, nd) = (groups.len(), room.len());
+    // flow[g][k]: people of group g sent to destination k.
+    let mut flow = vec![vec![0i64; nd]; ng];
+    let mut left: Vec<i64> = groups.iter().map(|g| g.2).collect();
+    let mut free = room.to_vec();
+    let c = |g: usize, k: usize| -> Option<i64> {
+        groups[g]
+            .1
+            .contains(&k)
+            .then(|| cost(g, k))
+            .filter(|&x| x < UNREACHABLE)
+    };
+    let mut total = 0i64;
+    // Groups one at a time: each augmenting path starts at the group and may
+    // reroute earlier groups through destination → group → destination steps.
+    for g0 in 0..ng {
+        while left[g0] > 0 {
+            // Bellman-Ford over destinations: dist[k] = cheapest way to put one
+            // more person of g0 into destination k (moving others along).
+            let mut dist = vec![i64::MAX; nd];
+            let mut via: Vec<Option<(usize, usize)>> = vec![None; nd];
+            for k in 0..nd {
+                if let Some(x) = c(g0, k) {
+                    dist[k] = x;
+                }
+            }
+            for _ in 0..nd {
+                let mut changed = false;
+                for k in 0..nd {
+                    if dist[k] == i64::MAX {
+                        continue;
+                    }
+                    // Move a person of some group g from destination j to k... as a residual step
+                    // k ← j: someone at k (group g) moves to j instead.
+                    for g in 0..ng {
+                        if flow[g][k] == 0 {
+                            continue;
+                        }
+                        let Some(ck) = c(g, k) else { continue };
+                        for j in 0..nd {
+                            if j == k {
+                                continue;
+                            }
+                            let Some(cj) = c(g, j) else { continue };
+                            let d = dist[k] - ck + cj;
+                            if d < dist[j] {
+                                dist[j] = d;
+                                via[j] = Some((g, k));
+                                changed = true;
+                            }
+                        }
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+            // The cheapest destination with room ends the path.
+            let end = (0..nd)
+                .filter(|&k| free[k] > 0 && dist[k] < i64::MAX)
+                .min_by_key(|&k| (dist[k], k))?;
+            // How much can travel along the path.
+            let mut amount = left[g0].min(free[end]);
+            let mut k = end;
+            while let Some((g, from)) = via[k] {
+                amount = amount.min(flow[g][from]);
+                k = from;
+            }
+            // Apply it.
+            let mut k = end;
+            while let Some((g, from)) = via[k] {
+                flow[g][k] += amount;
+                flow[g][from] -= amount;
+                k = from;
+            }
+            flow[g0][k] += amount;
+            free[end] -= amount;
+            left[g0] -= amount;
+            total = total.saturating_add(amount.saturating_mul(dist[end]));
+        }
+    }
+    Some(total)
 }
 
 /// Under a ratio deal, group A's last delivery brings A to all its `P_A`

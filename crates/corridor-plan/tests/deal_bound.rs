@@ -97,7 +97,10 @@ fn the_deal_term_is_what_b_must_deliver_first() {
     // A's 30 people need B >= 20 delivered: two trips to the far village,
     // each 300 s in and 300 s out.
     assert_eq!(b.deal, Seconds(1200), "{b:?}");
-    assert_eq!(b.value, Seconds(1200), "{b:?}");
+    // The bus's seat-hours are tighter still, and here exact: 20 people need
+    // 600 s of a 10-seat bus each (300 in, 300 out), 30 need 100 s: 1,500 s.
+    assert_eq!(b.fleet_work, Seconds(1500), "{b:?}");
+    assert_eq!(b.value, Seconds(1500), "{b:?}");
     // By hand: the best is B, B, then A three times (or A interleaved, 10 s later): 1500 s.
     let o = Options {
         seed: 1,
