@@ -1686,17 +1686,17 @@ impl<'a> Resolver<'a> {
         slowdowns: &[S<RoadChangeDoc>],
     ) -> Option<NetworkSource> {
         let doc = n.get_ref();
-        if doc.osm.is_none() {
-            if let Some(c) = closures.first().or(slowdowns.first()) {
-                let at = self.at(c.span());
-                let key = if closures.is_empty() {
-                    "slowdown"
-                } else {
-                    "closure"
-                };
-                self.err(at.problem(key, "closures and slowdowns need a road network: `[network] osm = \"EXTRACT.osm.pbf\"` (or a prepared network file)"));
-                return None;
-            }
+        if doc.osm.is_none()
+            && let Some(c) = closures.first().or(slowdowns.first())
+        {
+            let at = self.at(c.span());
+            let key = if closures.is_empty() {
+                "slowdown"
+            } else {
+                "closure"
+            };
+            self.err(at.problem(key, "closures and slowdowns need a road network: `[network] osm = \"EXTRACT.osm.pbf\"` (or a prepared network file)"));
+            return None;
         }
         self.resolve_network_source(n, closures, slowdowns)
     }
@@ -1761,9 +1761,8 @@ impl<'a> Resolver<'a> {
             let ad = a.get_ref();
             let (lat, lon, r) = (*ad.lat.get_ref(), *ad.lon.get_ref(), *ad.radius_m.get_ref());
             let line = self.at(a.span()).line;
-            if !(lat.is_finite() && (-90.0..=90.0).contains(&lat))
-                || !(lon.is_finite() && (-180.0..=180.0).contains(&lon))
-            {
+            let valid = |v: f64, max: f64| v.is_finite() && (-max..=max).contains(&v);
+            if !valid(lat, 90.0) || !valid(lon, 180.0) {
                 self.err(at.problem("area", format!("the area's centre must be a latitude from -90 to 90 and a longitude from -180 to 180, got {lat}, {lon}")));
                 return None;
             }

@@ -13,6 +13,7 @@
 //! assert_eq!(router.matrix(&[0, 1], &[0, 1]), vec![Some(0), Some(100), Some(100), Some(0)]);
 //! ```
 
+mod draw;
 mod file;
 mod import;
 mod network;
@@ -21,6 +22,7 @@ mod restrict;
 mod router;
 mod snap;
 
+pub use draw::DrawnRoad;
 pub use file::{
     FileError, MAGIC, VERSION, from_bytes, is_prepared_network, read_network, to_bytes,
     write_network,
@@ -34,8 +36,8 @@ pub use network::{
 };
 pub use profile::{
     ACCESS_KEYS, Direction, Dropped, HIGHWAY_SPEEDS_KMH, IMPLIED_ONEWAY_HIGHWAYS,
-    IMPLIED_ONEWAY_JUNCTIONS, MAXSPEED_ZONES_KMH, NO_ACCESS_VALUES, WayRule, car_rule,
-    parse_maxspeed,
+    IMPLIED_ONEWAY_JUNCTIONS, MAXSPEED_ZONES_KMH, NO_ACCESS_VALUES, UnreadableMaxspeed, WayRule,
+    car_rule, parse_maxspeed,
 };
 pub use restrict::{Place, Restriction, restricted_weights};
 pub use router::{CLOSED, CchRouter, Tenths, TravelTimes, dijkstra};

@@ -175,7 +175,7 @@ fn decide(
     let (speed_kmh, unreadable_maxspeed) = match maxspeed.map(parse_maxspeed) {
         None | Some(Ok(None)) => (class_speed, false),
         Some(Ok(Some(limit))) => (class_speed.min(limit), false),
-        Some(Err(())) => (class_speed, true),
+        Some(Err(UnreadableMaxspeed)) => (class_speed, true),
     };
     Ok(WayRule {
         speed_kmh,
@@ -196,7 +196,7 @@ fn decide(
 /// assert_eq!(parse_maxspeed("none"), Ok(None));
 /// assert!(parse_maxspeed("fast").is_err());
 /// ```
-pub fn parse_maxspeed(raw: &str) -> Result<Option<f64>, ()> {
+pub fn parse_maxspeed(raw: &str) -> Result<Option<f64>, UnreadableMaxspeed> {
     let mut best: Option<f64> = None;
     let mut any = false;
     for part in raw.split(';') {
@@ -211,16 +211,24 @@ pub fn parse_maxspeed(raw: &str) -> Result<Option<f64>, ()> {
             best = Some(best.map_or(v, |b| b.min(v)));
         }
     }
-    if any { Ok(best) } else { Err(()) }
+    if any {
+        Ok(best)
+    } else {
+        Err(UnreadableMaxspeed)
+    }
 }
 
-fn parse_one(part: &str) -> Result<f64, ()> {
+/// A `maxspeed` value the profile cannot read (the way keeps its class speed, and is counted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnreadableMaxspeed;
+
+fn parse_one(part: &str) -> Result<f64, UnreadableMaxspeed> {
     if let Some((_, zone)) = part.split_once(':') {
         return MAXSPEED_ZONES_KMH
             .iter()
             .find(|(z, _)| *z == zone)
             .map(|(_, v)| *v)
-            .ok_or(());
+            .ok_or(UnreadableMaxspeed);
     }
     let (number, factor) = if let Some(n) = part.strip_suffix("mph") {
         (n.trim(), 1.609_344)
@@ -233,7 +241,7 @@ fn parse_one(part: &str) -> Result<f64, ()> {
     };
     match number.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v <= 300.0 => Ok(v * factor),
-        _ => Err(()),
+        _ => Err(UnreadableMaxspeed),
     }
 }
 

@@ -29,10 +29,13 @@ impl Snap {
 
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
+/// A road segment in projected metres, with its two end nodes.
+type Segment = GeomWithData<Line<[f64; 2]>, (NodeId, NodeId)>;
+
 /// Nearest-road lookup. Coordinates are projected to metres around the network's centre
 /// (equirectangular: exact enough at city and region scale, where snapping matters).
 pub struct Snapper {
-    tree: RTree<GeomWithData<Line<[f64; 2]>, (NodeId, NodeId)>>,
+    tree: RTree<Segment>,
     lat0_cos: f64,
     lat0: f64,
     lon0: f64,
