@@ -20,18 +20,23 @@ use corridor_roads::{
 };
 
 fn nodes(net: &RoadNetwork, seed: u64, n: usize) -> Vec<u32> {
-    // SplitMix64: a fixed, documented sequence, so the peer gets the very same nodes.
+    // SplitMix64: a fixed, documented sequence, so the peer gets the very same nodes; distinct,
+    // because igraph refuses a repeated target.
     let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            (z % net.node_count() as u64) as u32
-        })
-        .collect()
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n.min(net.node_count()) {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let v = (z % net.node_count() as u64) as u32;
+        if seen.insert(v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 fn checksum(m: &[Option<u32>]) -> (u64, usize) {
