@@ -46,7 +46,11 @@ fn checksum(m: &[Option<u32>]) -> (u64, usize) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |i: usize| args.get(i).map(String::as_str).ok_or("missing argument; see the doc comment");
+    let arg = |i: usize| {
+        args.get(i)
+            .map(String::as_str)
+            .ok_or("missing argument; see the doc comment")
+    };
     match arg(1)? {
         "matrix" => {
             let t = Instant::now();
@@ -92,7 +96,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut router = CchRouter::new(&net);
             // A 300 m circle around the network's middle node.
             let centre = net.position((net.node_count() / 2) as u32);
-            let closure = [Restriction::Closed(Place::Area { centre, radius_m: 300.0 })];
+            let closure = [Restriction::Closed(Place::Area {
+                centre,
+                radius_m: 300.0,
+            })];
             let mut times = Vec::new();
             let mut touched = 0;
             for _ in 0..21 {
@@ -127,7 +134,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for c in 0..side {
                     let mut link = |a: u32, b: u32, tenths: u32| {
                         for (from, to) in [(a, b), (b, a)] {
-                            arcs.push(ArcSpec { from, to, tenths, length_m: 100.0, way: 0, name: NO_NAME });
+                            arcs.push(ArcSpec {
+                                from,
+                                to,
+                                tenths,
+                                length_m: 100.0,
+                                way: 0,
+                                name: NO_NAME,
+                            });
                         }
                     };
                     // Residential speed, with every tenth row and column a faster main road.

@@ -257,6 +257,17 @@ fn closure_and_slowdown_reweight_the_map() {
     );
     let mut router = CchRouter::new(&map.net);
     assert!((map.secs(&router, 'C', 'D').expect("open") - BLOCK_30).abs() < 0.3);
+    // Drawn as the four streets between the four junctions, each a straight line of two points.
+    let drawn = map.net.drawing(5.0);
+    assert_eq!(drawn.len(), 4);
+    assert!(drawn.iter().all(|r| r.points.len() == 2 && !r.one_way));
+    assert_eq!(
+        drawn
+            .iter()
+            .filter(|r| r.name.as_deref() == Some("Bridge_Street"))
+            .count(),
+        1
+    );
     let (w, touched) = restricted_weights(
         &map.net,
         &[Restriction::Closed(Place::Street("Bridge_Street".into()))],

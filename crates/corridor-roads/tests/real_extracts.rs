@@ -78,6 +78,25 @@ fn neubrandenburg_imports_and_the_hierarchy_matches_dijkstra() {
 }
 
 #[test]
+fn matrices_do_not_depend_on_the_thread_count() {
+    let (net, _) = import("liechtenstein-2013-08-03.osm.pbf");
+    let router = CchRouter::new(&net);
+    let sources = random_nodes(&net, 21, 200);
+    let targets = random_nodes(&net, 22, 50);
+    let with = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool")
+            .install(|| router.matrix(&sources, &targets))
+    };
+    let one = with(1);
+    assert_eq!(one.len(), 200 * 50);
+    assert_eq!(one, with(2));
+    assert_eq!(one, with(5));
+}
+
+#[test]
 fn liechtenstein_hierarchy_matches_dijkstra() {
     let (net, _) = import("liechtenstein-2013-08-03.osm.pbf");
     differential(&net, 11);
