@@ -100,15 +100,6 @@ pub fn build_matrix_reporting(
     files: &dyn FileSource,
     scenario_file: &str,
 ) -> Result<(TravelMatrix, Vec<Problem>), Problems> {
-    if let NetworkSource::Roads {
-        file,
-        line,
-        changes,
-    } = source
-    {
-        let (roads, warnings) = load_roads(scenario_file, file, *line, changes, sites)?;
-        return Ok((roads.matrix(), warnings));
-    }
     let m = match source {
         NetworkSource::GreatCircle { detour, speed_kmh } => {
             great_circle_matrix(sites, *detour, *speed_kmh)
@@ -121,7 +112,14 @@ pub fn build_matrix_reporting(
             })?;
             read_matrix_csv(&shown, &text, sites)?
         }
-        NetworkSource::Roads { .. } => unreachable!("handled above"),
+        NetworkSource::Roads {
+            file,
+            line,
+            changes,
+        } => {
+            let (roads, warnings) = load_roads(scenario_file, file, *line, changes, sites)?;
+            return Ok((roads.matrix(), warnings));
+        }
     };
     Ok((m, Vec::new()))
 }

@@ -79,3 +79,31 @@ fn closures_lengthen_road_times_and_unknown_streets_are_named() {
         p.hint
     );
 }
+
+#[test]
+fn a_site_far_from_any_road_is_a_warning_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sites = std::fs::read_to_string(example("sites.csv"))
+        .expect("read")
+        .replace(
+            "Jahnsportforum,pickup,53.549685,13.256501",
+            "Jahnsportforum,pickup,53.949685,13.256501",
+        );
+    std::fs::write(dir.path().join("sites.csv"), sites).expect("write");
+    let text = std::fs::read_to_string(example("scenario.toml"))
+        .expect("read")
+        .replace(
+            "../../data/osm/",
+            &format!("{}/", example("../../data/osm").display()),
+        );
+    std::fs::write(dir.path().join("scenario.toml"), text).expect("write");
+    let loaded = load_scenario(&dir.path().join("scenario.toml")).expect("loads, with a warning");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert_eq!(w.field.as_deref(), Some("Jahnsportforum"));
+    assert!(
+        w.message.contains("m from the nearest road"),
+        "{}",
+        w.message
+    );
+}
