@@ -207,3 +207,37 @@ fn a_prepared_network_gives_the_same_times_as_the_extract() {
     assert!(travel(&a).is_some());
     assert_eq!(travel(&a), travel(&b));
 }
+
+#[test]
+fn a_scenario_without_roads_exports_straight_legs() {
+    let d = tmp();
+    let s = path("examples/tutorial/scenario.toml");
+    let p = path("examples/tutorial/plan-by-hand.json");
+    run(
+        d.path(),
+        &["export", "geojson", &s, &p, "-o", "t.geojson"],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("t.geojson")).expect("written"),
+    )
+    .expect("GeoJSON");
+    let features = v["features"].as_array().expect("features");
+    assert!(features.iter().all(|f| f["properties"]["layer"] != "road"));
+    let routes: Vec<_> = features
+        .iter()
+        .filter(|f| f["properties"]["layer"] == "route")
+        .collect();
+    assert!(!routes.is_empty());
+    assert!(routes.iter().all(|r| {
+        r["geometry"]["coordinates"]
+            .as_array()
+            .is_some_and(|c| c.len() == 2)
+    }));
+    let (_, err) = run(
+        d.path(),
+        &["export", "geojson", "absent.toml", "-o", "x.geojson"],
+        2,
+    );
+    assert!(err.contains("absent.toml"), "{err}");
+}
