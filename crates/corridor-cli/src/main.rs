@@ -10,6 +10,7 @@ mod explain;
 mod output;
 mod plots;
 mod rehearse;
+mod roads;
 mod sheets;
 
 use std::path::PathBuf;
@@ -220,6 +221,12 @@ Exit codes: 0 rehearsed, 1 a plan breaks rules (not rehearsed), 2 bad input."
     /// Import a scenario from another format.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Road networks from OpenStreetMap.
+    #[command(subcommand)]
+    Roads(roads::RoadsCommand),
+    /// Export a scenario and its plan for other programs.
+    #[command(subcommand)]
+    Export(roads::ExportCommand),
     /// Write a realistic scenario from a seed, for tests, benchmarks and exercises.
     #[command(after_help = "Examples:\n  \
 corridor generate --seed 7 --households 2000 --sites 40 --vehicles 30 -o gen-7\n  \
@@ -376,6 +383,8 @@ fn main() -> ExitCode {
         Command::Import(ImportCommand::Bep { file, output }) => {
             commands::import_bep(&file, &output)
         }
+        Command::Roads(cmd) => roads::roads(cmd),
+        Command::Export(cmd) => roads::export(cmd),
         Command::Generate {
             seed,
             households,

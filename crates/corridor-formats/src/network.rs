@@ -1,13 +1,19 @@
 //! Where travel times come from: the seam between scenarios and road networks.
 //!
 //! Every source ends as a [`TravelMatrix`] over the scenario's sites; the planner
-//! sees nothing else. A road-network source (OpenStreetMap) plugs in here as one
-//! more [`NetworkSource`] variant.
+//! sees nothing else. A road network (an OpenStreetMap extract or a prepared
+//! network file) is one more [`NetworkSource`]: its sites are snapped to the
+//! nearest road, its closures and slowdowns re-weight the router, and its matrix
+//! becomes the scenario's.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use corridor_core::{Seconds, Site, SiteId, TravelMatrix, great_circle_km};
+use corridor_roads::{
+    CchRouter, Restriction, RoadNetwork, Snap, Snapper, TENTHS_PER_SECOND, TravelTimes, import_pbf,
+    is_prepared_network, read_network, restricted_weights,
+};
 
 use crate::problem::{Problem, Problems, did_you_mean};
 use crate::scenario_file::FileSource;
@@ -27,6 +33,29 @@ pub enum NetworkSource {
     },
     /// An explicit matrix in a CSV file (relative to the scenario file).
     Matrix(PathBuf),
+    /// A road network: an OpenStreetMap extract (`.osm.pbf`) or a prepared network file
+    /// (`corridor roads import`), with the scenario's closures and slowdowns.
+    Roads {
+        /// The file, resolved against the scenario's folder.
+        file: PathBuf,
+        /// The scenario line that names it (for messages).
+        line: usize,
+        /// Closures and slowdowns, in the order the scenario gives them.
+        changes: Vec<RoadChange>,
+    },
+}
+
+/// A closure or slowdown of the road network, with where the scenario asks for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoadChange {
+    /// What changes.
+    pub restriction: Restriction,
+    /// The scenario line.
+    pub line: usize,
+    /// The key that names the place (`street`, `way`, `area`).
+    pub field: String,
+    /// The place as written, for messages.
+    pub written: String,
 }
 
 impl NetworkSource {
@@ -37,6 +66,17 @@ impl NetworkSource {
                 format!("great-circle distance × {detour} at {speed_kmh} km/h")
             }
             NetworkSource::Matrix(p) => format!("travel-time matrix {}", p.display()),
+            NetworkSource::Roads { file, changes, .. } => {
+                let closed = changes
+                    .iter()
+                    .filter(|c| matches!(c.restriction, Restriction::Closed(_)))
+                    .count();
+                format!(
+                    "road network {} ({closed} closures, {} slowdowns)",
+                    file.display(),
+                    changes.len() - closed
+                )
+            }
         }
     }
 }
@@ -48,9 +88,21 @@ pub fn build_matrix(
     dir: &Path,
     files: &dyn FileSource,
 ) -> Result<TravelMatrix, Problems> {
-    match source {
+    build_matrix_reporting(source, sites, dir, files, "the scenario").map(|(m, _)| m)
+}
+
+/// Builds the travel-time matrix over `sites` from a source, with the warnings worth a look (a
+/// site far from any road, a clipped extract). `scenario_file` names the scenario in problems.
+pub fn build_matrix_reporting(
+    source: &NetworkSource,
+    sites: &[Site],
+    dir: &Path,
+    files: &dyn FileSource,
+    scenario_file: &str,
+) -> Result<(TravelMatrix, Vec<Problem>), Problems> {
+    let m = match source {
         NetworkSource::GreatCircle { detour, speed_kmh } => {
-            Ok(great_circle_matrix(sites, *detour, *speed_kmh))
+            great_circle_matrix(sites, *detour, *speed_kmh)
         }
         NetworkSource::Matrix(rel) => {
             let path = dir.join(rel);
@@ -58,9 +110,141 @@ pub fn build_matrix(
             let text = files.read(&path).map_err(|e| {
                 Problem::in_file(&shown, format!("cannot read the travel-time matrix: {e}"))
             })?;
-            read_matrix_csv(&shown, &text, sites)
+            read_matrix_csv(&shown, &text, sites)?
+        }
+        NetworkSource::Roads {
+            file,
+            line,
+            changes,
+        } => {
+            let (roads, warnings) = load_roads(scenario_file, file, *line, changes, sites)?;
+            return Ok((roads.matrix(), warnings));
+        }
+    };
+    Ok((m, Vec::new()))
+}
+
+/// A scenario's road network, ready to route: the network, the router with the scenario's
+/// closures and slowdowns applied, and where each site was snapped.
+pub struct Roads {
+    /// The network.
+    pub network: RoadNetwork,
+    /// The router, re-weighted for the scenario's closures and slowdowns.
+    pub router: CchRouter,
+    /// Each site's snap to the nearest road, in site order.
+    pub snaps: Vec<Snap>,
+}
+
+impl Roads {
+    /// Travel times between the sites, rounded to whole seconds.
+    pub fn matrix(&self) -> TravelMatrix {
+        let nodes: Vec<u32> = self.snaps.iter().map(|s| s.node).collect();
+        let n = nodes.len();
+        let m = self.router.matrix(&nodes, &nodes);
+        let tenths = i64::from(TENTHS_PER_SECOND);
+        TravelMatrix::from_fn(n, |i, j| {
+            if i == j {
+                Some(Seconds::ZERO)
+            } else {
+                m[i * n + j].map(|t| Seconds((i64::from(t) + tenths / 2) / tenths))
+            }
+        })
+    }
+}
+
+/// Reads a road network (a prepared file, recognised by its header, or an OpenStreetMap extract),
+/// applies the closures and slowdowns and snaps the sites to it.
+pub fn load_roads(
+    scenario_file: &str,
+    file: &Path,
+    line: usize,
+    changes: &[RoadChange],
+    sites: &[Site],
+) -> Result<(Roads, Vec<Problem>), Problems> {
+    let at_osm = |message: String| {
+        Problem::in_file(scenario_file, message)
+            .at_line(line)
+            .field("osm")
+    };
+    let shown = file.display().to_string();
+    let mut head = [0u8; 16];
+    let prepared = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| at_osm(format!("cannot use the road network `{shown}`: {e}")))
+        .map(|n| is_prepared_network(&head[..n]))?;
+    let mut warnings = Vec::new();
+    let network = if prepared {
+        read_network(file).map_err(|e| at_osm(format!("cannot use the road network: {e}")))?
+    } else {
+        let (net, report) = import_pbf(file, &mut ())
+            .map_err(|e| at_osm(format!("cannot use the road network: {e}")))?;
+        warnings.extend(
+            report
+                .warnings()
+                .into_iter()
+                .map(|w| Problem::in_file(&shown, w)),
+        );
+        net
+    };
+    let restrictions: Vec<Restriction> = changes.iter().map(|c| c.restriction.clone()).collect();
+    let (weights, touched) = restricted_weights(&network, &restrictions);
+    let mut problems = Vec::new();
+    for (c, &t) in changes.iter().zip(&touched) {
+        if t == 0 {
+            let hint = match &c.restriction {
+                Restriction::Closed(corridor_roads::Place::Street(s))
+                | Restriction::Slower {
+                    place: corridor_roads::Place::Street(s),
+                    ..
+                } => did_you_mean(s, network.names().iter().map(String::as_str)),
+                _ => None,
+            };
+            problems.push(
+                Problem::in_file(
+                    scenario_file,
+                    format!("{} matches no road of the network `{shown}`", c.written),
+                )
+                .at_line(c.line)
+                .field(c.field.clone())
+                .hint(hint),
+            );
         }
     }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    let mut router = CchRouter::new(&network);
+    if !changes.is_empty() {
+        router.reweight(weights);
+    }
+    let snapper = Snapper::new(&network);
+    let mut snaps = Vec::with_capacity(sites.len());
+    for s in sites {
+        let Some(snap) = snapper.snap(&network, s.location) else {
+            return Err(at_osm(format!("the road network `{shown}` has no roads")).into());
+        };
+        if snap.is_far() {
+            warnings.push(
+                Problem::in_file(
+                    scenario_file,
+                    format!(
+                        "site `{}` is {:.0} m from the nearest road; its travel times start there. Check its position",
+                        s.name, snap.road_distance_m
+                    ),
+                )
+                .field(s.name.clone()),
+            );
+        }
+        snaps.push(snap);
+    }
+    Ok((
+        Roads {
+            network,
+            router,
+            snaps,
+        },
+        warnings,
+    ))
 }
 
 /// Great-circle distance × detour ÷ speed, rounded to whole seconds.

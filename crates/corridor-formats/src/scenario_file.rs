@@ -17,7 +17,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::hxl::{ColumnSpec, read_table};
-use crate::network::{self, NetworkSource};
+use crate::network::{self, NetworkSource, RoadChange};
 use crate::problem::{
     Problem, Problems, did_you_mean, explain_serde_message, floor_boundary, line_col,
 };
@@ -25,6 +25,7 @@ use crate::time::{
     instant_of_datetime, looks_like_instant, parse_duration, parse_instant, unix_of,
 };
 use crate::values::{DurationText, TimeValue};
+use corridor_roads::{Place, Restriction};
 
 /// Longest duration a scenario may give (30 days): keeps every sum of times far from overflow.
 const MAX_DURATION: Seconds = Seconds(30 * 86_400);
@@ -176,6 +177,36 @@ struct Doc {
     deal: Vec<DealDoc>,
     #[serde(default)]
     rehearsal: Option<RehearsalDoc>,
+    #[serde(default)]
+    closure: Vec<S<RoadChangeDoc>>,
+    #[serde(default)]
+    slowdown: Vec<S<RoadChangeDoc>>,
+}
+
+/// A closure (`[[closure]]`) or slowdown (`[[slowdown]]`) of the road network: one place, and for
+/// a slowdown its time factor.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoadChangeDoc {
+    #[serde(default)]
+    street: Option<S<String>>,
+    #[serde(default)]
+    way: Option<S<i64>>,
+    #[serde(default)]
+    area: Option<S<AreaDoc>>,
+    #[serde(default)]
+    factor: Option<S<f64>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AreaDoc {
+    lat: S<f64>,
+    lon: S<f64>,
+    radius_m: S<f64>,
 }
 
 #[derive(Deserialize)]
@@ -836,7 +867,7 @@ impl<'a> Resolver<'a> {
         let households = self.resolve_households(households_in, &site_ids, &kinds, &fleet_types);
         let corridors = self.resolve_corridors(&doc.corridor, &site_ids, &kinds);
         let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds);
-        let network = self.resolve_network(&doc.network);
+        let network = self.resolve_network(&doc.network, &doc.closure, &doc.slowdown);
         let uncertainty = self.resolve_rehearsal(doc.rehearsal.as_ref());
 
         // Whether the file has them at all: those it has but that have errors are reported already.
@@ -855,8 +886,13 @@ impl<'a> Resolver<'a> {
             return None;
         }
         let network = network?;
-        let travel = match network::build_matrix(&network, &sites, &self.dir, self.src) {
-            Ok(m) => m,
+        let built =
+            network::build_matrix_reporting(&network, &sites, &self.dir, self.src, &self.file);
+        let travel = match built {
+            Ok((m, warnings)) => {
+                self.warnings.extend(warnings);
+                m
+            }
             Err(p) => {
                 self.problems.extend(p.0);
                 return None;
@@ -1778,20 +1814,160 @@ impl<'a> Resolver<'a> {
         out
     }
 
-    fn resolve_network(&mut self, n: &S<NetworkDoc>) -> Option<NetworkSource> {
+    fn resolve_network(
+        &mut self,
+        n: &S<NetworkDoc>,
+        closures: &[S<RoadChangeDoc>],
+        slowdowns: &[S<RoadChangeDoc>],
+    ) -> Option<NetworkSource> {
+        let doc = n.get_ref();
+        if doc.osm.is_none()
+            && let Some(c) = closures.first().or(slowdowns.first())
+        {
+            let at = self.at(c.span());
+            let key = if closures.is_empty() {
+                "slowdown"
+            } else {
+                "closure"
+            };
+            self.err(at.problem(key, "closures and slowdowns need a road network: `[network] osm = \"EXTRACT.osm.pbf\"` (or a prepared network file)"));
+            return None;
+        }
+        self.resolve_network_source(n, closures, slowdowns)
+    }
+
+    fn resolve_road_change(&mut self, c: &S<RoadChangeDoc>, closure: bool) -> Option<RoadChange> {
+        let d = c.get_ref();
+        let at = self.at(c.span());
+        let kind = if closure { "closure" } else { "slowdown" };
+        let given = usize::from(d.street.is_some())
+            + usize::from(d.way.is_some())
+            + usize::from(d.area.is_some());
+        if given != 1 {
+            self.err(at.problem(kind, format!("a {kind} names exactly one place: `street = \"name\"`, `way = OSM_WAY_ID` or `area = {{ lat = 53.56, lon = 13.26, radius_m = 200 }}`")));
+            return None;
+        }
+        let factor = match (&d.factor, closure) {
+            (Some(f), true) => {
+                let at = self.at(f.span());
+                self.err(at.problem(
+                    "factor",
+                    "a closure has no factor (nothing passes); for slower traffic use [[slowdown]]",
+                ));
+                return None;
+            }
+            (None, true) => 1.0,
+            (None, false) => {
+                self.err(at.problem("factor", "a slowdown needs a `factor`: how many times longer driving through takes, e.g. `factor = 2.0`"));
+                return None;
+            }
+            (Some(f), false) => {
+                let v = *f.get_ref();
+                if !(v.is_finite() && (1.0..=100.0).contains(&v)) {
+                    let at = self.at(f.span());
+                    self.err(at.problem(
+                        "factor",
+                        format!("the factor must be from 1 to 100 (times as long), got {v}"),
+                    ));
+                    return None;
+                }
+                v
+            }
+        };
+        let (place, field, written, line) = if let Some(st) = &d.street {
+            let name = st.get_ref().trim().to_string();
+            let line = self.at(st.span()).line;
+            (
+                Place::Street(name.clone()),
+                "street",
+                format!("street `{name}`"),
+                line,
+            )
+        } else if let Some(w) = &d.way {
+            let line = self.at(w.span()).line;
+            (
+                Place::Way(*w.get_ref()),
+                "way",
+                format!("way {}", w.get_ref()),
+                line,
+            )
+        } else {
+            let a = d.area.as_ref()?;
+            let ad = a.get_ref();
+            let (lat, lon, r) = (*ad.lat.get_ref(), *ad.lon.get_ref(), *ad.radius_m.get_ref());
+            let line = self.at(a.span()).line;
+            let valid = |v: f64, max: f64| v.is_finite() && (-max..=max).contains(&v);
+            if !valid(lat, 90.0) || !valid(lon, 180.0) {
+                self.err(at.problem("area", format!("the area's centre must be a latitude from -90 to 90 and a longitude from -180 to 180, got {lat}, {lon}")));
+                return None;
+            }
+            if !(r.is_finite() && (1.0..=100_000.0).contains(&r)) {
+                let at = self.at(ad.radius_m.span());
+                self.err(at.problem(
+                    "radius_m",
+                    format!("the radius must be from 1 to 100000 metres, got {r}"),
+                ));
+                return None;
+            }
+            (
+                Place::Area {
+                    centre: LatLon { lat, lon },
+                    radius_m: r,
+                },
+                "area",
+                format!("the area of {r} m around {lat}, {lon}"),
+                line,
+            )
+        };
+        let restriction = if closure {
+            Restriction::Closed(place)
+        } else {
+            Restriction::Slower { place, factor }
+        };
+        Some(RoadChange {
+            restriction,
+            line,
+            field: field.to_string(),
+            written,
+        })
+    }
+
+    fn resolve_network_source(
+        &mut self,
+        n: &S<NetworkDoc>,
+        closures: &[S<RoadChangeDoc>],
+        slowdowns: &[S<RoadChangeDoc>],
+    ) -> Option<NetworkSource> {
         let doc = n.get_ref();
         let given = usize::from(doc.great_circle.is_some())
             + usize::from(doc.matrix.is_some())
             + usize::from(doc.osm.is_some());
         let at = self.at(n.span());
         if given != 1 {
-            self.err(at.problem("network", "give exactly one travel-time source: `great_circle = { detour = 1.3, speed_kmh = 40 }` or `matrix = \"travel-times.csv\"`"));
+            self.err(at.problem("network", "give exactly one travel-time source: `great_circle = { detour = 1.3, speed_kmh = 40 }`, `matrix = \"travel-times.csv\"` or `osm = \"EXTRACT.osm.pbf\"`"));
             return None;
         }
         if let Some(o) = &doc.osm {
             let at = self.at(o.span());
-            self.err(at.problem("osm", "travel times from an OpenStreetMap road network are not available in this version; use `great_circle` or `matrix`"));
-            return None;
+            let Some(rel) = o.get_ref().as_str() else {
+                self.err(at.problem("osm", "give the road network as a file name: an OpenStreetMap extract (`osm = \"city.osm.pbf\"`) or a prepared network (`osm = \"city.roads\"`, from `corridor roads import`)"));
+                return None;
+            };
+            let mut changes = Vec::new();
+            let mut ok = true;
+            for (list, closure) in [(closures, true), (slowdowns, false)] {
+                for c in list {
+                    match self.resolve_road_change(c, closure) {
+                        Some(rc) => changes.push(rc),
+                        None => ok = false,
+                    }
+                }
+            }
+            return ok.then(|| NetworkSource::Roads {
+                file: self.dir.join(rel),
+                line: at.line,
+                changes,
+            });
         }
         if let Some(gc) = &doc.great_circle {
             let g = gc.get_ref();

@@ -249,9 +249,23 @@ cases! {
         at("scenario.toml", 5).field("name").says("the scenario needs a name");
     network_with_two_sources: "network-two-sources" =>
         at("scenario.toml", 10).field("network").says("give exactly one travel-time source");
-    network_osm_not_available: "network-osm" =>
+    /// The road network file is missing: named at the line of `osm`.
+    network_osm_file_missing: "network-osm" =>
         at("scenario.toml", 12).field("osm")
-            .says("OpenStreetMap road network are not available in this version");
+            .says("cannot use the road network `network-osm/hessen-latest.osm.pbf`");
+    network_osm_not_a_file_name: "network-osm-not-a-file-name" =>
+        at("scenario.toml", 12).field("osm").says("give the road network as a file name");
+    /// A closure needs roads to close: a great-circle network has none.
+    closure_without_roads: "closure-without-roads" =>
+        at("scenario.toml", 48).field("closure").says("closures and slowdowns need a road network");
+    closure_naming_two_places: "closure-two-places" =>
+        at("scenario.toml", 48).field("closure").says("a closure names exactly one place");
+    closure_with_a_factor: "closure-with-factor" =>
+        at("scenario.toml", 50).field("factor").says("a closure has no factor");
+    slowdown_factor_below_one: "slowdown-factor-below-one" =>
+        at("scenario.toml", 50).field("factor").says("the factor must be from 1 to 100");
+    slowdown_area_of_radius_zero: "slowdown-area-radius-zero" =>
+        at("scenario.toml", 49).field("radius_m").says("the radius must be from 1 to 100000 metres");
     window_closes_before_it_opens: "window-closes-before-opening" =>
         at("scenario.toml", 61).field("close").says("the window closes before it opens");
     overlapping_windows: "overlapping-windows" =>
