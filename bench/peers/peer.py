@@ -208,15 +208,41 @@ class Problem:
                 worst = max(worst, t)
         return worst
 
-    def trips_from_sequence(self, seq):
-        """A vehicle's visits -> trips. seq: ("pickup", load) or ("deliver", destination site).
-        A trip ends at the first delivery after pickups, and everything on board unloads there
-        (Corridor's trips have one destination)."""
-        trips, board = [], []
-        for kind, x in seq:
-            if kind == "pickup":
-                board.append(x)
-            elif board:
+    def trips_from_sequences(self, seqs):
+        """Each vehicle's visits -> trips. seqs: {vehicle: [("pickup", load) | ("deliver", site)]}.
+        A Corridor trip unloads everyone at one destination, while a shipment model may carry loads
+        for two destinations at once; so a trip ends at the first delivery block after its pickups,
+        and unloads at the first destination of that block that accepts everyone on board and has
+        room left (capacities are totals, so a ledger over all vehicles decides), else at the nearest
+        other destination that does, else at the block's first destination (and the validator
+        judges). The harness re-times everything, so the detour is paid for."""
+        room = {d: (self.sites[d]["capacity"] if self.sites[d]["capacity"] is not None else 10**12)
+                for d in self.dests}
+        routes = []
+        for k, seq in seqs.items():
+            trips, board, i = [], [], 0
+            while i < len(seq):
+                kind, x = seq[i]
+                if kind == "pickup":
+                    board.append(x)
+                    i += 1
+                    continue
+                block = []
+                while i < len(seq) and seq[i][0] == "deliver":
+                    block.append(seq[i][1])
+                    i += 1
+                if not board:
+                    continue
+                people = sum(self.loads[l]["people"] for l in board)
+                last = self.loads[board[-1]]["site"]
+                others = sorted((d for d in self.dests if d not in block), key=lambda d: self.leg(last, d))
+                ok = [d for d in block + others
+                      if room[d] >= people and all(self.accepts(self.loads[l], d) for l in board)]
+                if not any(self.loads[l]["stretcher"] for l in board):
+                    # Keep room at hospitals for the stretcher cases that can go nowhere else.
+                    ok.sort(key=lambda d: self.sites[d]["accepts_stretcher"])
+                dest = ok[0] if ok else block[0]
+                room[dest] -= people
                 stops = []
                 for l in board:
                     load = self.loads[l]
@@ -224,9 +250,11 @@ class Problem:
                         stops[-1]["households"].extend(load["households"])
                     else:
                         stops.append({"site": load["site"], "households": list(load["households"])})
-                trips.append({"stops": stops, "destination": x})
+                trips.append({"stops": stops, "destination": dest})
                 board = []
-        return trips
+            if trips:
+                routes.append({"vehicle": k, "trips": trips})
+        return routes
 
 
 # ---------------------------------------------------------------- OR-Tools
@@ -360,7 +388,7 @@ def solve_ortools(P, deadline, trace, t0):
     sol = routing.SolveWithParameters(params)
     if sol is None:
         return None, "no solution found within the budget"
-    routes = []
+    seqs = {}
     for k in range(V):
         seq = []
         i = sol.Value(routing.NextVar(routing.Start(k)))
@@ -371,10 +399,8 @@ def solve_ortools(P, deadline, trace, t0):
             else:
                 seq.append(("deliver", site))
             i = sol.Value(routing.NextVar(i))
-        trips = P.trips_from_sequence(seq)
-        if trips:
-            routes.append({"vehicle": k, "trips": trips})
-    return routes, None
+        seqs[k] = seq
+    return P.trips_from_sequences(seqs), None
 
 
 # ---------------------------------------------------------------- bisection
@@ -435,7 +461,7 @@ def solve_vroom(P, deadline, trace, t0):
                 amount=vroom.Amount([load["seated"], load["stretcher"]]))
         sol = inp.solve(exploration_level=5, nb_threads=1, timeout=datetime.timedelta(seconds=left))
         df = sol.routes
-        routes = []
+        seqs = {}
         served = set()
         travel = 0
         for k, g in df.groupby("vehicle_id"):
@@ -447,9 +473,8 @@ def solve_vroom(P, deadline, trace, t0):
                     served.add(int(row["id"]) // 2)
                 elif row["type"] == "delivery":
                     seq.append(("deliver", assign[int(row["id"]) // 2]))
-            trips = P.trips_from_sequence(seq)
-            if trips:
-                routes.append({"vehicle": int(k), "trips": trips})
+            seqs[int(k)] = seq
+        routes = P.trips_from_sequences(seqs)
         if len(served) < len(P.loads):
             return (None, None), f"{len(P.loads) - len(served)} shipments left unassigned"
         return (routes, travel), None

@@ -65,7 +65,7 @@ fn parse_args(args: &[String], corridor_only: bool) -> anyhow::Result<Args> {
             "--out" => a.out = Some(PathBuf::from(it.next().context("--out needs a directory")?)),
             "--suite" if !corridor_only => {
                 a.suite = it.next().context("--suite needs a name")?.clone();
-                if !suites::SUITES.contains(&a.suite.as_str()) {
+                if !suites::SUITES.contains(&a.suite.as_str()) && !a.suite.ends_with(".toml") {
                     bail!("unknown suite `{}`; expected one of {}", a.suite, suites::SUITES.join(", "));
                 }
             }
@@ -99,7 +99,11 @@ fn bench(a: &Args) -> anyhow::Result<()> {
     let out = a
         .out
         .clone()
-        .unwrap_or_else(|| root.join("target/bench").join(&a.suite));
+        .unwrap_or_else(|| {
+            let name = Path::new(&a.suite).with_extension("");
+            let name = name.file_name().map_or("file".into(), |n| n.to_string_lossy().to_string());
+            root.join("target/bench").join(name)
+        });
     let wants_peers = a.solvers.iter().any(|s| s != "corridor");
     let python = if wants_peers {
         Some(peers::ensure_venv(&root)?)

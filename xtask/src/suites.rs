@@ -27,7 +27,20 @@ pub(crate) fn load(root: &Path, suite: &str) -> anyhow::Result<Vec<Instance>> {
         "exact" => exact(root),
         "medium" => Ok(generated(MEDIUM)?),
         "city" => Ok(generated(CITY)?),
-        other => bail!("unknown suite `{other}`; expected one of {}", SUITES.join(", ")),
+        path if path.ends_with(".toml") => {
+            let loaded = load_scenario(Path::new(path)).map_err(|p| anyhow::anyhow!("{p}"))?;
+            Ok(vec![Instance {
+                name: loaded.scenario.name.clone(),
+                set: "file".into(),
+                scenario: loaded.scenario,
+                optimum: None,
+                published: HashMap::new(),
+            }])
+        }
+        other => bail!(
+            "unknown suite `{other}`; expected one of {} or a scenario file (.toml)",
+            SUITES.join(", ")
+        ),
     }
 }
 
