@@ -221,6 +221,13 @@ class Problem:
         routes = []
         for k, seq in seqs.items():
             trips, board, i = [], [], 0
+            seq = list(seq)
+            if any(kind == "pickup" for kind, _ in seq[-1:]) or (
+                    seq and max((n for n, (kind, _) in enumerate(seq) if kind == "pickup"), default=-1)
+                    > max((n for n, (kind, _) in enumerate(seq) if kind == "deliver"), default=-1)):
+                # Loads still on board when the route ends (a model whose last unload is its end
+                # depot): they unload at the nearest destination with room.
+                seq.append(("deliver", None))
             while i < len(seq):
                 kind, x = seq[i]
                 if kind == "pickup":
@@ -229,7 +236,8 @@ class Problem:
                     continue
                 block = []
                 while i < len(seq) and seq[i][0] == "deliver":
-                    block.append(seq[i][1])
+                    if seq[i][1] is not None:
+                        block.append(seq[i][1])
                     i += 1
                 if not board:
                     continue
@@ -241,7 +249,7 @@ class Problem:
                 if not any(self.loads[l]["stretcher"] for l in board):
                     # Keep room at hospitals for the stretcher cases that can go nowhere else.
                     ok.sort(key=lambda d: self.sites[d]["accepts_stretcher"])
-                dest = ok[0] if ok else block[0]
+                dest = ok[0] if ok else (block or others)[0]
                 room[dest] -= people
                 stops = []
                 for l in board:
@@ -489,8 +497,7 @@ def solve_pyvrp(P, deadline, trace, t0):
     from pyvrp.stop import MaxRuntime
 
     if not P.unit_loads():
-        return None, ("not modelled: PyVRP is run on busload instances only (a client per "
-                      "busload trip); see bench/README.md")
+        return solve_pyvrp_reload(P, deadline, trace, t0)
     assign = P.assign_destinations(min(0.1 * (deadline - time.monotonic()), 5))
     # One client per busload trip (its pickup site -> its LP-assigned shelter); the trip's
     # own duration is the client's service; arcs are shelter -> next pickup site.
@@ -554,6 +561,93 @@ def solve_pyvrp(P, deadline, trace, t0):
             if trips:
                 routes.append({"vehicle": k, "trips": trips})
         return (routes, P.makespan(routes)), None
+
+    return bisect(P, solve, deadline, trace, t0)
+
+
+def solve_pyvrp_reload(P, deadline, trace, t0):
+    """The general model: loads are clients with a pickup amount (seats, stretchers); every
+    destination is a reload depot where the vehicle unloads and starts its next trip; the route
+    ends at a sink whose distance from a client is its nearest destination (plus the return leg).
+    PyVRP chooses the destinations; capacities and which destination accepts stretcher cases
+    are not expressible and are left to the conversion's ledger and the validator."""
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    n = len(P.sites)
+    groups = {}
+    for k, v in enumerate(P.vehicles):
+        groups.setdefault((v["depot"], v["type"], v["return_depot"], v["from"], v["until"]), []).append(k)
+    keys = list(groups)
+    ty_unload = max((t["stop"] + t["unloading"] * t["seats"] for t in P.types), default=0)
+
+    def build(limit):
+        m = pyvrp.Model()
+        locs = [m.add_location(x=0, y=0) for _ in range(n)]
+        sinks = {}
+        starts = {}
+        for key in keys:
+            dep = key[0]
+            if dep not in starts:
+                starts[dep] = m.add_depot(locs[dep], name=f"start{dep}")
+        reload = [m.add_depot(locs[d], service_duration=ty_unload // 2, name=f"dest{d}") for d in P.dests]
+        for key in keys:
+            ret = key[2]
+            if ret not in sinks:
+                loc = m.add_location(x=0, y=0)
+                sinks[ret] = (loc, m.add_depot(loc, name=f"sink{ret}"))
+        for l, load in enumerate(P.loads):
+            m.add_client(locs[load["site"]], pickup=[load["seated"], load["stretcher"]],
+                         service_duration=load["board"], tw_early=load["ready"], name=f"l{l}")
+        for key in keys:
+            dep, ty, ret, frm, until = key
+            t = P.types[ty]
+            m.add_vehicle_type(num_available=len(groups[key]), capacity=[t["seats"], t["stretchers"]],
+                               start_depot=starts[dep], end_depot=sinks[ret][1], reload_depots=reload,
+                               tw_early=frm, tw_late=min(until, 2**62),
+                               shift_duration=limit if limit is not None else min(until, 2**62),
+                               name=f"g{keys.index(key)}")
+        for a in range(n):
+            for b in range(n):
+                if a != b:
+                    t = P.leg(a, b)
+                    m.add_edge(locs[a], locs[b], distance=t, duration=t)
+        for ret, (loc, _) in sinks.items():
+            for a in range(n):
+                if P.sites[a]["kind"] in ("pickup",):
+                    t = min(P.leg(a, d) + (0 if ret is None else P.travel(d, ret)) for d in P.dests)
+                elif P.sites[a]["kind"] == "destination":
+                    t = 0 if ret is None else P.travel(a, ret)
+                else:
+                    t = 0 if ret is None or ret == a else P.travel(a, ret)
+                m.add_edge(locs[a], loc, distance=t, duration=t)
+        return m
+
+    def solve(limit, until):
+        left = until - time.monotonic()
+        if left <= 0.01:
+            return (None, None), "budget spent"
+        m = build(limit)
+        res = m.solve(stop=MaxRuntime(max(0.01, until - time.monotonic())), display=False, collect_stats=False)
+        if not res.is_feasible():
+            return (None, None), "no feasible solution within the limit"
+        seqs = {}
+        used = {key: 0 for key in keys}
+        longest = 0
+        for r in res.best.routes():
+            key = keys[r.vehicle_type()]
+            k = groups[key][used[key]]
+            used[key] += 1
+            longest = max(longest, r.duration())
+            seq = []
+            for act in r:
+                if act.is_client():
+                    seq.append(("pickup", act.idx))
+                elif act.is_depot() and act.idx >= len({kk[0] for kk in keys}) \
+                        and act.idx < len({kk[0] for kk in keys}) + len(P.dests):
+                    seq.append(("deliver", P.dests[act.idx - len({kk[0] for kk in keys})]))
+            seqs[k] = seq
+        return (P.trips_from_sequences(seqs), longest), None
 
     return bisect(P, solve, deadline, trace, t0)
 
