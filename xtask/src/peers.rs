@@ -129,6 +129,9 @@ pub(crate) struct Answer {
     /// (seconds since start, makespan the solver believed) at every improvement.
     #[serde(default)]
     pub(crate) trace: Vec<(f64, f64)>,
+    /// Seconds from the peer's clock start to its answer.
+    #[serde(default)]
+    pub(crate) elapsed: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,12 +195,19 @@ pub(crate) fn run(
                         uncarried: vec![],
                         error: Some(format!("crashed ({status}): {last}")),
                         trace: vec![],
+                        elapsed: wall,
                     },
                     wall,
                 ));
             }
-            let a: Answer = serde_json::from_str(&text)
+            let mut a: Answer = serde_json::from_str(&text)
                 .with_context(|| format!("reading the {peer} peer's answer {}", answer.display()))?;
+            // Solvers whose construction ignores the time limit may answer late; a late
+            // answer had more time than Corridor and does not count.
+            let tolerance = (0.1 * budget.as_secs_f64()).max(0.5);
+            if a.error.is_none() && a.elapsed > budget.as_secs_f64() + tolerance {
+                a.error = Some(format!("over budget: answered after {:.1} s", a.elapsed));
+            }
             return Ok((a, wall));
         }
         if started.elapsed() > limit {
@@ -209,6 +219,7 @@ pub(crate) fn run(
                     uncarried: vec![],
                     error: Some("timeout: killed 20 s after its budget".into()),
                     trace: vec![],
+                    elapsed: started.elapsed().as_secs_f64(),
                 },
                 started.elapsed().as_secs_f64(),
             ));
