@@ -323,10 +323,8 @@ def solve_ortools(P, deadline, trace, t0):
         return None, f"not modelled: {n} nodes is too many for the dense OR-Tools model"
     transit = [[service(a) + leg(a, b) for b in range(n)] for a in range(n)]
 
-    def cb(i, j):
-        return transit[man.IndexToNode(i)][man.IndexToNode(j)]
-
-    ti = routing.RegisterTransitCallback(cb)
+    # A matrix, not a Python callback: the search then runs at C++ speed.
+    ti = routing.RegisterTransitMatrix(transit)
     routing.SetArcCostEvaluatorOfAllVehicles(ti)
     horizon = max(v["until"] for v in P.vehicles)
     routing.AddDimension(ti, horizon, horizon, False, "time")
@@ -353,10 +351,8 @@ def solve_ortools(P, deadline, trace, t0):
                 elif nodes[b][0] != "end":
                     routing.NextVar(ia).RemoveValue(man.NodeToIndex(b))
     if unit:
-        def dq(i):
-            kind = nodes[man.IndexToNode(i)][0]
-            return 1 if kind == "pickup" else (-1 if kind == "slot" else 0)
-        di = routing.RegisterUnaryTransitCallback(dq)
+        di = routing.RegisterUnaryTransitVector(
+            [1 if k == "pickup" else (-1 if k == "slot" else 0) for k, _, _ in nodes])
         routing.AddDimension(di, 0, 1, True, "load")
         ld = routing.GetDimensionOrDie("load")
         for k in range(V):
@@ -366,14 +362,9 @@ def solve_ortools(P, deadline, trace, t0):
                 routing.AddDisjunction([man.NodeToIndex(a)], 0)
     else:
         for name, key, capkey in (("seats", "seated", "seats"), ("stretchers", "stretcher", "stretchers")):
-            def dem(i, key=key):
-                kind, x, _ = nodes[man.IndexToNode(i)]
-                if kind == "pickup":
-                    return P.loads[x][key]
-                if kind == "deliver":
-                    return -P.loads[x][key]
-                return 0
-            di = routing.RegisterUnaryTransitCallback(dem)
+            di = routing.RegisterUnaryTransitVector(
+                [P.loads[x][key] if k == "pickup" else (-P.loads[x][key] if k == "deliver" else 0)
+                 for k, x, _ in nodes])
             routing.AddDimensionWithVehicleCapacity(
                 di, 0, [P.types[v["type"]][capkey] for v in P.vehicles], True, name)
         for p, d in pairs:
