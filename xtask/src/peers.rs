@@ -383,3 +383,116 @@ fn earliest_crossing(c: &corridor_core::Corridor, busy: &[(i64, i64)], queued: i
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corridor_core::{Corridor, SiteId, Window};
+
+    /// What a peer would answer for the same structure as `plan`: only trips, stops and destinations.
+    fn answer_of(plan: &Plan) -> Answer {
+        Answer {
+            routes: plan
+                .routes
+                .iter()
+                .map(|r| AnswerRoute {
+                    vehicle: r.vehicle.0,
+                    trips: r
+                        .trips
+                        .iter()
+                        .map(|t| AnswerTrip {
+                            stops: t
+                                .stops
+                                .iter()
+                                .map(|s| AnswerStop {
+                                    site: s.site.0,
+                                    households: s.households.iter().map(|h| h.0).collect(),
+                                })
+                                .collect(),
+                            destination: t.destination.0,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            uncarried: plan.uncarried.iter().map(|u| u.household.0).collect(),
+            error: None,
+            trace: vec![],
+            elapsed: 0.0,
+        }
+    }
+
+    fn generated(corridor: bool) -> Scenario {
+        let files = corridor_generate::generate(&corridor_generate::Options {
+            seed: 3,
+            households: 60,
+            sites: 5,
+            vehicles: 4,
+            corridor,
+            windows: if corridor { 2 } else { 0 },
+            ..corridor_generate::Options::default()
+        })
+        .expect("valid options");
+        let mem = corridor_formats::InMemory(
+            files
+                .into_iter()
+                .map(|f| (std::path::PathBuf::from("g").join(f.path), f.contents))
+                .collect(),
+        );
+        corridor_formats::load_scenario_with(&mem, Path::new("g/scenario.toml"))
+            .expect("the generator writes valid scenarios")
+            .scenario
+    }
+
+    #[test]
+    fn timing_the_planners_own_structure_gives_a_valid_plan_no_later() {
+        for corridor in [false, true] {
+            let s = generated(corridor);
+            let options = corridor_plan::Options {
+                iterations: Some(300),
+                ..corridor_plan::Options::default()
+            };
+            let planned = corridor_plan::plan(&s, &options, &|| false, &|_| {}).expect("plannable");
+            let timed = to_plan(&s, &answer_of(&planned.plan)).expect("in range");
+            let violations = corridor_check::check(&s, &timed);
+            assert!(violations.is_empty(), "corridor {corridor}: {:?}", violations.first());
+            let m = |p: &Plan| corridor_core::Figures::of(&s, p).makespan;
+            if !corridor {
+                // Earliest times everywhere cannot finish later than any valid timing of the same trips.
+                assert!(m(&timed) <= m(&planned.plan));
+            }
+        }
+    }
+
+    #[test]
+    fn an_index_out_of_range_is_refused_with_the_reason() {
+        let s = generated(false);
+        let mut a = answer_of(&Plan::default());
+        a.routes.push(AnswerRoute {
+            vehicle: 99,
+            trips: vec![AnswerTrip { stops: vec![], destination: 0 }],
+        });
+        assert_eq!(to_plan(&s, &a).expect_err("no vehicle 99"), "vehicle index 99 out of range");
+    }
+
+    #[test]
+    fn a_crossing_waits_for_a_free_lane_inside_an_open_window() {
+        let c = Corridor {
+            name: "c".into(),
+            checkpoint: SiteId(0),
+            governs: vec![],
+            windows: vec![
+                Window { start: Seconds(100), end: Seconds(200) },
+                Window { start: Seconds(300), end: Seconds(400) },
+            ],
+            lanes: 1,
+            processing: Seconds(30),
+            convoy: None,
+        };
+        let busy = [(100, 130)];
+        assert_eq!(earliest_crossing(&c, &busy, 90), Some(130)); // window opens, lane busy until 130
+        assert_eq!(earliest_crossing(&c, &busy, 180), Some(300)); // would end after 200: next window
+        assert_eq!(earliest_crossing(&c, &busy, 390), None); // nothing left
+        let two = Corridor { lanes: 2, ..c };
+        assert_eq!(earliest_crossing(&two, &busy, 100), Some(100));
+    }
+}
