@@ -1,179 +1,281 @@
-//! Project automation. `cargo xtask bench-literature [--budget 1s] [--out DIR]` plans
-//! every published Bus Evacuation Problem instance in `bench/instances/bep/`
-//! with the same wall-clock budget each, checks every plan with the validator,
-//! compares the makespan with the proven optimum, and writes `results.csv` and
-//! `report.md` into DIR (default `target/bench/literature`).
+//! Project automation: the benchmark.
+//!
+//! `cargo xtask bench --suite literature|exact|medium|city --budget 2s
+//! [--solvers corridor,ortools,pyvrp,vroom] [--out DIR]` runs every solver on
+//! every instance of the suite, one after the other, each with the same
+//! wall-clock budget and one thread; checks every plan with the validator; and
+//! writes `results.csv`, `traces.csv`, `report.md` (and plots, when the peers'
+//! Python environment is there) into DIR (default `target/bench/<suite>`).
+//! See bench/README.md.
+//!
+//! `cargo xtask bench-literature [--budget 1s] [--out DIR]` is the literature
+//! suite with Corridor alone (no Python needed).
 
-use std::collections::{BTreeMap, HashMap};
+mod peers;
+mod report;
+mod results;
+mod suites;
+
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use corridor_formats::{InMemory, import_bep, load_scenario_with, parse_duration};
+use corridor_core::{Figures, Plan, Scenario};
+use corridor_formats::{parse_duration, write_plan};
+
+use results::{Row, Status};
+
+const USAGE: &str = "usage: cargo xtask bench --suite literature|exact|medium|city [--budget 2s] [--solvers corridor,ortools,pyvrp,vroom] [--out DIR] [--only NAME-PART]\n       cargo xtask bench-literature [--budget 1s] [--out DIR]";
+
+struct Args {
+    suite: String,
+    budget: Duration,
+    solvers: Vec<String>,
+    out: Option<PathBuf>,
+    /// Only instances whose name contains this (for quick looks; the report says so).
+    only: Option<String>,
+}
+
+fn parse_args(args: &[String], corridor_only: bool) -> anyhow::Result<Args> {
+    let mut a = Args {
+        suite: "literature".into(),
+        budget: Duration::from_secs(if corridor_only { 1 } else { 2 }),
+        solvers: if corridor_only {
+            vec!["corridor".into()]
+        } else {
+            ["corridor", "ortools", "pyvrp", "vroom"].map(String::from).to_vec()
+        },
+        out: None,
+        only: None,
+    };
+    let mut it = args.iter();
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--budget" => {
+                let v = it.next().context("--budget needs a duration, e.g. 2s")?;
+                a.budget = Duration::from_secs(
+                    parse_duration(v).map_err(|e| anyhow::anyhow!("--budget: {e}"))?.0.max(0) as u64,
+                );
+                if a.budget.is_zero() {
+                    bail!("--budget must be at least 1s");
+                }
+            }
+            "--only" => a.only = Some(it.next().context("--only needs part of an instance name")?.clone()),
+            "--out" => a.out = Some(PathBuf::from(it.next().context("--out needs a directory")?)),
+            "--suite" if !corridor_only => {
+                a.suite = it.next().context("--suite needs a name")?.clone();
+                if !suites::SUITES.contains(&a.suite.as_str()) && !a.suite.ends_with(".toml") {
+                    bail!("unknown suite `{}`; expected one of {}", a.suite, suites::SUITES.join(", "));
+                }
+            }
+            "--solvers" if !corridor_only => {
+                let v = it.next().context("--solvers needs a list, e.g. corridor,vroom")?;
+                a.solvers = v.split(',').map(|s| s.trim().to_string()).collect();
+                for s in &a.solvers {
+                    if s != "corridor" && !peers::PEERS.contains(&s.as_str()) {
+                        bail!("unknown solver `{s}`; expected corridor, ortools, pyvrp or vroom");
+                    }
+                }
+            }
+            other => bail!("unknown option `{other}`\n{USAGE}"),
+        }
+    }
+    Ok(a)
+}
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("bench-literature") => {
-            let mut budget = Duration::from_secs(1);
-            let mut out = PathBuf::from("target/bench/literature");
-            let mut it = args[1..].iter();
-            while let Some(a) = it.next() {
-                match a.as_str() {
-                    "--budget" => {
-                        let v = it.next().context("--budget needs a duration, e.g. 1s")?;
-                        budget = Duration::from_secs_f64(
-                            parse_duration(v).map_err(anyhow::Error::msg)?.0 as f64,
-                        );
-                    }
-                    "--out" => out = PathBuf::from(it.next().context("--out needs a directory")?),
-                    other => bail!("unknown option `{other}`; expected --budget or --out"),
-                }
-            }
-            bench_literature(budget, &out)
-        }
-        _ => bail!("usage: cargo xtask bench-literature [--budget 1s] [--out DIR]"),
-    }
+    let a = match args.first().map(String::as_str) {
+        Some("bench") => parse_args(&args[1..], false)?,
+        Some("bench-literature") => parse_args(&args[1..], true)?,
+        _ => bail!("{USAGE}"),
+    };
+    bench(&a)
 }
 
-struct Row {
-    instance: String,
-    set: String,
-    optimum: i64,
-    makespan: Option<i64>,
-    bound: i64,
-    valid: bool,
-    published: [i64; 3],
-}
-
-fn bench_literature(budget: Duration, out: &Path) -> anyhow::Result<()> {
+fn bench(a: &Args) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = root.join("bench/instances/bep");
-    let optima = std::fs::read_to_string(dir.join("loyola-random-optima.csv"))
-        .context("reading the optima")?;
-    let mut reader = csv::Reader::from_reader(optima.as_bytes());
-    let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec?;
-        let name = rec[0].to_string();
-        let text = std::fs::read_to_string(dir.join("loyola-random").join(&name))?;
-        let files = import_bep(&name, &text, &name).map_err(|p| anyhow::anyhow!("{p}"))?;
-        let mem = InMemory(
-            files
-                .into_iter()
-                .map(|f| (PathBuf::from("bep").join(f.path), f.contents))
-                .collect::<HashMap<_, _>>(),
-        );
-        let loaded = load_scenario_with(&mem, Path::new("bep/scenario.toml"))
-            .map_err(|p| anyhow::anyhow!("{p}"))?;
-        let s = &loaded.scenario;
-        let started = Instant::now();
-        let stop = || started.elapsed() >= budget;
-        let outcome = corridor_plan::plan(s, &corridor_plan::Options::default(), &stop, &|_| {})?;
-        let valid =
-            corridor_check::check(s, &outcome.plan).is_empty() && outcome.plan.uncarried.is_empty();
-        let f = corridor_core::Figures::of(s, &outcome.plan);
-        let set = name.split("-i").next().unwrap_or(&name).to_string();
-        let num = |i: usize| rec[i].parse::<i64>().unwrap_or(0);
-        rows.push(Row {
-            instance: name,
-            set,
-            optimum: num(5),
-            makespan: valid.then_some(f.makespan.0),
-            bound: outcome.bound.value.0,
-            valid,
-            published: [num(6), num(7), num(8)],
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| {
+            let name = Path::new(&a.suite).with_extension("");
+            let name = name.file_name().map_or("file".into(), |n| n.to_string_lossy().to_string());
+            root.join("target/bench").join(name)
         });
-        eprint!(".");
+    let wants_peers = a.solvers.iter().any(|s| s != "corridor");
+    let python = if wants_peers {
+        Some(peers::ensure_venv(&root)?)
+    } else {
+        None
+    };
+    let mut instances = suites::load(&root, &a.suite)?;
+    if let Some(only) = &a.only {
+        instances.retain(|i| i.name.contains(only.as_str()));
     }
-    eprintln!();
-    std::fs::create_dir_all(out)?;
-    let mut w = csv::Writer::from_path(out.join("results.csv"))?;
-    w.write_record([
-        "instance",
-        "optimum",
-        "corridor",
-        "valid",
-        "lower_bound",
-        "ortools_2s_published",
-        "pyvrp_2s_published",
-        "vroom_2s_published",
-    ])?;
-    for r in &rows {
-        w.write_record([
-            r.instance.clone(),
-            r.optimum.to_string(),
-            r.makespan.map_or(String::new(), |m| m.to_string()),
-            r.valid.to_string(),
-            r.bound.to_string(),
-            r.published[0].to_string(),
-            r.published[1].to_string(),
-            r.published[2].to_string(),
-        ])?;
+    std::fs::create_dir_all(out.join("work"))?;
+    std::fs::create_dir_all(out.join("plans"))?;
+    let mut rows = Vec::new();
+    let mut traces = csv::Writer::from_path(out.join("traces.csv"))?;
+    traces.write_record(["instance", "solver", "seconds", "makespan"])?;
+    let machine = machine();
+    eprintln!(
+        "{} suite: {} instances, solvers {}, budget {} s each, on {machine}",
+        a.suite,
+        instances.len(),
+        a.solvers.join(","),
+        a.budget.as_secs_f64()
+    );
+    for inst in &instances {
+        let s = &inst.scenario;
+        let bound = corridor_plan::lower_bound(s).value.0;
+        let exported = out.join("work").join(format!("{}.json", inst.name));
+        if wants_peers {
+            std::fs::write(&exported, peers::export(s).to_string())?;
+        }
+        for solver in &a.solvers {
+            let (plan, why_none, trace, first_s, final_s, wall_s) = if solver == "corridor" {
+                run_corridor(s, a.budget)
+            } else {
+                let python = python.as_deref().context("the peers' Python")?;
+                let answer_path = out.join("work").join(format!("{}.{solver}.json", inst.name));
+                let (answer, wall) =
+                    peers::run(&root, python, solver, &exported, &answer_path, a.budget)?;
+                let first = answer.trace.first().map(|x| x.0);
+                let last = answer.trace.last().map(|x| x.0);
+                let trace: Vec<(f64, i64)> =
+                    answer.trace.iter().map(|&(t, m)| (t, m.round() as i64)).collect();
+                match (&answer.error, peers::to_plan(s, &answer)) {
+                    (Some(e), _) => (None, e.clone(), trace, first, last, wall),
+                    (None, Ok(p)) => (Some(p), String::new(), trace, first, last, wall),
+                    (None, Err(e)) => (None, e, trace, first, last, wall),
+                }
+            };
+            for (t, m) in &trace {
+                traces.write_record([inst.name.clone(), solver.clone(), format!("{t:.3}"), m.to_string()])?;
+            }
+            let at = |limit: f64| {
+                (a.budget.as_secs_f64() >= limit)
+                    .then(|| trace.iter().filter(|(t, _)| *t <= limit).map(|x| x.1).last())
+                    .flatten()
+            };
+            let (status, rule, makespan) = match &plan {
+                None => (Status::Failed, why_none, None),
+                Some(p) => {
+                    let dir = out.join("plans").join(&inst.name);
+                    std::fs::create_dir_all(&dir)?;
+                    std::fs::write(dir.join(format!("{solver}.plan.json")), write_plan(s, p))?;
+                    judge(s, p)
+                }
+            };
+            let row = Row {
+                suite: a.suite.clone(),
+                instance: inst.name.clone(),
+                solver: solver.clone(),
+                budget_s: a.budget.as_secs_f64(),
+                status,
+                rule,
+                makespan,
+                lower_bound: bound,
+                optimum: inst.optimum,
+                published: inst.published.get(solver).copied(),
+                first_s,
+                final_s,
+                wall_s,
+                // Only Corridor's trace holds validated makespans; the peers' are their own estimates.
+                at_10s: if solver == "corridor" { at(10.0) } else { None },
+                at_60s: if solver == "corridor" { at(60.0) } else { None },
+            };
+            eprintln!(
+                "{:<28} {:<9} {:<10} {:>8} {}",
+                inst.name,
+                solver,
+                row.status.as_str(),
+                row.makespan.map_or("-".into(), |m| m.to_string()),
+                row.rule
+            );
+            rows.push(row);
+        }
     }
-    w.flush()?;
-    let report = report(&rows, budget);
-    std::fs::write(out.join("report.md"), &report)?;
-    print!("{report}");
+    traces.flush()?;
+    std::fs::write(out.join("results.csv"), results::to_csv(&rows)?)?;
+    let plots = match &python {
+        Some(py) => report::plots(&root, py, &out),
+        None => Vec::new(),
+    };
+    let text = report::markdown(&rows, &instances, a, &machine, &plots);
+    std::fs::write(out.join("report.md"), &text)?;
+    print!("{text}");
+    eprintln!("wrote {}", out.display());
     Ok(())
 }
 
-fn report(rows: &[Row], budget: Duration) -> String {
-    let ratio = |m: i64, o: i64| m as f64 / o as f64;
-    let mut by_set: BTreeMap<(usize, String), Vec<&Row>> = BTreeMap::new();
-    for r in rows {
-        let size = r
-            .set
-            .split('-')
-            .nth(2)
-            .and_then(|x| x.parse().ok())
-            .unwrap_or(0);
-        by_set.entry((size, r.set.clone())).or_default().push(r);
+type Run = (Option<Plan>, String, Vec<(f64, i64)>, Option<f64>, Option<f64>, f64);
+
+/// Corridor's planner in this process, one thread, stopped at the budget.
+fn run_corridor(s: &Scenario, budget: Duration) -> Run {
+    let started = Instant::now();
+    let trace = Mutex::new(Vec::new());
+    let stop = || started.elapsed() >= budget;
+    let progress = |p: corridor_plan::Progress| {
+        let m = match p {
+            corridor_plan::Progress::FirstPlan(m) | corridor_plan::Progress::Improved(m) => m.0,
+        };
+        if let Ok(mut t) = trace.lock() {
+            t.push((started.elapsed().as_secs_f64(), m));
+        }
+    };
+    let outcome = corridor_plan::plan(s, &corridor_plan::Options::default(), &stop, &progress);
+    let wall = started.elapsed().as_secs_f64();
+    let trace = trace.into_inner().unwrap_or_default();
+    let first = trace.first().map(|x| x.0);
+    let last = trace.last().map(|x| x.0);
+    match outcome {
+        Ok(o) => (Some(o.plan), String::new(), trace, first, last, wall),
+        Err(e) => (None, e.to_string(), trace, first, last, wall),
     }
-    let mut o = format!(
-        "Budget {:.1} s per instance, one thread. Published peers: 2 s each on one core, from loyola-random-optima.csv (not run here).\n\n\
-         | set | instances | Corridor optimal | Corridor mean ratio | best published peer optimal | bound = optimum |\n|---|---|---|---|---|---|\n",
-        budget.as_secs_f64()
-    );
-    let mut totals = (0usize, 0usize, 0.0f64, 0usize, 0usize, 0usize);
-    for ((_, set), rs) in &by_set {
-        let opt = rs.iter().filter(|r| r.makespan == Some(r.optimum)).count();
-        let mean: f64 = rs
+}
+
+/// The validator's verdict: status, the most frequent broken rule, makespan.
+fn judge(s: &Scenario, p: &Plan) -> (Status, String, Option<i64>) {
+    let violations = corridor_check::check(s, p);
+    let makespan = Some(Figures::of(s, p).makespan.0);
+    if violations.is_empty() {
+        if p.uncarried.is_empty() {
+            (Status::Valid, String::new(), makespan)
+        } else {
+            (Status::Incomplete, format!("{} households uncarried", p.uncarried.len()), makespan)
+        }
+    } else {
+        let mut counts = std::collections::BTreeMap::new();
+        for v in &violations {
+            *counts.entry(v.rule.id()).or_insert(0usize) += 1;
+        }
+        let (rule, n) = counts
             .iter()
-            .map(|r| r.makespan.map_or(f64::NAN, |m| ratio(m, r.optimum)))
-            .sum::<f64>()
-            / rs.len() as f64;
-        let peer = rs
-            .iter()
-            .filter(|r| r.published.iter().min() == Some(&r.optimum))
-            .count();
-        let tight = rs.iter().filter(|r| r.bound == r.optimum).count();
-        let invalid = rs.iter().filter(|r| !r.valid).count();
-        o.push_str(&format!(
-            "| {set} | {} | {opt} | {mean:.3} | {peer} | {tight} |\n",
-            rs.len()
-        ));
-        totals.0 += rs.len();
-        totals.1 += opt;
-        totals.2 += mean * rs.len() as f64;
-        totals.3 += peer;
-        totals.4 += tight;
-        totals.5 += invalid;
+            .max_by_key(|(_, n)| **n)
+            .map(|(r, n)| (*r, *n))
+            .unwrap_or(("", 0));
+        (
+            Status::Invalid,
+            format!("{rule} ({n}x of {} violations)", violations.len()),
+            makespan,
+        )
     }
-    o.push_str(&format!(
-        "| **all** | {} | **{}** | **{:.4}** | {} | {} |\n\nInvalid or incomplete plans: {}. Mean ratio to the optimum of each published peer over all instances: {}.\n",
-        totals.0,
-        totals.1,
-        totals.2 / totals.0 as f64,
-        totals.3,
-        totals.4,
-        totals.5,
-        ["OR-Tools", "PyVRP", "VROOM"]
-            .iter()
-            .enumerate()
-            .map(|(i, n)| format!("{n} {:.3}", rows.iter().map(|r| ratio(r.published[i], r.optimum)).sum::<f64>() / rows.len() as f64))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    o
+}
+
+/// What the report says about the machine: CPU model and cores.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|x| x.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores, {}", std::env::consts::ARCH)
 }
