@@ -44,7 +44,9 @@ fn parse_args(args: &[String], corridor_only: bool) -> anyhow::Result<Args> {
         solvers: if corridor_only {
             vec!["corridor".into()]
         } else {
-            ["corridor", "ortools", "pyvrp", "vroom"].map(String::from).to_vec()
+            ["corridor", "ortools", "pyvrp", "vroom"]
+                .map(String::from)
+                .to_vec()
         },
         out: None,
         only: None,
@@ -55,22 +57,37 @@ fn parse_args(args: &[String], corridor_only: bool) -> anyhow::Result<Args> {
             "--budget" => {
                 let v = it.next().context("--budget needs a duration, e.g. 2s")?;
                 a.budget = Duration::from_secs(
-                    parse_duration(v).map_err(|e| anyhow::anyhow!("--budget: {e}"))?.0.max(0) as u64,
+                    parse_duration(v)
+                        .map_err(|e| anyhow::anyhow!("--budget: {e}"))?
+                        .0
+                        .max(0) as u64,
                 );
                 if a.budget.is_zero() {
                     bail!("--budget must be at least 1s");
                 }
             }
-            "--only" => a.only = Some(it.next().context("--only needs part of an instance name")?.clone()),
+            "--only" => {
+                a.only = Some(
+                    it.next()
+                        .context("--only needs part of an instance name")?
+                        .clone(),
+                )
+            }
             "--out" => a.out = Some(PathBuf::from(it.next().context("--out needs a directory")?)),
             "--suite" if !corridor_only => {
                 a.suite = it.next().context("--suite needs a name")?.clone();
                 if !suites::SUITES.contains(&a.suite.as_str()) && !a.suite.ends_with(".toml") {
-                    bail!("unknown suite `{}`; expected one of {}", a.suite, suites::SUITES.join(", "));
+                    bail!(
+                        "unknown suite `{}`; expected one of {}",
+                        a.suite,
+                        suites::SUITES.join(", ")
+                    );
                 }
             }
             "--solvers" if !corridor_only => {
-                let v = it.next().context("--solvers needs a list, e.g. corridor,vroom")?;
+                let v = it
+                    .next()
+                    .context("--solvers needs a list, e.g. corridor,vroom")?;
                 a.solvers = v.split(',').map(|s| s.trim().to_string()).collect();
                 for s in &a.solvers {
                     if s != "corridor" && !peers::PEERS.contains(&s.as_str()) {
@@ -96,14 +113,13 @@ fn main() -> anyhow::Result<()> {
 
 fn bench(a: &Args) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| {
-            let name = Path::new(&a.suite).with_extension("");
-            let name = name.file_name().map_or("file".into(), |n| n.to_string_lossy().to_string());
-            root.join("target/bench").join(name)
-        });
+    let out = a.out.clone().unwrap_or_else(|| {
+        let name = Path::new(&a.suite).with_extension("");
+        let name = name
+            .file_name()
+            .map_or("file".into(), |n| n.to_string_lossy().to_string());
+        root.join("target/bench").join(name)
+    });
     let wants_peers = a.solvers.iter().any(|s| s != "corridor");
     let python = if wants_peers {
         Some(peers::ensure_venv(&root)?)
@@ -139,13 +155,18 @@ fn bench(a: &Args) -> anyhow::Result<()> {
                 run_corridor(s, a.budget)
             } else {
                 let python = python.as_deref().context("the peers' Python")?;
-                let answer_path = out.join("work").join(format!("{}.{solver}.json", inst.name));
+                let answer_path = out
+                    .join("work")
+                    .join(format!("{}.{solver}.json", inst.name));
                 let (answer, wall) =
                     peers::run(&root, python, solver, &exported, &answer_path, a.budget)?;
                 let first = answer.trace.first().map(|x| x.0);
                 let last = answer.trace.last().map(|x| x.0);
-                let trace: Vec<(f64, i64)> =
-                    answer.trace.iter().map(|&(t, m)| (t, m.round() as i64)).collect();
+                let trace: Vec<(f64, i64)> = answer
+                    .trace
+                    .iter()
+                    .map(|&(t, m)| (t, m.round() as i64))
+                    .collect();
                 match (&answer.error, peers::to_plan(s, &answer)) {
                     (Some(e), _) => (None, e.clone(), trace, first, last, wall),
                     (None, Ok(p)) => (Some(p), String::new(), trace, first, last, wall),
@@ -153,11 +174,22 @@ fn bench(a: &Args) -> anyhow::Result<()> {
                 }
             };
             for (t, m) in &trace {
-                traces.write_record([inst.name.clone(), solver.clone(), format!("{t:.3}"), m.to_string()])?;
+                traces.write_record([
+                    inst.name.clone(),
+                    solver.clone(),
+                    format!("{t:.3}"),
+                    m.to_string(),
+                ])?;
             }
             let at = |limit: f64| {
                 (a.budget.as_secs_f64() >= limit)
-                    .then(|| trace.iter().filter(|(t, _)| *t <= limit).map(|x| x.1).last())
+                    .then(|| {
+                        trace
+                            .iter()
+                            .filter(|(t, _)| *t <= limit)
+                            .map(|x| x.1)
+                            .last()
+                    })
                     .flatten()
             };
             let (status, rule, makespan) = match &plan {
@@ -211,7 +243,14 @@ fn bench(a: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-type Run = (Option<Plan>, String, Vec<(f64, i64)>, Option<f64>, Option<f64>, f64);
+type Run = (
+    Option<Plan>,
+    String,
+    Vec<(f64, i64)>,
+    Option<f64>,
+    Option<f64>,
+    f64,
+);
 
 /// Corridor's planner in this process, one thread, stopped at the budget.
 fn run_corridor(s: &Scenario, budget: Duration) -> Run {
@@ -245,7 +284,11 @@ fn judge(s: &Scenario, p: &Plan) -> (Status, String, Option<i64>) {
         if p.uncarried.is_empty() {
             (Status::Valid, String::new(), makespan)
         } else {
-            (Status::Incomplete, format!("{} households uncarried", p.uncarried.len()), makespan)
+            (
+                Status::Incomplete,
+                format!("{} households uncarried", p.uncarried.len()),
+                makespan,
+            )
         }
     } else {
         let mut counts = std::collections::BTreeMap::new();

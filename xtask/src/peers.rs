@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use corridor_core::{
-    Crossing, HouseholdId, People, Plan, Scenario, Seconds, SiteId, SiteKind, Stop, Trip, Uncarried,
-    VehicleId, VehicleRoute,
+    Crossing, HouseholdId, People, Plan, Scenario, Seconds, SiteId, SiteKind, Stop, Trip,
+    Uncarried, VehicleId, VehicleRoute,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,7 +30,8 @@ pub(crate) const PEERS: [&str; 3] = ["ortools", "pyvrp", "vroom"];
 pub(crate) fn ensure_venv(root: &Path) -> anyhow::Result<PathBuf> {
     let venv = root.join("target/bench/venv");
     let python = venv.join("bin/python");
-    let req = std::fs::read_to_string(root.join(REQUIREMENTS)).context("reading the pinned peers")?;
+    let req =
+        std::fs::read_to_string(root.join(REQUIREMENTS)).context("reading the pinned peers")?;
     let stamp = venv.join("corridor-requirements.txt");
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(req.as_str()) {
         return Ok(python);
@@ -48,7 +49,14 @@ pub(crate) fn ensure_venv(root: &Path) -> anyhow::Result<PathBuf> {
         );
     }
     let ok = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
         .arg(root.join(REQUIREMENTS))
         .status()
         .context("running pip")?;
@@ -82,7 +90,11 @@ pub(crate) fn export(s: &Scenario) -> Value {
     let matrix: Vec<Vec<Option<i64>>> = (0..n)
         .map(|a| {
             (0..n)
-                .map(|b| s.travel.get(SiteId(a as u32), SiteId(b as u32)).map(|t| t.0))
+                .map(|b| {
+                    s.travel
+                        .get(SiteId(a as u32), SiteId(b as u32))
+                        .map(|t| t.0)
+                })
                 .collect()
         })
         .collect();
@@ -168,7 +180,12 @@ pub(crate) fn run(
     let started = Instant::now();
     let mut child = Command::new(python)
         .arg(root.join("bench/peers/peer.py"))
-        .args(["--solver", peer, "--budget", &format!("{}", budget.as_secs_f64())])
+        .args([
+            "--solver",
+            peer,
+            "--budget",
+            &format!("{}", budget.as_secs_f64()),
+        ])
         .arg(instance)
         .arg(answer)
         .env("OMP_NUM_THREADS", "1")
@@ -200,8 +217,9 @@ pub(crate) fn run(
                     wall,
                 ));
             }
-            let mut a: Answer = serde_json::from_str(&text)
-                .with_context(|| format!("reading the {peer} peer's answer {}", answer.display()))?;
+            let mut a: Answer = serde_json::from_str(&text).with_context(|| {
+                format!("reading the {peer} peer's answer {}", answer.display())
+            })?;
             // Solvers whose construction ignores the time limit may answer late; a late
             // answer had more time than Corridor and does not count.
             let tolerance = (0.1 * budget.as_secs_f64()).max(0.5);
@@ -291,8 +309,17 @@ pub(crate) fn to_plan(s: &Scenario, a: &Answer) -> Result<Plan, String> {
             let mut on_board = 0u32;
             for stop in &mut stops {
                 let arrive = t + leg(at, stop.site)?;
-                let ready = stop.households.iter().map(|h| s.household(*h).ready.0).max().unwrap_or(0);
-                let people: u32 = stop.households.iter().map(|h| s.household(*h).people.0).sum();
+                let ready = stop
+                    .households
+                    .iter()
+                    .map(|h| s.household(*h).ready.0)
+                    .max()
+                    .unwrap_or(0);
+                let people: u32 = stop
+                    .households
+                    .iter()
+                    .map(|h| s.household(*h).people.0)
+                    .sum();
                 on_board += people;
                 stop.arrives = Seconds(arrive);
                 stop.loading_starts = Seconds(arrive.max(ready));
@@ -372,13 +399,20 @@ fn earliest_crossing(c: &corridor_core::Corridor, busy: &[(i64, i64)], queued: i
     for (ws, we) in windows {
         let mut start = queued.max(ws);
         while start + p <= we {
-            let overlapping: Vec<&(i64, i64)> =
-                busy.iter().filter(|(a, b)| *a < start + p && start < *b).collect();
+            let overlapping: Vec<&(i64, i64)> = busy
+                .iter()
+                .filter(|(a, b)| *a < start + p && start < *b)
+                .collect();
             if (overlapping.len() as u32) < c.lanes {
                 return Some(start);
             }
             // Try again when the first overlapping crossing ends.
-            start = overlapping.iter().map(|(_, b)| *b).min().unwrap_or(start + 1).max(start + 1);
+            start = overlapping
+                .iter()
+                .map(|(_, b)| *b)
+                .min()
+                .unwrap_or(start + 1)
+                .max(start + 1);
         }
     }
     None
@@ -454,7 +488,11 @@ mod tests {
             let planned = corridor_plan::plan(&s, &options, &|| false, &|_| {}).expect("plannable");
             let timed = to_plan(&s, &answer_of(&planned.plan)).expect("in range");
             let violations = corridor_check::check(&s, &timed);
-            assert!(violations.is_empty(), "corridor {corridor}: {:?}", violations.first());
+            assert!(
+                violations.is_empty(),
+                "corridor {corridor}: {:?}",
+                violations.first()
+            );
             let m = |p: &Plan| corridor_core::Figures::of(&s, p).makespan;
             if !corridor {
                 // Earliest times everywhere cannot finish later than any valid timing of the same trips.
@@ -469,9 +507,15 @@ mod tests {
         let mut a = answer_of(&Plan::default());
         a.routes.push(AnswerRoute {
             vehicle: 99,
-            trips: vec![AnswerTrip { stops: vec![], destination: 0 }],
+            trips: vec![AnswerTrip {
+                stops: vec![],
+                destination: 0,
+            }],
         });
-        assert_eq!(to_plan(&s, &a).expect_err("no vehicle 99"), "vehicle index 99 out of range");
+        assert_eq!(
+            to_plan(&s, &a).expect_err("no vehicle 99"),
+            "vehicle index 99 out of range"
+        );
     }
 
     #[test]
@@ -481,8 +525,14 @@ mod tests {
             checkpoint: SiteId(0),
             governs: vec![],
             windows: vec![
-                Window { start: Seconds(100), end: Seconds(200) },
-                Window { start: Seconds(300), end: Seconds(400) },
+                Window {
+                    start: Seconds(100),
+                    end: Seconds(200),
+                },
+                Window {
+                    start: Seconds(300),
+                    end: Seconds(400),
+                },
             ],
             lanes: 1,
             processing: Seconds(30),

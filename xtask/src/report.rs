@@ -59,7 +59,11 @@ pub(crate) fn markdown(
         a.budget.as_secs_f64()
     );
     let has_optima = instances.iter().all(|i| i.optimum.is_some());
-    let reference = if has_optima { "optimum" } else { "best of the run" };
+    let reference = if has_optima {
+        "optimum"
+    } else {
+        "best of the run"
+    };
     let sums = results::summarise(rows, &a.solvers);
     let _ = writeln!(
         o,
@@ -76,11 +80,15 @@ pub(crate) fn markdown(
             f3(s.mean_ratio),
             f3(s.geo_mean_ratio),
             f3(s.worst_ratio),
-            s.mean_gap_to_bound.map_or("–".into(), |g| format!("{:.1} %", 100.0 * g))
+            s.mean_gap_to_bound
+                .map_or("–".into(), |g| format!("{:.1} %", 100.0 * g))
         );
     }
     let taus = [1.0, 1.01, 1.02, 1.05, 1.1, 1.25];
-    let _ = write!(o, "\nPerformance profile (share of instances with a valid plan within τ × the best known):\n\n| solver |");
+    let _ = write!(
+        o,
+        "\nPerformance profile (share of instances with a valid plan within τ × the best known):\n\n| solver |"
+    );
     for t in taus {
         let _ = write!(o, " τ = {t} |");
     }
@@ -99,7 +107,12 @@ pub(crate) fn markdown(
     // Per set: how often each solver reaches the reference.
     let mut sets: BTreeMap<(usize, String), Vec<&Instance>> = BTreeMap::new();
     for i in instances {
-        let size = i.set.split('-').nth(2).and_then(|x| x.parse().ok()).unwrap_or(0);
+        let size = i
+            .set
+            .split('-')
+            .nth(2)
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0);
         sets.entry((size, i.set.clone())).or_default().push(i);
     }
     if sets.len() > 1 && sets.len() < instances.len() {
@@ -142,18 +155,23 @@ pub(crate) fn markdown(
                 .filter_map(|i| Some((*i.published.get(p)?, i.optimum?)))
                 .collect();
             let hit = v.iter().filter(|(a, b)| a == b).count();
-            let mean = v.iter().map(|(a, b)| *a as f64 / *b as f64).sum::<f64>() / v.len().max(1) as f64;
+            let mean =
+                v.iter().map(|(a, b)| *a as f64 / *b as f64).sum::<f64>() / v.len().max(1) as f64;
             let _ = writeln!(o, "| {p} | {hit} | {mean:.3} |");
         }
     }
     // Failures by rule.
     let failures: Vec<&Row> = rows.iter().filter(|r| r.status != Status::Valid).collect();
     if !failures.is_empty() {
-        let _ = writeln!(o, "\nPlans that do not count (the validator's most frequent rule, or why there is no plan):\n\n| solver | status | rule | instances |\n|---|---|---|---|");
+        let _ = writeln!(
+            o,
+            "\nPlans that do not count (the validator's most frequent rule, or why there is no plan):\n\n| solver | status | rule | instances |\n|---|---|---|---|"
+        );
         let mut by: BTreeMap<(String, &str, String), usize> = BTreeMap::new();
         for r in failures {
             let rule = r.rule.split(" (").next().unwrap_or("").to_string();
-            *by.entry((r.solver.clone(), r.status.as_str(), rule)).or_insert(0) += 1;
+            *by.entry((r.solver.clone(), r.status.as_str(), rule))
+                .or_insert(0) += 1;
         }
         for ((s, st, rule), n) in by {
             let _ = writeln!(o, "| {s} | {st} | {rule} | {n} |");
@@ -171,13 +189,21 @@ pub(crate) fn markdown(
         }
         let _ = writeln!(o);
         for i in instances {
-            let lb = rows.iter().find(|r| r.instance == i.name).map_or(0, |r| r.lower_bound);
+            let lb = rows
+                .iter()
+                .find(|r| r.instance == i.name)
+                .map_or(0, |r| r.lower_bound);
             let _ = write!(o, "| {} | {} |", i.name, hours(lb));
             for s in &a.solvers {
                 let r = rows.iter().find(|r| r.instance == i.name && &r.solver == s);
                 match r.and_then(|r| r.score()) {
                     Some(m) => {
-                        let _ = write!(o, " {} | {:.0} % |", hours(m), 100.0 * (m - lb) as f64 / lb.max(1) as f64);
+                        let _ = write!(
+                            o,
+                            " {} | {:.0} % |",
+                            hours(m),
+                            100.0 * (m - lb) as f64 / lb.max(1) as f64
+                        );
                     }
                     None => {
                         let _ = write!(o, " {} | – |", r.map_or("–", |r| r.status.as_str()));
@@ -188,7 +214,10 @@ pub(crate) fn markdown(
         }
         let timed: Vec<&Row> = rows.iter().filter(|r| r.solver == "corridor").collect();
         if timed.iter().any(|r| r.at_10s.is_some()) {
-            let _ = writeln!(o, "\nCorridor, time to quality:\n\n| instance | first plan after | makespan at 10 s | at 60 s | final |\n|---|---|---|---|---|");
+            let _ = writeln!(
+                o,
+                "\nCorridor, time to quality:\n\n| instance | first plan after | makespan at 10 s | at 60 s | final |\n|---|---|---|---|---|"
+            );
             for r in timed {
                 let _ = writeln!(
                     o,

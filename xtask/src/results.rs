@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-
 /// How a solver's answer fared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Status {
@@ -72,7 +71,9 @@ pub(crate) struct Row {
 impl Row {
     /// The makespan that counts: only a valid, complete plan's.
     pub(crate) fn score(&self) -> Option<i64> {
-        (self.status == Status::Valid).then_some(self.makespan).flatten()
+        (self.status == Status::Valid)
+            .then_some(self.makespan)
+            .flatten()
     }
 }
 
@@ -153,7 +154,10 @@ pub(crate) fn from_csv(text: &str) -> anyhow::Result<Vec<Row>> {
                 Ok(None)
             } else {
                 Ok(Some(s.parse().with_context(|| {
-                    format!("results.csv line {line}, column {}: `{s}` is not a whole number", HEADER[k])
+                    format!(
+                        "results.csv line {line}, column {}: `{s}` is not a whole number",
+                        HEADER[k]
+                    )
                 })?))
             }
         };
@@ -163,7 +167,10 @@ pub(crate) fn from_csv(text: &str) -> anyhow::Result<Vec<Row>> {
                 Ok(None)
             } else {
                 Ok(Some(s.parse().with_context(|| {
-                    format!("results.csv line {line}, column {}: `{s}` is not a number", HEADER[k])
+                    format!(
+                        "results.csv line {line}, column {}: `{s}` is not a number",
+                        HEADER[k]
+                    )
                 })?))
             }
         };
@@ -222,7 +229,10 @@ pub(crate) fn reference(rows: &[Row]) -> BTreeMap<String, i64> {
     let best = best_by_instance(rows);
     best.into_iter()
         .map(|(k, b)| {
-            let o = rows.iter().find(|r| r.instance == k).and_then(|r| r.optimum);
+            let o = rows
+                .iter()
+                .find(|r| r.instance == k)
+                .and_then(|r| r.optimum);
             (k, o.unwrap_or(b))
         })
         .collect()
@@ -245,7 +255,9 @@ pub(crate) fn summarise(rows: &[Row], solvers: &[String]) -> Vec<Summary> {
                 .collect();
             let mut failures = BTreeMap::new();
             for r in mine.iter().filter(|r| r.status != Status::Valid) {
-                *failures.entry(format!("{}: {}", r.status.as_str(), r.rule)).or_insert(0) += 1;
+                *failures
+                    .entry(format!("{}: {}", r.status.as_str(), r.rule))
+                    .or_insert(0) += 1;
             }
             let n = ratios.len() as f64;
             Summary {
@@ -281,7 +293,8 @@ pub(crate) fn profile(rows: &[Row], solver: &str, taus: &[f64]) -> Vec<f64> {
                     rows.iter().any(|r| {
                         &r.instance == **i
                             && r.solver == solver
-                            && r.score().is_some_and(|m| m as f64 <= tau * best[**i] as f64 + 1e-9)
+                            && r.score()
+                                .is_some_and(|m| m as f64 <= tau * best[**i] as f64 + 1e-9)
                     })
                 })
                 .count();
@@ -301,7 +314,11 @@ mod tests {
             solver: solver.into(),
             budget_s: 1.0,
             status,
-            rule: if status == Status::Valid { String::new() } else { "destination-capacity".into() },
+            rule: if status == Status::Valid {
+                String::new()
+            } else {
+                "destination-capacity".into()
+            },
             makespan,
             lower_bound: 8,
             optimum: Some(10),
@@ -362,6 +379,9 @@ mod tests {
         ];
         // Best: a = 10 (optimum), b = 10 (optimum 10 is the best known).
         assert_eq!(profile(&rows, "corridor", &[1.0, 1.5]), vec![0.5, 1.0]);
-        assert_eq!(profile(&rows, "pyvrp", &[1.0, 1.2, 1.5]), vec![0.0, 0.5, 1.0]);
+        assert_eq!(
+            profile(&rows, "pyvrp", &[1.0, 1.2, 1.5]),
+            vec![0.0, 0.5, 1.0]
+        );
     }
 }

@@ -66,7 +66,11 @@ fn literature(root: &Path) -> anyhow::Result<Vec<Instance>> {
             .map_err(|p| anyhow::anyhow!("{p}"))?;
         let num = |k: usize| -> anyhow::Result<i64> {
             rec[k].parse().with_context(|| {
-                format!("loyola-random-optima.csv line {}, column {}: not a whole number", i + 2, k + 1)
+                format!(
+                    "loyola-random-optima.csv line {}, column {}: not a whole number",
+                    i + 2,
+                    k + 1
+                )
             })
         };
         let published = [("ortools", 6), ("pyvrp", 7), ("vroom", 8)]
@@ -96,12 +100,18 @@ fn exact(root: &Path) -> anyhow::Result<Vec<Instance>> {
         let rec = rec?;
         let name = rec[0].to_string();
         let optimum: i64 = rec[1].parse().with_context(|| {
-            format!("bench/instances/exact/optima.csv line {}: optimum `{}` is not a whole number", i + 2, &rec[1])
+            format!(
+                "bench/instances/exact/optima.csv line {}: optimum `{}` is not a whole number",
+                i + 2,
+                &rec[1]
+            )
         })?;
         let loaded = load_scenario(&dir.join(&name).join("scenario.toml"))
             .map_err(|p| anyhow::anyhow!("{p}"))?;
         out.push(Instance {
-            set: name.rsplit_once('-').map_or(name.clone(), |(a, _)| a.to_string()),
+            set: name
+                .rsplit_once('-')
+                .map_or(name.clone(), |(a, _)| a.to_string()),
             name,
             scenario: loaded.scenario,
             optimum: Some(optimum),

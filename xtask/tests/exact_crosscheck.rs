@@ -19,14 +19,19 @@ mod solver;
 #[test]
 fn stored_optima_agree_with_the_exhaustive_search() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/instances/exact");
-    let text = std::fs::read_to_string(dir.join("optima.csv")).expect("the exact suite's optima are committed");
+    let text = std::fs::read_to_string(dir.join("optima.csv"))
+        .expect("the exact suite's optima are committed");
     let mut checked = 0;
     let mut lines = 0;
     for line in text.lines().skip(1) {
         lines += 1;
         let mut f = line.split(',');
         let name = f.next().expect("instance column");
-        let optimum: i64 = f.next().expect("optimum column").parse().expect("a whole number");
+        let optimum: i64 = f
+            .next()
+            .expect("optimum column")
+            .parse()
+            .expect("a whole number");
         let loaded = corridor_formats::load_scenario(&dir.join(name).join("scenario.toml"))
             .unwrap_or_else(|p| panic!("{name}: {p}"));
         let s = &loaded.scenario;
@@ -38,8 +43,13 @@ fn stored_optima_agree_with_the_exhaustive_search() {
         if dests > 2 || (!s.corridors.is_empty() && s.vehicles.len() > 1) {
             continue;
         }
-        let sol = solver::solve(s, solver::Model::Full).unwrap_or_else(|| panic!("{name}: no plan"));
-        assert_eq!(sol.makespan, optimum, "{name}: HiGHS says {optimum}, the exhaustive search {}", sol.makespan);
+        let sol =
+            solver::solve(s, solver::Model::Full).unwrap_or_else(|| panic!("{name}: no plan"));
+        assert_eq!(
+            sol.makespan, optimum,
+            "{name}: HiGHS says {optimum}, the exhaustive search {}",
+            sol.makespan
+        );
         let violations = corridor_check::check(s, &sol.plan);
         assert!(violations.is_empty(), "{name}: {:?}", violations.first());
         checked += 1;

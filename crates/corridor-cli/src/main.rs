@@ -196,6 +196,9 @@ Exit codes: 0 rehearsed, 1 a plan breaks rules (not rehearsed), 2 bad input."
     Rehearse {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Rehearse a re-plan: what remains at the instant of this state file.
+        #[arg(long, value_name = "STATE")]
+        from_state: Option<PathBuf>,
         /// The plan file (JSON); give two to compare them.
         #[arg(required = true, num_args = 1..=2)]
         plans: Vec<PathBuf>,
@@ -360,6 +363,7 @@ fn main() -> ExitCode {
         } => commands::sheets(&scenario, from_state.as_deref(), &plan, &output),
         Command::Rehearse {
             scenario,
+            from_state,
             plans,
             runs,
             seed,
@@ -369,6 +373,7 @@ fn main() -> ExitCode {
             format,
         } => rehearse::run(
             &scenario,
+            from_state.as_deref(),
             &plans,
             &rehearse::RehearseArgs {
                 runs,

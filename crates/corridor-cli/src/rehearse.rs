@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use corridor_core::{Figures, Plan, Scenario, Seconds};
-use corridor_formats::{Loaded, Problem, load_scenario, read_plan};
+use corridor_formats::{Loaded, Problem, read_plan};
 use corridor_sim::{Comparison, Prepared, RunResult, Summary, Use, rehearse, shares_ranked};
 use serde_json::{Value, json};
 
@@ -30,11 +30,16 @@ pub(crate) struct RehearseArgs {
 }
 
 /// `corridor rehearse SCENARIO PLAN [PLAN_B]`.
-pub(crate) fn run(scenario: &Path, plans: &[PathBuf], args: &RehearseArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(
+    scenario: &Path,
+    state: Option<&Path>,
+    plans: &[PathBuf],
+    args: &RehearseArgs,
+) -> anyhow::Result<u8> {
     let format = args.format;
-    let loaded = match load_scenario(scenario) {
-        Ok(l) => l,
-        Err(p) => return Ok(report_problems(&p, format)),
+    let loaded = match crate::commands::load_scenario_at(scenario, state, None, format) {
+        Ok((l, _)) => l,
+        Err(code) => return Ok(code),
     };
     print_warnings(&loaded.warnings, format);
     let mut read = Vec::new();

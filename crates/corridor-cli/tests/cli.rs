@@ -758,6 +758,21 @@ fn replanning_from_a_state_keeps_the_past_and_checks() {
         0,
     );
     assert!(explain.starts_with("Bottleneck"), "{explain}");
+    // ...and the re-plan can be rehearsed against what remains.
+    let (rehearsal, _) = run(
+        d.path(),
+        &[
+            "rehearse",
+            s,
+            "--from-state",
+            "state.json",
+            "replan.json",
+            "--runs",
+            "20",
+        ],
+        0,
+    );
+    assert!(rehearsal.contains("20 runs"), "{rehearsal}");
 }
 
 #[test]
