@@ -751,7 +751,6 @@ fn replanning_from_a_state_keeps_the_past_and_checks() {
         moved += 1;
     }
     assert!(moved > 0);
-    // The validator applies the state too: a departure from the depot instead of where the state puts the bus fails.
     let (explain, _) = run(
         d.path(),
         &["explain", s, "--from-state", "state.json", "replan.json"],
