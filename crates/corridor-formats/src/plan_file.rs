@@ -20,7 +20,7 @@ use corridor_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::problem::{Problem, Problems, did_you_mean, explain_serde_message};
+use crate::problem::{Problem, Problems, did_you_mean, json_problem};
 
 /// The value of the plan file's `format` key.
 pub const PLAN_FORMAT: &str = "corridor-plan";
@@ -157,19 +157,7 @@ pub fn read_plan(
     text: &str,
     scenario: &Scenario,
 ) -> Result<(Plan, Vec<Problem>), Problems> {
-    let doc: PlanDoc = serde_json::from_str(text).map_err(|e| {
-        let (message, hint) = explain_serde_message(
-            e.to_string().split(" at line ").next().unwrap_or_default(),
-            "an object",
-        );
-        let mut p = Problem::in_file(file, message).hint(hint);
-        if e.line() > 0 {
-            p.line = Some(e.line());
-            // serde_json says column 0 for an error at a line break: no column to show.
-            p.column = (e.column() > 0).then(|| e.column());
-        }
-        Problems(vec![p])
-    })?;
+    let doc: PlanDoc = serde_json::from_str(text).map_err(|e| json_problem(file, &e))?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let limit = crate::scenario_file::MAX_TIME.0;

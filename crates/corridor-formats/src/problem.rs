@@ -145,6 +145,21 @@ pub fn line_col(text: &str, byte: usize) -> (usize, usize) {
 
 /// Rewrites serde's "unknown field `x`, expected one of ..." into a message and a hint.
 ///
+/// A JSON file that serde could not read, as a problem at its line and column.
+pub(crate) fn json_problem(file: &str, e: &serde_json::Error) -> Problems {
+    let (message, hint) = explain_serde_message(
+        e.to_string().split(" at line ").next().unwrap_or_default(),
+        "an object",
+    );
+    let mut p = Problem::in_file(file, message).hint(hint);
+    if e.line() > 0 {
+        p.line = Some(e.line());
+        // serde_json says column 0 for an error at a line break: no column to show.
+        p.column = (e.column() > 0).then(|| e.column());
+    }
+    Problems(vec![p])
+}
+
 /// `table` is what the file format calls a group of keys ("a table", "an object"):
 /// serde names the Rust type there ("expected struct RouteDoc"), and `i64` or `f64`
 /// for numbers, which mean nothing to the person editing the file.

@@ -25,7 +25,7 @@ use corridor_core::{
 };
 use serde::Deserialize;
 
-use crate::problem::{Problem, Problems, did_you_mean, explain_serde_message};
+use crate::problem::{Problem, Problems, did_you_mean, json_problem};
 use crate::time::parse_instant;
 
 /// The value of the state file's `format` key.
@@ -145,18 +145,7 @@ impl<'a> Names<'a> {
 
 /// Reads a state file for `scenario`, naming every problem with its JSON path.
 pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<OperationState, Problems> {
-    let doc: StateDoc = serde_json::from_str(text).map_err(|e| {
-        let (message, hint) = explain_serde_message(
-            e.to_string().split(" at line ").next().unwrap_or_default(),
-            "an object",
-        );
-        let mut p = Problem::in_file(file, message).hint(hint);
-        if e.line() > 0 {
-            p.line = Some(e.line());
-            p.column = (e.column() > 0).then(|| e.column());
-        }
-        Problems(vec![p])
-    })?;
+    let doc: StateDoc = serde_json::from_str(text).map_err(|e| json_problem(file, &e))?;
     let mut n = Names {
         s: scenario,
         file,
