@@ -2,7 +2,7 @@
 //! hand: group A may deliver at most B's deliveries + 10, so A's last ten
 //! people wait for all twenty of B's, who live far away.
 
-use std::path::Path;
+mod common;
 
 use corridor_core::{Figures, Seconds};
 use corridor_plan::{Options, lower_bound, plan};
@@ -78,21 +78,7 @@ Camp,1000,300,50,0
 
 #[test]
 fn the_deal_term_is_what_b_must_deliver_first() {
-    let mem = corridor_formats::InMemory(
-        vec![
-            (
-                Path::new("t/scenario.toml").to_path_buf(),
-                SCENARIO.to_string(),
-            ),
-            (Path::new("t/tt.csv").to_path_buf(), MATRIX.to_string()),
-        ]
-        .into_iter()
-        .collect(),
-    );
-    let s = match corridor_formats::load_scenario_with(&mem, Path::new("t/scenario.toml")) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{e}"),
-    };
+    let s = common::from_files(&[("scenario.toml", SCENARIO), ("tt.csv", MATRIX)]);
     let b = lower_bound(&s);
     // A's 30 people need B >= 20 delivered: two trips to the far village,
     // each 300 s in and 300 s out.

@@ -2,27 +2,14 @@
 //! what already happened, keep every rule of the original scenario (the
 //! argument in `Scenario::remaining`, checked here by the validator).
 
-use std::path::Path;
+mod common;
+use common::generated;
 
 use corridor_core::{
     Closure, CorridorId, OperationState, Plan, Scenario, Seconds, VehicleId, VehicleRoute,
     VehicleSituation,
 };
 use corridor_plan::{Options, plan, plan_following};
-
-fn generated(o: corridor_generate::Options) -> Scenario {
-    let files = corridor_generate::generate(&o).expect("valid options");
-    let mem = corridor_formats::InMemory(
-        files
-            .into_iter()
-            .map(|f| (Path::new("gen").join(f.path), f.contents))
-            .collect(),
-    );
-    match corridor_formats::load_scenario_with(&mem, Path::new("gen/scenario.toml")) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{e}"),
-    }
-}
 
 fn options() -> Options {
     Options {

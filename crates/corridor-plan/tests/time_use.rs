@@ -1,7 +1,8 @@
 //! Where a plan's time goes: the breakdown accounts for every second of every
 //! vehicle's day and names the wait that a scenario makes binding.
 
-use std::path::Path;
+mod common;
+use common::from_files as load;
 
 use corridor_core::{Activity, Figures, Scenario, Seconds, TimeUse};
 use corridor_plan::{Options, plan};
@@ -72,19 +73,6 @@ Gate,700,300,0,900
 Camp,1500,1200,900,0
 ";
 
-fn load(files: &[(&str, &str)]) -> Scenario {
-    let mem = corridor_formats::InMemory(
-        files
-            .iter()
-            .map(|(p, c)| (Path::new("t").join(p), c.to_string()))
-            .collect(),
-    );
-    match corridor_formats::load_scenario_with(&mem, Path::new("t/scenario.toml")) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{e}"),
-    }
-}
-
 fn planned(s: &Scenario) -> corridor_core::Plan {
     let options = Options {
         seed: 1,
@@ -122,7 +110,7 @@ fn a_closed_window_is_named_as_the_wait() {
 #[test]
 fn every_second_of_a_working_day_is_accounted_for() {
     for (corridor, deal) in [(false, false), (true, false), (true, true)] {
-        let files = corridor_generate::generate(&corridor_generate::Options {
+        let s = common::generated(corridor_generate::Options {
             seed: 3,
             households: 120,
             sites: 6,
@@ -131,15 +119,7 @@ fn every_second_of_a_working_day_is_accounted_for() {
             windows: if corridor { 3 } else { 0 },
             deal,
             ..corridor_generate::Options::default()
-        })
-        .expect("valid options");
-        let owned: Vec<(String, String)> =
-            files.into_iter().map(|f| (f.path, f.contents)).collect();
-        let refs: Vec<(&str, &str)> = owned
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        let s = load(&refs);
+        });
         let p = planned(&s);
         let u = TimeUse::of(&s, &p);
         for (v, b) in &u.vehicles {

@@ -2,6 +2,9 @@
 //! examples and on generated scenarios of every kind; the same seed and budget
 //! give the same plan, run after run, for a given number of threads.
 
+mod common;
+use common::generated;
+
 use std::path::Path;
 
 use corridor_core::{Figures, Scenario};
@@ -12,20 +15,6 @@ fn example(rel: &str) -> Scenario {
         .join("../../examples")
         .join(rel);
     match corridor_formats::load_scenario(&p) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn generated(o: corridor_generate::Options) -> Scenario {
-    let files = corridor_generate::generate(&o).expect("valid options");
-    let mem = corridor_formats::InMemory(
-        files
-            .into_iter()
-            .map(|f| (Path::new("gen").join(f.path), f.contents))
-            .collect(),
-    );
-    match corridor_formats::load_scenario_with(&mem, Path::new("gen/scenario.toml")) {
         Ok(l) => l.scenario,
         Err(e) => panic!("{e}"),
     }
