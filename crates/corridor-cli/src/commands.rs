@@ -598,3 +598,100 @@ pub(crate) fn import_bep(file: &Path, dir: &Path) -> anyhow::Result<u8> {
     );
     Ok(0)
 }
+
+/// What `corridor state` is asked for.
+pub(crate) struct StateArgs<'a> {
+    pub(crate) at: &'a str,
+    pub(crate) lost: &'a [String],
+    pub(crate) closed: &'a [String],
+    pub(crate) output: Option<&'a Path>,
+}
+
+/// `corridor state`: the state of an operation at a time if the plan was carried out as written.
+pub(crate) fn state(
+    scenario_path: &Path,
+    plan_path: &Path,
+    args: &StateArgs<'_>,
+    format: Format,
+) -> anyhow::Result<u8> {
+    let (loaded, plan) = match read_scenario_and_plan(scenario_path, None, plan_path, format) {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    let s = &loaded.scenario;
+    let violations = corridor_check::check(s, &plan);
+    if !violations.is_empty() {
+        eprintln!("error: the plan breaks the scenario's rules; a state cannot follow it:");
+        eprint!("{}", violations_text(s, &violations));
+        return Ok(EXIT_VIOLATIONS);
+    }
+    let bad = |field: &str, message: String, hint: Option<String>| {
+        let p = Problem::in_file("command line", message)
+            .field(field)
+            .hint(hint);
+        Ok(report_problems(&p.into(), format))
+    };
+    let at = match corridor_formats::parse_instant(args.at, s.clock.as_ref()) {
+        Ok(t) => t,
+        Err(e) => return bad("--at", e, None),
+    };
+    let mut lost = Vec::new();
+    for name in args.lost {
+        match s.vehicles.iter().position(|v| &v.name == name) {
+            Some(i) => lost.push(corridor_core::VehicleId(i as u32)),
+            None => {
+                return bad(
+                    "--lost",
+                    format!("no vehicle named `{name}` in scenario `{}`", s.name),
+                    corridor_formats::did_you_mean(
+                        name,
+                        s.vehicles.iter().map(|v| v.name.as_str()),
+                    ),
+                );
+            }
+        }
+    }
+    let mut state = plan.state_at(s, at, &lost);
+    for spec in args.closed {
+        let (name, until) = match spec.split_once('=') {
+            Some((n, u)) => (n, Some(u)),
+            None => (spec.as_str(), None),
+        };
+        let Some(c) = s.corridors.iter().position(|c| c.name == name) else {
+            return bad(
+                "--closed",
+                format!("no corridor named `{name}` in scenario `{}`", s.name),
+                corridor_formats::did_you_mean(name, s.corridors.iter().map(|c| c.name.as_str())),
+            );
+        };
+        let until = match until.map(|u| corridor_formats::parse_instant(u, s.clock.as_ref())) {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => return bad("--closed", e, None),
+        };
+        state.closures.push(corridor_core::Closure {
+            corridor: corridor_core::CorridorId(c as u32),
+            until,
+        });
+    }
+    if let Err(e) = s.remaining(&state) {
+        return bad("--at", e.0, None);
+    }
+    let text = corridor_formats::write_state(s, &state);
+    match args.output {
+        Some(p) => {
+            std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?;
+            if format == Format::Text {
+                eprintln!(
+                    "wrote the state at {} to {}: {} households delivered, {} vehicles listed",
+                    s.show_time(at),
+                    p.display(),
+                    state.delivered.len(),
+                    state.vehicles.len()
+                );
+            }
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}

@@ -144,6 +144,34 @@ Exit codes: 0 planned (possibly leaving people behind, with a warning), 1 the pl
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Write the state of an operation at a time, as if its plan had been carried out until then.
+    #[command(
+        after_help = "Examples:\n  corridor state examples/aleppo-2016/scenario.toml plan.json --at 2016-12-16T11:00:00+02:00 --closed Ramouseh -o state.json\n  \
+corridor state scenario.toml plan.json --at 30h --lost bus-07 --closed \"North gate=36h\" -o state.json\n  \
+corridor plan scenario.toml --from-state state.json --previous plan.json -o replan.json\n\n\
+Trips unloaded by then are delivered; a trip under way is finished as planned; every other vehicle waits where \
+its last trip left it. A starting point for a drill or a re-plan: edit it to match what really happened \
+(format in docs/formats.md).\n\n\
+Exit codes: 0 written, 1 the plan breaks rules, 2 bad input."
+    )]
+    State {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The plan being carried out (JSON).
+        plan: PathBuf,
+        /// The instant: an ISO 8601 time with offset, or a duration from the start ("30h").
+        #[arg(long)]
+        at: String,
+        /// A vehicle lost or withdrawn at that time (repeat for more).
+        #[arg(long, value_name = "VEHICLE")]
+        lost: Vec<String>,
+        /// A corridor closed at that time, with its reopening when known: NAME or NAME=TIME (repeat for more).
+        #[arg(long, value_name = "CORRIDOR[=REOPENS]")]
+        closed: Vec<String>,
+        /// Write the state here (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Say where a valid plan's time goes and name its bottleneck.
     #[command(
         after_help = "Examples:\n  corridor explain examples/aleppo-2016/scenario.toml corridor-demo/plan.json\n  \
@@ -348,6 +376,24 @@ fn main() -> ExitCode {
                 format,
             )
         }
+        Command::State {
+            scenario,
+            plan,
+            at,
+            lost,
+            closed,
+            output,
+        } => commands::state(
+            &scenario,
+            &plan,
+            &commands::StateArgs {
+                at: &at,
+                lost: &lost,
+                closed: &closed,
+                output: output.as_deref(),
+            },
+            Format::Text,
+        ),
         Command::Explain {
             scenario,
             from_state,

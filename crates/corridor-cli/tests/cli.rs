@@ -910,3 +910,77 @@ fn rehearse_reports_the_makespan_distribution_and_writes_plots() {
         2,
     );
 }
+
+#[test]
+fn a_state_written_from_a_plan_drives_a_replan() {
+    let d = tmp();
+    let s = example("aleppo-2016/scenario.toml");
+    let s = s.to_str().unwrap();
+    run(
+        d.path(),
+        &["plan", s, "-o", "plan.json", "--iterations", "30"],
+        0,
+    );
+    let (_, err) = run(
+        d.path(),
+        &[
+            "state",
+            s,
+            "plan.json",
+            "--at",
+            "2016-12-16T11:00:00+02:00",
+            "--lost",
+            "bus-07",
+            "--closed",
+            "Ramouseh=2016-12-18T23:00:00+02:00",
+            "-o",
+            "state.json",
+        ],
+        0,
+    );
+    assert!(err.contains("wrote the state at 2016-12-16 11:00"), "{err}");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("state.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["format"], "corridor-state");
+    assert_eq!(state["closed"][0]["until"], "2016-12-18T23:00:00+02:00");
+    assert!(!state["delivered"].as_array().unwrap().is_empty());
+    let lost = state["vehicles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["vehicle"] == "bus-07")
+        .unwrap();
+    assert_eq!(lost["out_of_service"], true);
+    run(
+        d.path(),
+        &[
+            "plan",
+            s,
+            "--from-state",
+            "state.json",
+            "-o",
+            "replan.json",
+            "--iterations",
+            "20",
+        ],
+        0,
+    );
+    run(
+        d.path(),
+        &["check", s, "--from-state", "state.json", "replan.json"],
+        0,
+    );
+    // Bad arguments name the option and suggest the name meant.
+    let (_, err) = run(
+        d.path(),
+        &["state", s, "plan.json", "--at", "30h", "--lost", "bus-99"],
+        2,
+    );
+    assert!(
+        err.contains("`--lost`") && err.contains("did you mean"),
+        "{err}"
+    );
+    let (_, err) = run(d.path(), &["state", s, "plan.json", "--at", "soon"], 2);
+    assert!(err.contains("`--at`"), "{err}");
+}

@@ -299,6 +299,58 @@ impl Remaining {
     }
 }
 
+impl Plan {
+    /// What has happened by `t` if this plan was carried out as written: trips
+    /// unloaded by then are delivered; a trip under way (its vehicle has left
+    /// for it) is finished as planned, with its households on board; every
+    /// other vehicle waits where its last trip left it. `lost` vehicles are out
+    /// of service (the households of their trip under way wait again).
+    pub fn state_at(&self, s: &Scenario, t: Seconds, lost: &[VehicleId]) -> OperationState {
+        let mut state = OperationState {
+            at: t,
+            ..OperationState::default()
+        };
+        for r in &self.routes {
+            let is_lost = lost.contains(&r.vehicle);
+            let mut situation: Option<(SiteId, Seconds, Vec<HouseholdId>)> = None;
+            for trip in &r.trips {
+                if trip.unloaded <= t {
+                    state
+                        .delivered
+                        .extend(trip.households().map(|h| (h, trip.destination)));
+                    situation = Some((trip.destination, trip.unloaded, Vec::new()));
+                } else {
+                    if trip.departs <= t && !is_lost {
+                        situation =
+                            Some((trip.destination, trip.unloaded, trip.households().collect()));
+                    }
+                    break;
+                }
+            }
+            if is_lost {
+                state
+                    .vehicles
+                    .push((r.vehicle, VehicleSituation::OutOfService));
+            } else if let Some((at, free_from, on_board)) = situation {
+                state.vehicles.push((
+                    r.vehicle,
+                    VehicleSituation::InService {
+                        at,
+                        free_from,
+                        on_board,
+                    },
+                ));
+            }
+        }
+        for &v in lost {
+            if !self.routes.iter().any(|r| r.vehicle == v) && v.index() < s.vehicles.len() {
+                state.vehicles.push((v, VehicleSituation::OutOfService));
+            }
+        }
+        state
+    }
+}
+
 /// `windows` without the time `[from, until)`.
 fn cut(windows: &[Window], from: Seconds, until: Seconds) -> Vec<Window> {
     let mut out = Vec::new();

@@ -32,5 +32,5 @@ pub use scenario_file::{
     Disk, FileSource, InMemory, Loaded, SCENARIO_FORMAT_VERSION, hxl_mapping, load_scenario,
     load_scenario_with,
 };
-pub use state_file::{STATE_FORMAT, STATE_FORMAT_VERSION, read_state};
+pub use state_file::{STATE_FORMAT, STATE_FORMAT_VERSION, read_state, write_state};
 pub use time::{format_duration, parse_duration, parse_instant};

@@ -272,3 +272,109 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
 fn index<'a, T>(names: impl Iterator<Item = &'a str>, id: fn(u32) -> T) -> HashMap<&'a str, T> {
     names.enumerate().map(|(i, x)| (x, id(i as u32))).collect()
 }
+
+/// A time as the state file writes it: an instant with its offset when the
+/// scenario has a start, else a duration from the start.
+fn time_text(scenario: &Scenario, t: Seconds) -> String {
+    match &scenario.clock {
+        Some(c) => format!(
+            "{}{}",
+            c.format_seconds(t).replacen(' ', "T", 1),
+            c.offset_text()
+        ),
+        None => format!("{}s", t.0),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct StateOut<'a> {
+    format: &'a str,
+    version: u32,
+    at: String,
+    delivered: Vec<DeliveredOut<'a>>,
+    vehicles: Vec<VehicleOut<'a>>,
+    closed: Vec<ClosedOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct DeliveredOut<'a> {
+    household: &'a str,
+    destination: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct VehicleOut<'a> {
+    vehicle: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    free_from: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    on_board: Vec<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    out_of_service: bool,
+}
+
+#[derive(serde::Serialize)]
+struct ClosedOut<'a> {
+    corridor: &'a str,
+    until: Option<String>,
+}
+
+/// Writes `state` as a state file that [`read_state`] reads back.
+pub fn write_state(scenario: &Scenario, state: &OperationState) -> String {
+    let doc = StateOut {
+        format: STATE_FORMAT,
+        version: STATE_FORMAT_VERSION,
+        at: time_text(scenario, state.at),
+        delivered: state
+            .delivered
+            .iter()
+            .map(|(h, d)| DeliveredOut {
+                household: &scenario.household(*h).reference,
+                destination: &scenario.site(*d).name,
+            })
+            .collect(),
+        vehicles: state
+            .vehicles
+            .iter()
+            .map(|(v, situation)| {
+                let vehicle = scenario.vehicle(*v).name.as_str();
+                match situation {
+                    VehicleSituation::OutOfService => VehicleOut {
+                        vehicle,
+                        at: None,
+                        free_from: None,
+                        on_board: vec![],
+                        out_of_service: true,
+                    },
+                    VehicleSituation::InService {
+                        at,
+                        free_from,
+                        on_board,
+                    } => VehicleOut {
+                        vehicle,
+                        at: Some(scenario.site(*at).name.as_str()),
+                        free_from: Some(time_text(scenario, *free_from)),
+                        on_board: on_board
+                            .iter()
+                            .map(|h| scenario.household(*h).reference.as_str())
+                            .collect(),
+                        out_of_service: false,
+                    },
+                }
+            })
+            .collect(),
+        closed: state
+            .closures
+            .iter()
+            .map(|c| ClosedOut {
+                corridor: &scenario.corridors[c.corridor.index()].name,
+                until: c.until.map(|t| time_text(scenario, t)),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
