@@ -160,6 +160,90 @@ fn earliest_arrival(inst: &Instance<'_>) -> i64 {
     best
 }
 
+/// The cheapest legs around every site, over the vehicle types in `types`,
+/// on shortest paths: what the fleet-work and seat-hour bounds charge trips.
+struct Legs {
+    /// From where a vehicle of these types starts, or from any destination.
+    in_any: Vec<i64>,
+    /// From any destination (where every trip but a vehicle's first starts).
+    in_dest: Vec<i64>,
+    /// To the nearest destination, through the site's checkpoint where one governs it.
+    out: Vec<i64>,
+    /// `out_to[k]`: the same, to `inst.destinations[k]`.
+    out_to: Vec<Vec<i64>>,
+    /// The fewest seconds of stops a trip makes (one pickup, one destination).
+    stops: i64,
+    /// The fewest seconds of boarding and unloading per person.
+    per_person: i64,
+}
+
+impl Legs {
+    fn new(inst: &Instance<'_>, types: &[usize]) -> Legs {
+        let s = inst.s;
+        let n = inst.n_sites;
+        let dests = &inst.destinations;
+        let mut legs = Legs {
+            in_any: vec![UNREACHABLE; n],
+            in_dest: vec![UNREACHABLE; n],
+            out: vec![UNREACHABLE; n],
+            out_to: vec![vec![UNREACHABLE; n]; dests.len()],
+            stops: i64::MAX,
+            per_person: i64::MAX,
+        };
+        let dsrc: Vec<(usize, i64)> = dests.iter().map(|x| (x.index(), 0)).collect();
+        for &ty in types {
+            let t = &s.vehicle_types[ty];
+            let table = &inst.travel[ty];
+            // A vehicle starts where the scenario puts it: its depot, or (re-planning) any site.
+            let mut starts = dsrc.clone();
+            starts.extend(
+                s.vehicles
+                    .iter()
+                    .filter(|v| v.vehicle_type.index() == ty)
+                    .map(|v| (v.depot.index(), 0)),
+            );
+            let to_cp: Vec<Vec<i64>> = s
+                .corridors
+                .iter()
+                .map(|c| dijkstra(n, table, &[(c.checkpoint.index(), 0)], true))
+                .collect();
+            // `to` a destination from each site, through its checkpoint where one governs it.
+            let through = |to: &[i64]| -> Vec<i64> {
+                (0..n)
+                    .map(|i| match inst.governed_by[i] {
+                        None => to[i],
+                        Some(c) => {
+                            let k = inst.corridor(c);
+                            to_cp[c][i]
+                                .saturating_add(k.processing.0)
+                                .saturating_add(to[k.checkpoint.index()])
+                        }
+                    })
+                    .collect()
+            };
+            let fin = dijkstra(n, table, &starts, false);
+            let from_dests = dijkstra(n, table, &dsrc, false);
+            let out = through(&dijkstra(n, table, &dsrc, true));
+            for i in 0..n {
+                legs.in_any[i] = legs.in_any[i].min(fin[i]);
+                legs.in_dest[i] = legs.in_dest[i].min(from_dests[i]);
+                legs.out[i] = legs.out[i].min(out[i]);
+            }
+            for (k, d) in dests.iter().enumerate() {
+                let out_k = through(&dijkstra(n, table, &[(d.index(), 0)], true));
+                for i in 0..n {
+                    legs.out_to[k][i] = legs.out_to[k][i].min(out_k[i]);
+                }
+            }
+            legs.stops = legs.stops.min(2 * t.stop_time.0);
+            legs.per_person = legs
+                .per_person
+                .min(t.boarding_per_person.0 + t.unloading_per_person.0);
+        }
+        legs
+    }
+}
+
 /// The largest load any vehicle can carry.
 fn max_load(s: &Scenario) -> i64 {
     s.vehicle_types
@@ -222,47 +306,9 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
         return 0;
     }
     let pickups = s.sites_where(|k| matches!(k, SiteKind::Pickup));
-    let sources: Vec<SiteId> =
-        s.sites_where(|k| matches!(k, SiteKind::Depot | SiteKind::Destination(_)));
-    let dests = inst.destinations.clone();
-    // Per site: cheapest in-leg and out-leg (to a destination, through its checkpoint if governed) over types.
-    let mut in_leg = vec![UNREACHABLE; n];
-    // Every trip but a vehicle's first starts at a destination.
-    let mut in_from_dest = vec![UNREACHABLE; n];
-    let mut out_leg = vec![UNREACHABLE; n];
-    let mut stops = i64::MAX;
-    let mut per_person = i64::MAX;
-    for &ty in &types {
-        let t = &s.vehicle_types[ty];
-        let table = &inst.travel[ty];
-        let src: Vec<(usize, i64)> = sources.iter().map(|x| (x.index(), 0)).collect();
-        let fin = dijkstra(n, table, &src, false);
-        let dsrc: Vec<(usize, i64)> = dests.iter().map(|x| (x.index(), 0)).collect();
-        let fout = dijkstra(n, table, &dsrc, true);
-        let from_dests = dijkstra(n, table, &dsrc, false);
-        let to_cp: Vec<Vec<i64>> = s
-            .corridors
-            .iter()
-            .map(|c| dijkstra(n, table, &[(c.checkpoint.index(), 0)], true))
-            .collect();
-        for &p in &pickups {
-            let i = p.index();
-            in_leg[i] = in_leg[i].min(fin[i]);
-            in_from_dest[i] = in_from_dest[i].min(from_dests[i]);
-            let out = match inst.governed_by[i] {
-                None => fout[i],
-                Some(c) => {
-                    let cp = inst.corridor(c).checkpoint.index();
-                    to_cp[c][i]
-                        .saturating_add(inst.corridor(c).processing.0)
-                        .saturating_add(fout[cp])
-                }
-            };
-            out_leg[i] = out_leg[i].min(out);
-        }
-        stops = stops.min(2 * t.stop_time.0);
-        per_person = per_person.min(t.boarding_per_person.0 + t.unloading_per_person.0);
-    }
+    let legs = Legs::new(inst, &types);
+    let (in_leg, in_from_dest, out_leg) = (&legs.in_any, &legs.in_dest, &legs.out);
+    let (stops, per_person) = (legs.stops, legs.per_person);
     let mut site_people = vec![0i64; n];
     // A stretcher household rides whole: its seated members fill the same vehicles' seats.
     let mut site_seated = vec![0i64; n];
@@ -423,54 +469,14 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
 /// shortest paths. The smallest `T` with enough seat-hours is a bound.
 fn seat_work(inst: &Instance<'_>) -> i64 {
     let s = inst.s;
-    let n = inst.n_sites;
     let dests = &inst.destinations;
     if s.households.is_empty() || dests.is_empty() {
         return 0;
     }
-    // Per site: cheapest way in from any destination, and from any depot or destination.
-    let mut in_dest = vec![UNREACHABLE; n];
-    let mut in_any = vec![UNREACHABLE; n];
-    // out[k][site]: cheapest way from the site to dests[k] (through its checkpoint if governed).
-    let mut out = vec![vec![UNREACHABLE; n]; dests.len()];
-    let (mut stops, mut per_person) = (i64::MAX, i64::MAX);
-    let sources: Vec<(usize, i64)> = s
-        .sites_where(|k| matches!(k, SiteKind::Depot | SiteKind::Destination(_)))
-        .iter()
-        .map(|x| (x.index(), 0))
-        .collect();
-    let dsrc: Vec<(usize, i64)> = dests.iter().map(|x| (x.index(), 0)).collect();
-    for (ty, t) in s.vehicle_types.iter().enumerate() {
-        let table = &inst.travel[ty];
-        let from_d = dijkstra(n, table, &dsrc, false);
-        let from_any = dijkstra(n, table, &sources, false);
-        let to_cp: Vec<Vec<i64>> = s
-            .corridors
-            .iter()
-            .map(|c| dijkstra(n, table, &[(c.checkpoint.index(), 0)], true))
-            .collect();
-        for i in 0..n {
-            in_dest[i] = in_dest[i].min(from_d[i]);
-            in_any[i] = in_any[i].min(from_any[i]);
-        }
-        for (k, d) in dests.iter().enumerate() {
-            let to_d = dijkstra(n, table, &[(d.index(), 0)], true);
-            for i in 0..n {
-                let o = match inst.governed_by[i] {
-                    None => to_d[i],
-                    Some(c) => {
-                        let cp = inst.corridor(c).checkpoint.index();
-                        to_cp[c][i]
-                            .saturating_add(inst.corridor(c).processing.0)
-                            .saturating_add(to_d[cp])
-                    }
-                };
-                out[k][i] = out[k][i].min(o);
-            }
-        }
-        stops = stops.min(2 * t.stop_time.0);
-        per_person = per_person.min(t.boarding_per_person.0 + t.unloading_per_person.0);
-    }
+    let all_types: Vec<usize> = (0..s.vehicle_types.len()).collect();
+    let legs = Legs::new(inst, &all_types);
+    let (in_dest, in_any, out) = (&legs.in_dest, &legs.in_any, &legs.out_to);
+    let (stops, per_person) = (legs.stops, legs.per_person);
     // Groups of people with the same site and the same accepting destinations.
     let mut groups: Vec<(usize, Vec<usize>, i64)> = Vec::new();
     for (hi, h) in s.households.iter().enumerate() {

@@ -287,3 +287,35 @@ fn a_state_reduces_what_remains() {
     };
     assert!(s.remaining(&twice).unwrap_err().0.contains("listed twice"));
 }
+
+/// A state may leave a vehicle anywhere, here at a pickup site: the bounds
+/// must count its first trip from there, not from a depot.
+#[test]
+fn bounds_start_vehicles_where_the_state_leaves_them() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/tutorial/scenario.toml");
+    let s = corridor_formats::load_scenario(&path)
+        .expect("the tutorial loads")
+        .scenario;
+    let delivered: Vec<String> = (3..=16)
+        .map(|i| format!(r#"{{"household":"RF-{i:03}","destination":"Hill school shelter"}}"#))
+        .collect();
+    let text = format!(
+        r#"{{"format":"corridor-state","version":1,"at":"2h","delivered":[{}],
+            "vehicles":[{{"vehicle":"bus-01","at":"Market square","free_from":"2h"}},
+                        {{"vehicle":"bus-02","out_of_service":true}},
+                        {{"vehicle":"ambulance-1","out_of_service":true}}]}}"#,
+        delivered.join(",")
+    );
+    let state = corridor_formats::read_state("state.json", &text, &s).expect("a valid state");
+    let rem = s.remaining(&state).expect("consistent");
+    let out = plan(&rem.scenario, &options(), &|| false, &|_| {}).expect("plannable");
+    assert!(corridor_check::check(&rem.scenario, &out.plan).is_empty());
+    let makespan = corridor_core::Figures::of(&rem.scenario, &out.plan).makespan;
+    let bound = corridor_plan::lower_bound(&rem.scenario);
+    assert!(out.plan.uncarried.is_empty());
+    assert!(
+        bound.value <= makespan,
+        "bound {bound:?} above a valid plan's makespan {makespan}"
+    );
+}
