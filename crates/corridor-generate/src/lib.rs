@@ -435,7 +435,8 @@ impl World {
                 windows.iter().map(|(a, b)| b - a).sum()
             };
             let lane_seconds = (governed as f64 / 40.0).ceil() * PROCESSING as f64 * 2.0;
-            let lanes = ((lane_seconds / open.max(1) as f64).ceil() as u32).max(2);
+            // At most the 1,000 lanes a scenario may have.
+            let lanes = ((lane_seconds / open.max(1) as f64).ceil() as u32).clamp(2, 1000);
             CorridorPlan {
                 governs,
                 windows,

@@ -299,13 +299,15 @@ pub(crate) fn scenario_toml(o: &Options, w: &World) -> String {
             t,
             "# Every trip from the governed pickup sites passes the checkpoint on its way out:"
         );
+        let open_hours = c.windows.first().map_or(0, |(a, b)| (b - a) / 3600);
         let _ = writeln!(
             t,
-            "# 2 vehicles inspected at once, 4 minutes each.{}",
+            "# {} vehicles inspected at once, 4 minutes each.{}",
+            c.lanes,
             if c.windows.is_empty() {
-                " It is always open."
+                " It is always open.".to_string()
             } else {
-                " It opens only in the windows: 8 h open, then 4 h closed."
+                format!(" It opens only in the windows: {open_hours} h open, then 4 h closed.")
             }
         );
         if w.deal.is_some() {
