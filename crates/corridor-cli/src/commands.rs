@@ -126,9 +126,10 @@ pub(crate) fn load_scenario_at(
             remaining.scenario.households.len(),
             people
         );
-        for note in &remaining.notes {
-            eprintln!("note: {note}");
-        }
+    }
+    // Notes change what the re-plan means: shown in either format (on standard error).
+    for note in &remaining.notes {
+        eprintln!("note: {note}");
     }
     loaded.scenario = remaining.scenario;
     Ok((loaded, hint))

@@ -8,13 +8,20 @@ use serde_json::{Value, json};
 
 /// Below this share of the fleet's time, waits are not what limits the operation.
 const WAITS_MATTER: f64 = 0.15;
+/// Above this share of idle time, the fleet is not what limits the operation.
+const IDLE_MATTERS: f64 = 0.3;
 
 fn pct(x: f64) -> String {
     format!("{:.0} %", 100.0 * x)
 }
 
+/// "3 h 05 min" under ten hours, "412 h" above: waits of minutes still show.
 fn hours(t: Seconds) -> String {
-    format!("{:.0} h", t.as_hours())
+    if t.0 < 10 * 3600 {
+        format!("{} h {:02} min", t.0 / 3600, (t.0 % 3600 + 30) / 60)
+    } else {
+        format!("{:.0} h", t.as_hours())
+    }
 }
 
 /// The activities that took time, largest first, as "driving 41 %, ...".
@@ -47,7 +54,15 @@ pub(crate) fn bottleneck(s: &Scenario, u: &TimeUse) -> String {
         .filter(|a| a.is_wait() && *a != Activity::Idle)
         .map(|a| u.fleet.get(a))
         .fold(Seconds::ZERO, |a, b| a + b);
-    let Some(main) = u.main_wait() else {
+    let idle = u.fleet.share(Activity::Idle);
+    let main = u.main_wait();
+    if total.0 > 0 && (waits.0 as f64) < WAITS_MATTER * total.0 as f64 && idle >= IDLE_MATTERS {
+        return format!(
+            "Bottleneck: the last trips. Vehicles are idle {} of their working time, so more vehicles would not help; the operation ends when the vehicle carrying the last people is done.",
+            pct(idle)
+        );
+    }
+    let Some(main) = main else {
         return "Bottleneck: the fleet. Vehicles never wait; more vehicles would shorten the operation."
             .to_string();
     };
