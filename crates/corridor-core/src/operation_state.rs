@@ -122,9 +122,17 @@ impl Scenario {
                 )));
             }
             let hh = self.household(h);
+            if !self.destination_accepts(d, hh) {
+                return Err(StateError(format!(
+                    "household `{}` is said to be delivered to `{}`, which does not take it",
+                    hh.reference,
+                    self.site(d).name
+                )));
+            }
             taken[d.index()] += hh.people;
             done_from_site[hh.site.index()] += hh.people;
         }
+        let mut late = Vec::new();
         let mut start: Vec<Option<(SiteId, Seconds)>> = vec![None; self.vehicles.len()];
         let mut out_of_service = vec![false; self.vehicles.len()];
         let mut seen = vec![false; self.vehicles.len()];
@@ -149,18 +157,42 @@ impl Scenario {
                             self.site(*at).name
                         )));
                     }
+                    let name = &self.vehicle(*v).name;
+                    let vt = self.vehicle_type_of(*v);
+                    let (mut seated, mut lying) = (People(0), People(0));
                     for &h in on_board {
                         mark(h, "on board")?;
                         let hh = self.household(h);
+                        if !self.destination_accepts(*at, hh) {
+                            return Err(StateError(format!(
+                                "vehicle `{name}` is to unload household `{}` at `{}`, which does not take it",
+                                hh.reference,
+                                self.site(*at).name
+                            )));
+                        }
+                        seated += hh.seated();
+                        lying += hh.stretcher_cases;
                         taken[at.index()] += hh.people;
                         aboard_from_site[hh.site.index()] += hh.people;
+                    }
+                    if seated > vt.seats || lying > vt.stretchers {
+                        return Err(StateError(format!(
+                            "vehicle `{name}` has {seated} seated and {lying} lying on board, more than its {} seats and {} stretcher slots",
+                            vt.seats, vt.stretchers
+                        )));
+                    }
+                    if *free_from > self.vehicle(*v).available_until {
+                        late.push(format!(
+                            "vehicle `{name}` is free only at {}, after its shift ends: it takes no new trip",
+                            self.show_time(*free_from)
+                        ));
                     }
                     start[v.index()] = Some((*at, *free_from));
                 }
             }
         }
 
-        let mut notes = Vec::new();
+        let mut notes = late;
         let mut s = self.clone();
         let mut households = Vec::new();
         s.households = self

@@ -297,8 +297,16 @@ fn bounds_start_vehicles_where_the_state_leaves_them() {
     let s = corridor_formats::load_scenario(&path)
         .expect("the tutorial loads")
         .scenario;
+    // RF-003 and RF-010 have a stretcher case: only the hospital takes them.
     let delivered: Vec<String> = (3..=16)
-        .map(|i| format!(r#"{{"household":"RF-{i:03}","destination":"Hill school shelter"}}"#))
+        .map(|i| {
+            let to = if i == 3 || i == 10 {
+                "St. Anne hospital"
+            } else {
+                "Hill school shelter"
+            };
+            format!(r#"{{"household":"RF-{i:03}","destination":"{to}"}}"#)
+        })
         .collect();
     let text = format!(
         r#"{{"format":"corridor-state","version":1,"at":"2h","delivered":[{}],
@@ -317,5 +325,35 @@ fn bounds_start_vehicles_where_the_state_leaves_them() {
     assert!(
         bound.value <= makespan,
         "bound {bound:?} above a valid plan's makespan {makespan}"
+    );
+}
+
+#[test]
+fn contradictory_states_are_refused() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/tutorial/scenario.toml");
+    let s = corridor_formats::load_scenario(&path)
+        .expect("the tutorial loads")
+        .scenario;
+    let refuse = |text: &str, expect: &str| {
+        let state = corridor_formats::read_state("state.json", text, &s).expect("readable");
+        let e = s.remaining(&state).expect_err("refused");
+        assert!(e.0.contains(expect), "{}", e.0);
+    };
+    // A stretcher case at a shelter that takes none.
+    refuse(
+        r#"{"format":"corridor-state","version":1,"at":"2h",
+            "delivered":[{"household":"RF-003","destination":"Hill school shelter"}]}"#,
+        "does not take it",
+    );
+    // More on board than the ambulance holds.
+    let all: Vec<String> = (4..=9).map(|i| format!(r#""RF-{i:03}""#)).collect();
+    refuse(
+        &format!(
+            r#"{{"format":"corridor-state","version":1,"at":"2h",
+                "vehicles":[{{"vehicle":"ambulance-1","at":"Hill school shelter","free_from":"3h","on_board":[{}]}}]}}"#,
+            all.join(",")
+        ),
+        "more than its",
     );
 }
