@@ -169,7 +169,8 @@ pub struct TimeUse {
     pub vehicles: Vec<(VehicleId, Breakdown)>,
     /// The whole fleet together.
     pub fleet: Breakdown,
-    /// The vehicle whose unloading ends last, and its breakdown: what the last arrival waited on.
+    /// The vehicle whose unloading ends last, and its breakdown over its whole working day
+    /// (the drive back to its depot included): where the time of the last arrival's vehicle went.
     pub critical: Option<(VehicleId, Breakdown)>,
     /// Per corridor with at least one crossing.
     pub checkpoints: Vec<CheckpointUse>,
