@@ -808,6 +808,34 @@ fn a_broken_state_file_names_the_field() {
     .unwrap();
     let (_, err) = run(d.path(), &["plan", s, "--from-state", "state.json"], 2);
     assert!(err.contains("state.json:3"), "{err}");
+    // Contradictions name both places.
+    let t = example("tutorial/scenario.toml");
+    std::fs::write(
+        d.path().join("state.json"),
+        r#"{"format":"corridor-state","version":1,"at":"2h",
+            "delivered":[{"household":"RF-003","destination":"Hill school shelter"},
+                         {"household":"RF-004","destination":"Bus depot"}],
+            "vehicles":[{"vehicle":"bus-01","at":"Hill school shelter","free_from":"2h","on_board":["RF-004"]}]}"#,
+    )
+    .unwrap();
+    let (_, err) = run(
+        d.path(),
+        &["plan", t.to_str().unwrap(), "--from-state", "state.json"],
+        2,
+    );
+    assert!(
+        err.contains("`delivered[0].destination`") && err.contains("does not take it"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`delivered[1].destination`") && err.contains("not a destination"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`vehicles[0].on_board[0]`")
+            && err.contains("listed twice, here and at `delivered[1].household`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -187,10 +187,45 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
         at,
         ..OperationState::default()
     };
+    // Where each household was first listed, so that a second listing names both places.
+    let mut listed: HashMap<HouseholdId, String> = HashMap::new();
+    let mut once = |n: &mut Names<'_>, h: HouseholdId, field: String| match listed.get(&h) {
+        Some(first) => n.problems.push(
+            Problem::in_file(
+                file,
+                format!(
+                    "household `{}` is listed twice, here and at `{first}`",
+                    scenario.household(h).reference
+                ),
+            )
+            .field(field),
+        ),
+        None => {
+            listed.insert(h, field);
+        }
+    };
     for (i, d) in doc.delivered.iter().enumerate() {
         let h = n.household(format!("delivered[{i}].household"), &d.household);
         let site = n.site(format!("delivered[{i}].destination"), &d.destination);
         if let (Some(h), Some(site)) = (h, site) {
+            once(&mut n, h, format!("delivered[{i}].household"));
+            if !scenario.destination_accepts(site, scenario.household(h)) {
+                let why = if scenario.destination(site).is_none() {
+                    "which is not a destination"
+                } else {
+                    "which does not take it (stretcher cases, or a destination that serves other sites)"
+                };
+                n.problems.push(
+                    Problem::in_file(
+                        file,
+                        format!(
+                            "household `{}` is delivered to `{}`, {why}",
+                            d.household, d.destination
+                        ),
+                    )
+                    .field(format!("delivered[{i}].destination")),
+                );
+            }
             state.delivered.push((h, site));
         }
     }
@@ -225,12 +260,14 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
         };
         let at = n.site(format!("vehicles[{i}].at"), at_name);
         let free_from = n.time(format!("vehicles[{i}].free_from"), free);
-        let on_board: Vec<HouseholdId> = v
-            .on_board
-            .iter()
-            .enumerate()
-            .filter_map(|(j, h)| n.household(format!("vehicles[{i}].on_board[{j}]"), h))
-            .collect();
+        let mut on_board: Vec<HouseholdId> = Vec::new();
+        for (j, h) in v.on_board.iter().enumerate() {
+            let field = format!("vehicles[{i}].on_board[{j}]");
+            if let Some(id) = n.household(field.clone(), h) {
+                once(&mut n, id, field);
+                on_board.push(id);
+            }
+        }
         if let (Some(at), Some(free_from)) = (at, free_from) {
             state.vehicles.push((
                 id,
