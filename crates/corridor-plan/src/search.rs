@@ -290,7 +290,9 @@ fn swap_destinations(
 }
 
 /// Removes the households of a few trips (on the critical vehicle and perhaps
-/// one other) and puts them back one by one where each is unloaded earliest.
+/// others; sometimes two whole routes) and puts them back one by one, each
+/// where it lengthens its vehicle's work least without reaching the makespan
+/// to beat (or, where nowhere keeps under it, where it is unloaded earliest).
 fn ruin_recreate(
     inst: &Instance<'_>,
     st: &mut State,
