@@ -35,6 +35,41 @@ pub(crate) fn time_load(
     load: &Load,
     driving: &mut i64,
 ) -> Option<i64> {
+    let (t, at, total) = time_load_until_final_leg(inst, v, t, at, load, driving)?;
+    final_leg(inst, v, t, at, load.dest, total, driving)
+}
+
+/// The last leg of a load, from `at` (its last pickup or its checkpoint) at
+/// `t`, to `dest`, and the unloading of `total` people there.
+#[inline]
+pub(crate) fn final_leg(
+    inst: &Instance<'_>,
+    v: VehicleId,
+    t: i64,
+    at: corridor_core::SiteId,
+    dest: corridor_core::SiteId,
+    total: i64,
+    driving: &mut i64,
+) -> Option<i64> {
+    let leg = inst.tt(v, at, dest);
+    if leg >= UNREACHABLE {
+        return None;
+    }
+    *driving += leg;
+    Some(t + leg + inst.s.vehicle_type_of(v).unloading(People(total as u32)).0)
+}
+
+/// Times a load's pickups and its checkpoint, which do not depend on its
+/// destination: (time, place) when it sets off on the last leg, and the
+/// people on board. Choosing among destinations then costs one leg each.
+pub(crate) fn time_load_until_final_leg(
+    inst: &Instance<'_>,
+    v: VehicleId,
+    t: i64,
+    at: corridor_core::SiteId,
+    load: &Load,
+    driving: &mut i64,
+) -> Option<(i64, corridor_core::SiteId, i64)> {
     let s = inst.s;
     let vt = s.vehicle_type_of(v);
     let (mut t, mut at) = (t, at);
@@ -76,12 +111,7 @@ pub(crate) fn time_load(
         t = inst.window_start(c, start)? + k.processing.0;
         at = k.checkpoint;
     }
-    let leg = inst.tt(v, at, load.dest);
-    if leg >= UNREACHABLE {
-        return None;
-    }
-    *driving += leg;
-    Some(t + leg + vt.unloading(People(total as u32)).0)
+    Some((t, at, total))
 }
 
 /// Evaluates a whole route on its own.

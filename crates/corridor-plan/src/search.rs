@@ -290,7 +290,9 @@ fn swap_destinations(
 }
 
 /// Removes the households of a few trips (on the critical vehicle and perhaps
-/// one other) and puts them back one by one where each is unloaded earliest.
+/// others; sometimes two whole routes) and puts them back one by one, each
+/// where it lengthens its vehicle's work least without reaching the makespan
+/// to beat (or, where nowhere keeps under it, where it is unloaded earliest).
 fn ruin_recreate(
     inst: &Instance<'_>,
     st: &mut State,
@@ -309,6 +311,21 @@ fn ruin_recreate(
         ws.dest_load[l.dest.index()] -= load_people(inst, &l);
         removed.extend(l.households());
     };
+    if rng.random_bool(0.1) {
+        // Sometimes whole routes, the critical one and another, rebuilt
+        // together: a plan stuck in a local optimum often needs two vehicles
+        // to exchange their roles (one serving a far site's many busloads
+        // alone, the other taking the near sites' loads elsewhere).
+        let o = rng.random_range(0..ws.a.routes.len());
+        for v in [r, o] {
+            while !ws.a.routes[v].is_empty() {
+                take(&mut ws, v, &mut removed, rng);
+            }
+            if !touched.contains(&v) {
+                touched.push(v);
+            }
+        }
+    }
     for _ in 0..rng.random_range(1..=2u32) {
         take(&mut ws, r, &mut removed, rng);
     }
@@ -361,13 +378,21 @@ fn ruin_recreate(
             1.0
         }
     };
+    // Each household goes where it lengthens its vehicle's work least among
+    // the places that keep it under the makespan to beat (one less than the
+    // current); only where none does, where it is unloaded earliest. Pure
+    // "earliest unloading" spreads a site's many busloads over all vehicles,
+    // while the optimum often chains them on one vehicle that shuttles.
+    let target = st.cost.makespan - 1;
     for h in removed {
-        let mut best: Option<(i64, usize, Vec<Load>)> = None;
+        let mut best: Option<((i64, i64), usize, Vec<Load>)> = None;
         for &v in &cands {
-            if let Some((key, route)) = best_insertion(inst, &ws, v, h, false, &mut noise)
-                && best.as_ref().is_none_or(|(k, bv, _)| (key, v) < (*k, *bv))
-            {
-                best = Some((key, v, route));
+            if let Some((key, route)) = best_insertion(inst, &ws, v, h, false, &mut noise) {
+                let old = eval_route(inst, VehicleId(v as u32), &ws.a.routes[v]).completion;
+                let key = (key.max(target), key - old);
+                if best.as_ref().is_none_or(|(k, bv, _)| (key, v) < (*k, *bv)) {
+                    best = Some((key, v, route));
+                }
             }
         }
         match best {

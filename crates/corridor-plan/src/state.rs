@@ -3,7 +3,7 @@
 use corridor_core::{HouseholdId, SiteId, VehicleId};
 
 use crate::instance::Instance;
-use crate::route::{RouteEval, eval_route, time_load};
+use crate::route::{RouteEval, eval_route, final_leg, time_load, time_load_until_final_leg};
 use crate::schedule::{Assignment, Load, Pickup, schedule};
 
 /// What the search minimises, compared field by field (the lexicographic objective,
@@ -442,7 +442,60 @@ pub(crate) fn best_destinations(inst: &Instance<'_>, st: &State, v: usize, route
     let mut scratch = route[0].clone();
     let mut driving = 0;
     for i in 0..route.len() {
-        scratch.clone_from(&route[i]);
+        // The pickups (and checkpoint) do not depend on this trip's
+        // destination, only on where the previous trip ended: the best
+        // previous destination is the one that sets off earliest on the last
+        // leg, whatever this trip's destination (ties to the first).
+        let set_off = if i == 0 {
+            time_load_until_final_leg(
+                inst,
+                vid,
+                vehicle.available_from.0,
+                vehicle.depot,
+                &route[i],
+                &mut driving,
+            )
+            .map(|x| (x, usize::MAX))
+        } else {
+            let mut choice: Option<((i64, SiteId, i64), usize)> = None;
+            for (pk, prev) in best[i - 1].iter().enumerate() {
+                let Some((pt, _)) = prev else { continue };
+                if let Some(x) =
+                    time_load_until_final_leg(inst, vid, *pt, dests[pk], &route[i], &mut driving)
+                    && choice.is_none_or(|(c, _)| x.0 < c.0)
+                {
+                    choice = Some((x, pk));
+                }
+            }
+            choice
+        };
+        let Some(((t, at, total), parent)) = set_off else {
+            continue;
+        };
+        if route[i].pickups.is_empty() {
+            // A trip with no pickup sets off from the previous destination itself.
+            for (k, &d) in dests.iter().enumerate() {
+                scratch.clone_from(&route[i]);
+                scratch.dest = d;
+                let mut choice: Option<(i64, usize)> = None;
+                if i == 0 {
+                    choice = time_load(inst, vid, t, vehicle.depot, &scratch, &mut driving)
+                        .map(|e| (e, usize::MAX));
+                } else {
+                    for (pk, prev) in best[i - 1].iter().enumerate() {
+                        let Some((pt, _)) = prev else { continue };
+                        if let Some(e) =
+                            time_load(inst, vid, *pt, dests[pk], &scratch, &mut driving)
+                            && choice.is_none_or(|(c, _)| e < c)
+                        {
+                            choice = Some((e, pk));
+                        }
+                    }
+                }
+                best[i][k] = choice;
+            }
+            continue;
+        }
         for (k, &d) in dests.iter().enumerate() {
             if !route[i]
                 .households()
@@ -450,30 +503,7 @@ pub(crate) fn best_destinations(inst: &Instance<'_>, st: &State, v: usize, route
             {
                 continue;
             }
-            scratch.dest = d;
-            let mut choice: Option<(i64, usize)> = None;
-            if i == 0 {
-                if let Some(t) = time_load(
-                    inst,
-                    vid,
-                    vehicle.available_from.0,
-                    vehicle.depot,
-                    &scratch,
-                    &mut driving,
-                ) {
-                    choice = Some((t, usize::MAX));
-                }
-            } else {
-                for (pk, prev) in best[i - 1].iter().enumerate() {
-                    let Some((pt, _)) = prev else { continue };
-                    if let Some(t) = time_load(inst, vid, *pt, dests[pk], &scratch, &mut driving)
-                        && choice.is_none_or(|(c, _)| t < c)
-                    {
-                        choice = Some((t, pk));
-                    }
-                }
-            }
-            best[i][k] = choice;
+            best[i][k] = final_leg(inst, vid, t, at, d, total, &mut driving).map(|e| (e, parent));
         }
     }
     let last = route.len() - 1;
