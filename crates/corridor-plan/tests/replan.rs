@@ -335,25 +335,46 @@ fn contradictory_states_are_refused() {
     let s = corridor_formats::load_scenario(&path)
         .expect("the tutorial loads")
         .scenario;
-    let refuse = |text: &str, expect: &str| {
-        let state = corridor_formats::read_state("state.json", text, &s).expect("readable");
+    let household = |r: &str| {
+        corridor_core::HouseholdId(
+            s.households
+                .iter()
+                .position(|h| h.reference == r)
+                .expect("listed") as u32,
+        )
+    };
+    let site = |n: &str| {
+        corridor_core::SiteId(s.sites.iter().position(|x| x.name == n).expect("listed") as u32)
+    };
+    let vehicle =
+        |n: &str| VehicleId(s.vehicles.iter().position(|v| v.name == n).expect("listed") as u32);
+    let refuse = |state: OperationState, expect: &str| {
         let e = s.remaining(&state).expect_err("refused");
         assert!(e.0.contains(expect), "{}", e.0);
     };
     // A stretcher case at a shelter that takes none.
     refuse(
-        r#"{"format":"corridor-state","version":1,"at":"2h",
-            "delivered":[{"household":"RF-003","destination":"Hill school shelter"}]}"#,
+        OperationState {
+            at: Seconds::from_hours(2),
+            delivered: vec![(household("RF-003"), site("Hill school shelter"))],
+            ..OperationState::default()
+        },
         "does not take it",
     );
     // More on board than the ambulance holds.
-    let all: Vec<String> = (4..=9).map(|i| format!(r#""RF-{i:03}""#)).collect();
     refuse(
-        &format!(
-            r#"{{"format":"corridor-state","version":1,"at":"2h",
-                "vehicles":[{{"vehicle":"ambulance-1","at":"Hill school shelter","free_from":"3h","on_board":[{}]}}]}}"#,
-            all.join(",")
-        ),
+        OperationState {
+            at: Seconds::from_hours(2),
+            vehicles: vec![(
+                vehicle("ambulance-1"),
+                VehicleSituation::InService {
+                    at: site("Hill school shelter"),
+                    free_from: Seconds::from_hours(3),
+                    on_board: (4..=9).map(|i| household(&format!("RF-{i:03}"))).collect(),
+                },
+            )],
+            ..OperationState::default()
+        },
         "more than its",
     );
 }
