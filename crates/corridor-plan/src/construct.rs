@@ -18,9 +18,28 @@ pub(crate) fn reason_unplaceable(inst: &Instance<'_>, st: &State, h: HouseholdId
         "no destination accepts the household".into()
     } else if !inst.allowed_dest[h.index()]
         .iter()
-        .any(|&d| st.dest_load[d.index()] + people <= inst.capacity[d.index()])
+        .any(|&d| has_room(inst, st, d, h, people))
     {
-        "the destinations that accept it are full".into()
+        let free: Vec<String> = inst.allowed_dest[h.index()]
+            .iter()
+            .filter(|&&d| inst.capacity[d.index()] < i64::MAX)
+            .map(|&d| {
+                let left = (inst.capacity[d.index()] - st.dest_load[d.index()]).max(0);
+                format!("{} has {left} places left", inst.s.site(d).name)
+            })
+            .collect();
+        let kept = inst.allowed_dest[h.index()]
+            .iter()
+            .any(|&d| st.dest_load[d.index()] + people <= inst.capacity[d.index()]);
+        format!(
+            "the destinations that accept it have no room for its {people} people{} ({})",
+            if kept {
+                " outside the places kept for stretcher cases"
+            } else {
+                ""
+            },
+            free.join(", ")
+        )
     } else {
         "not enough vehicle time inside the shifts and corridor windows".into()
     }
@@ -103,7 +122,8 @@ pub(crate) fn construct(inst: &Instance<'_>) -> State {
             if let Some(p) = l.pickups.iter_mut().find(|p| p.site == hh.site) {
                 p.households.push(h);
             }
-            st.dest_load[l.dest.index()] += people;
+            let d = l.dest;
+            st.count_household(inst, d, h, 1);
             (before_last[v], end[v]) = ends(inst, v, &st.a.routes[v]);
             continue;
         }
@@ -187,7 +207,7 @@ pub(crate) fn construct(inst: &Instance<'_>) -> State {
             open[hh.site.index()].push((v, route.len() - 1));
         }
         end[v] = (done, dest);
-        st.dest_load[dest.index()] += people;
+        st.count_household(inst, dest, h, 1);
     }
     st.cost = st.full_cost(inst);
     st
@@ -244,7 +264,7 @@ pub(crate) fn follow(inst: &Instance<'_>, hint: &corridor_core::Plan) -> State {
                         && has_room(inst, &st, trip.destination, h, people)
                     {
                         placed[h.index()] = true;
-                        st.dest_load[trip.destination.index()] += people;
+                        st.count_household(inst, trip.destination, h, 1);
                         households.push(h);
                     }
                 }
@@ -261,7 +281,7 @@ pub(crate) fn follow(inst: &Instance<'_>, hint: &corridor_core::Plan) -> State {
         }
         // Loads were counted as they were kept; `set_route` counts them again.
         for l in &route {
-            st.dest_load[l.dest.index()] -= crate::state::load_people(inst, l);
+            st.count_load(inst, l, -1);
         }
         st.set_route(inst, v, route);
     }

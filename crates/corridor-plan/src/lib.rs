@@ -43,7 +43,7 @@ pub use bounds::{LowerBound, lower_bound};
 
 use crate::instance::Instance;
 use crate::search::{Budget, improve};
-use crate::state::{Cost, State, load_people, objective};
+use crate::state::{Cost, State, objective};
 
 /// How the planner searches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,7 +270,7 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
             break;
         };
         let load = route.remove(i);
-        st.dest_load[load.dest.index()] -= load_people(inst, &load);
+        st.count_load(inst, &load, -1);
         for h in load.households() {
             reasons.push((
                 h,

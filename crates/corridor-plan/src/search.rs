@@ -308,7 +308,7 @@ fn ruin_recreate(
         }
         let i = rng.random_range(0..ws.a.routes[v].len());
         let l = ws.a.routes[v].remove(i);
-        ws.dest_load[l.dest.index()] -= load_people(inst, &l);
+        ws.count_load(inst, &l, -1);
         removed.extend(l.households());
     };
     if rng.random_bool(0.1) {

@@ -31,6 +31,9 @@ pub(crate) struct State {
     pub(crate) evals: Vec<RouteEval>,
     pub(crate) uncarried: Vec<HouseholdId>,
     pub(crate) dest_load: Vec<i64>,
+    /// People of households with stretcher cases unloaded per destination: they
+    /// fill the room kept for them (`Instance::reserved`).
+    pub(crate) stretcher_load: Vec<i64>,
     pub(crate) cost: Cost,
 }
 
@@ -52,6 +55,7 @@ impl State {
                 .collect(),
             uncarried: Vec::new(),
             dest_load: vec![0; inst.n_sites],
+            stretcher_load: vec![0; inst.n_sites],
             cost: Cost::default(),
         };
         st.cost = st.full_cost(inst);
@@ -146,13 +150,36 @@ impl State {
         self.cost = cost;
     }
 
+    /// Counts household `h` as unloaded at `d` (`sign` 1), or no longer (-1).
+    pub(crate) fn count_household(
+        &mut self,
+        inst: &Instance<'_>,
+        d: SiteId,
+        h: HouseholdId,
+        sign: i64,
+    ) {
+        let people = sign * inst.people(h);
+        self.dest_load[d.index()] += people;
+        if inst.s.household(h).stretcher_cases.0 > 0 {
+            self.stretcher_load[d.index()] += people;
+        }
+    }
+
+    /// Counts a whole load at its destination (`sign` 1), or no longer (-1).
+    pub(crate) fn count_load(&mut self, inst: &Instance<'_>, l: &Load, sign: i64) {
+        for h in l.households() {
+            self.count_household(inst, l.dest, h, sign);
+        }
+    }
+
     /// Replaces route `v`, keeping the destinations' loads (and the route's figures) current.
     pub(crate) fn set_route(&mut self, inst: &Instance<'_>, v: usize, route: Vec<Load>) {
-        for l in &self.a.routes[v] {
-            self.dest_load[l.dest.index()] -= load_people(inst, l);
+        let old = std::mem::take(&mut self.a.routes[v]);
+        for l in &old {
+            self.count_load(inst, l, -1);
         }
         for l in &route {
-            self.dest_load[l.dest.index()] += load_people(inst, l);
+            self.count_load(inst, l, 1);
         }
         if !inst.coupled {
             self.evals[v] = eval_route(inst, VehicleId(v as u32), &route);
@@ -261,8 +288,9 @@ pub(crate) fn has_room(
     h: HouseholdId,
     people: i64,
 ) -> bool {
+    // Room kept for stretcher cases, less what they already fill.
     let reserve = if inst.s.household(h).stretcher_cases.0 == 0 {
-        inst.reserved[d.index()]
+        (inst.reserved[d.index()] - st.stretcher_load[d.index()]).max(0)
     } else {
         0
     };
