@@ -258,11 +258,12 @@ fn summary_text(
             sum.stranded_per_run[2]
         );
         let (a, b, c) = sum.last_delivery;
+        let last = |t: Option<Seconds>| t.map_or("nothing delivered".into(), |t| s.show_time(t));
         o += &format!(
             "  Last delivery of any run, whether or not it left people behind: P10 {}, P50 {}, P90 {}.\n",
-            s.show_time(a),
-            s.show_time(b),
-            s.show_time(c)
+            last(a),
+            last(b),
+            last(c)
         );
     }
     o += &format!(
@@ -422,7 +423,9 @@ fn summary_json(
         "suspensions_per_run": sum.suspensions_per_run,
         "losses": { "total": losses, "per_run": sum.losses_per_run, "runs_with_losses": sum.runs_with_losses, "trips_reassigned": reassigned },
         "stranded_per_run": sum.stranded_per_run,
-        "last_delivery_s": { "p10": sum.last_delivery.0.0, "p50": sum.last_delivery.1.0, "p90": sum.last_delivery.2.0 },
+        // null where the run at that rank delivered nobody.
+        "last_delivery_s": { "p10": secs(sum.last_delivery.0), "p50": secs(sum.last_delivery.1), "p90": secs(sum.last_delivery.2) },
+        "runs_delivering_nobody": runs.iter().filter(|r| r.deliveries.is_empty()).count(),
         "stranded_p50": sum.stranded_p50_p90.0,
         "stranded_p90": sum.stranded_p50_p90.1,
         "curve": { "times_s": c.times.iter().map(|t| t.0).collect::<Vec<_>>(), "delivered": curve },
