@@ -70,6 +70,21 @@ pub(crate) fn rehearse_loaded(
 ) -> anyhow::Result<u8> {
     let s = &loaded.scenario;
     let format = args.format;
+    if args.runs == 0 {
+        let p = Problem::in_file("--runs", "at least one run is needed");
+        return Ok(report_problems(&p.into(), format));
+    }
+    // Checked before the runs, so that a bad directory does not waste them.
+    if let Some(dir) = &args.output
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        let p = Problem::in_file(
+            dir.display().to_string(),
+            "this is a file; -o names a directory to write summary.json and the plots into",
+        );
+        return Ok(report_problems(&p.into(), format));
+    }
     // A plan that breaks rules would rehearse a fiction: check it first.
     for (name, plan) in plans {
         let v = corridor_check::check(s, plan);
@@ -97,7 +112,7 @@ pub(crate) fn rehearse_loaded(
             }
         },
     };
-    let runs = args.runs.max(1);
+    let runs = args.runs;
     let prepared: Vec<Prepared<'_>> = plans
         .iter()
         .map(|(_, p)| Prepared::new(s, p, &loaded.uncertainty))
@@ -142,7 +157,13 @@ pub(crate) fn rehearse_loaded(
         "comparison": comparison.as_ref().map(comparison_json),
     });
     if let Some(dir) = &args.output {
-        std::fs::create_dir_all(dir)?;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            let p = Problem::in_file(
+                dir.display().to_string(),
+                format!("cannot create the output directory: {e}"),
+            );
+            return Ok(report_problems(&p.into(), format));
+        }
         std::fs::write(
             dir.join("summary.json"),
             serde_json::to_string_pretty(&doc)?,
@@ -206,8 +227,16 @@ fn parse_deadline(text: &str, s: &Scenario) -> Result<Seconds, String> {
         (Some(c), true) => format!("{}T{}:00{}", &t[..10], &t[11..], c.offset_text()),
         _ => t.to_string(),
     };
-    corridor_formats::parse_instant(&full, s.clock.as_ref())
-        .map_err(|m| format!("cannot read the deadline `{t}`: {m}"))
+    let d = corridor_formats::parse_instant(&full, s.clock.as_ref())
+        .map_err(|m| format!("cannot read the deadline `{t}`: {m}"))?;
+    // The same bound as every time in a scenario or state file: far beyond any evacuation,
+    // and far from overflowing the clock when the deadline is shown as a date.
+    if d.0.abs() > corridor_formats::MAX_TIME.0 {
+        return Err(format!(
+            "the deadline `{t}` is more than 100 years from the scenario's start"
+        ));
+    }
+    Ok(d)
 }
 
 fn hours(t: Seconds) -> f64 {

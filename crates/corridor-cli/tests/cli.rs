@@ -940,6 +940,49 @@ fn a_rehearsal_where_runs_deliver_nobody_says_so() {
 }
 
 #[test]
+fn rehearse_refuses_bad_arguments_naming_what_to_fix() {
+    let d = tmp();
+    let (s, p) = tutorial_with(d.path(), "");
+    let (_, err) = run(d.path(), &["rehearse", &s, &p, "--runs", "0"], 2);
+    assert!(
+        err.contains("--runs") && err.contains("at least one run"),
+        "{err}"
+    );
+    let (out, err) = run(
+        d.path(),
+        &[
+            "rehearse",
+            &s,
+            &p,
+            "--runs",
+            "2",
+            "--deadline",
+            "99999999999h",
+        ],
+        2,
+    );
+    assert!(err.contains("more than 100 years"), "{err}");
+    assert!(out.is_empty(), "{out}");
+    std::fs::write(d.path().join("taken"), "a file").expect("write");
+    let (_, err) = run(
+        d.path(),
+        &["rehearse", &s, &p, "--runs", "2", "-o", "taken"],
+        2,
+    );
+    assert!(err.contains("taken") && err.contains("directory"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("taken")).expect("still there"),
+        "a file"
+    );
+    let (s, p) = tutorial_with(d.path(), "[[rehearsal]]\ntravel_time_cv = 0.1");
+    let (_, err) = run(d.path(), &["rehearse", &s, &p, "--runs", "2"], 2);
+    assert!(
+        err.contains("single table") && err.contains("[rehearsal]"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_state_written_from_a_plan_drives_a_replan() {
     let d = tmp();
     let s = example("aleppo-2016/scenario.toml");
