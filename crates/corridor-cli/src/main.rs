@@ -230,7 +230,7 @@ Exit codes: 0 rehearsed, 1 a plan breaks rules (not rehearsed), 2 bad input."
         /// The plan file (JSON); give two to compare them.
         #[arg(required = true, num_args = 1..=2)]
         plans: Vec<PathBuf>,
-        /// Number of runs.
+        /// Number of runs (at least 1).
         #[arg(long, default_value_t = 1000)]
         runs: u64,
         /// Seed of the random streams.

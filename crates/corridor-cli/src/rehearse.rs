@@ -70,6 +70,21 @@ pub(crate) fn rehearse_loaded(
 ) -> anyhow::Result<u8> {
     let s = &loaded.scenario;
     let format = args.format;
+    if args.runs == 0 {
+        let p = Problem::in_file("--runs", "at least one run is needed");
+        return Ok(report_problems(&p.into(), format));
+    }
+    // Checked before the runs, so that a bad directory does not waste them.
+    if let Some(dir) = &args.output
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        let p = Problem::in_file(
+            dir.display().to_string(),
+            "this is a file; -o names a directory to write summary.json and the plots into",
+        );
+        return Ok(report_problems(&p.into(), format));
+    }
     // A plan that breaks rules would rehearse a fiction: check it first.
     for (name, plan) in plans {
         let v = corridor_check::check(s, plan);
@@ -97,7 +112,7 @@ pub(crate) fn rehearse_loaded(
             }
         },
     };
-    let runs = args.runs.max(1);
+    let runs = args.runs;
     let prepared: Vec<Prepared<'_>> = plans
         .iter()
         .map(|(_, p)| Prepared::new(s, p, &loaded.uncertainty))
@@ -142,7 +157,13 @@ pub(crate) fn rehearse_loaded(
         "comparison": comparison.as_ref().map(comparison_json),
     });
     if let Some(dir) = &args.output {
-        std::fs::create_dir_all(dir)?;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            let p = Problem::in_file(
+                dir.display().to_string(),
+                format!("cannot create the output directory: {e}"),
+            );
+            return Ok(report_problems(&p.into(), format));
+        }
         std::fs::write(
             dir.join("summary.json"),
             serde_json::to_string_pretty(&doc)?,
@@ -206,8 +227,16 @@ fn parse_deadline(text: &str, s: &Scenario) -> Result<Seconds, String> {
         (Some(c), true) => format!("{}T{}:00{}", &t[..10], &t[11..], c.offset_text()),
         _ => t.to_string(),
     };
-    corridor_formats::parse_instant(&full, s.clock.as_ref())
-        .map_err(|m| format!("cannot read the deadline `{t}`: {m}"))
+    let d = corridor_formats::parse_instant(&full, s.clock.as_ref())
+        .map_err(|m| format!("cannot read the deadline `{t}`: {m}"))?;
+    // The same bound as every time in a scenario or state file: far beyond any evacuation,
+    // and far from overflowing the clock when the deadline is shown as a date.
+    if d.0.abs() > corridor_formats::MAX_TIME.0 {
+        return Err(format!(
+            "the deadline `{t}` is more than 100 years from the scenario's start"
+        ));
+    }
+    Ok(d)
 }
 
 fn hours(t: Seconds) -> f64 {
@@ -258,11 +287,12 @@ fn summary_text(
             sum.stranded_per_run[2]
         );
         let (a, b, c) = sum.last_delivery;
+        let last = |t: Option<Seconds>| t.map_or("nothing delivered".into(), |t| s.show_time(t));
         o += &format!(
             "  Last delivery of any run, whether or not it left people behind: P10 {}, P50 {}, P90 {}.\n",
-            s.show_time(a),
-            s.show_time(b),
-            s.show_time(c)
+            last(a),
+            last(b),
+            last(c)
         );
     }
     o += &format!(
@@ -422,7 +452,9 @@ fn summary_json(
         "suspensions_per_run": sum.suspensions_per_run,
         "losses": { "total": losses, "per_run": sum.losses_per_run, "runs_with_losses": sum.runs_with_losses, "trips_reassigned": reassigned },
         "stranded_per_run": sum.stranded_per_run,
-        "last_delivery_s": { "p10": sum.last_delivery.0.0, "p50": sum.last_delivery.1.0, "p90": sum.last_delivery.2.0 },
+        // null where the run at that rank delivered nobody.
+        "last_delivery_s": { "p10": secs(sum.last_delivery.0), "p50": secs(sum.last_delivery.1), "p90": secs(sum.last_delivery.2) },
+        "runs_delivering_nobody": runs.iter().filter(|r| r.deliveries.is_empty()).count(),
         "stranded_p50": sum.stranded_p50_p90.0,
         "stranded_p90": sum.stranded_p50_p90.1,
         "curve": { "times_s": c.times.iter().map(|t| t.0).collect::<Vec<_>>(), "delivered": curve },

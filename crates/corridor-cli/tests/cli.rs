@@ -939,6 +939,77 @@ fn rehearse_reports_the_makespan_distribution_and_writes_plots() {
     );
 }
 
+/// The tutorial copied into `dir`, with `extra` appended to its scenario file.
+fn tutorial_with(dir: &Path, extra: &str) -> (String, String) {
+    for f in ["households.csv", "sites.csv", "plan-by-hand.json"] {
+        std::fs::copy(example("tutorial").join(f), dir.join(f)).expect("copy the tutorial");
+    }
+    let scenario = std::fs::read_to_string(example("tutorial/scenario.toml")).expect("tutorial");
+    std::fs::write(dir.join("scenario.toml"), format!("{scenario}\n{extra}\n")).expect("write");
+    ("scenario.toml".into(), "plan-by-hand.json".into())
+}
+
+#[test]
+fn a_rehearsal_where_runs_deliver_nobody_says_so() {
+    let d = tmp();
+    let (s, p) = tutorial_with(d.path(), "[rehearsal]\nlosses_per_working_hour = 10");
+    let (out, _) = run(d.path(), &["rehearse", &s, &p, "--runs", "20"], 0);
+    assert!(out.contains("Last delivery of any run"), "{out}");
+    assert!(out.contains("P10 nothing delivered"), "{out}");
+    let (json, _) = run(
+        d.path(),
+        &["rehearse", &s, &p, "--runs", "20", "--format", "json"],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let plan = &v["plans"][0];
+    assert!(plan["last_delivery_s"]["p10"].is_null(), "{plan}");
+    assert!(plan["runs_delivering_nobody"].as_u64() >= Some(2), "{plan}");
+}
+
+#[test]
+fn rehearse_refuses_bad_arguments_naming_what_to_fix() {
+    let d = tmp();
+    let (s, p) = tutorial_with(d.path(), "");
+    let (_, err) = run(d.path(), &["rehearse", &s, &p, "--runs", "0"], 2);
+    assert!(
+        err.contains("--runs") && err.contains("at least one run"),
+        "{err}"
+    );
+    let (out, err) = run(
+        d.path(),
+        &[
+            "rehearse",
+            &s,
+            &p,
+            "--runs",
+            "2",
+            "--deadline",
+            "99999999999h",
+        ],
+        2,
+    );
+    assert!(err.contains("more than 100 years"), "{err}");
+    assert!(out.is_empty(), "{out}");
+    std::fs::write(d.path().join("taken"), "a file").expect("write");
+    let (_, err) = run(
+        d.path(),
+        &["rehearse", &s, &p, "--runs", "2", "-o", "taken"],
+        2,
+    );
+    assert!(err.contains("taken") && err.contains("directory"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("taken")).expect("still there"),
+        "a file"
+    );
+    let (s, p) = tutorial_with(d.path(), "[[rehearsal]]\ntravel_time_cv = 0.1");
+    let (_, err) = run(d.path(), &["rehearse", &s, &p, "--runs", "2"], 2);
+    assert!(
+        err.contains("single table") && err.contains("[rehearsal]"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_state_written_from_a_plan_drives_a_replan() {
     let d = tmp();

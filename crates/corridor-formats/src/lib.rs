@@ -29,8 +29,8 @@ pub use network::{
 pub use plan_file::{PLAN_FORMAT, PLAN_FORMAT_VERSION, read_plan, write_plan};
 pub use problem::{Problem, Problems, did_you_mean, line_col, suggest};
 pub use scenario_file::{
-    Disk, FileSource, InMemory, Loaded, SCENARIO_FORMAT_VERSION, hxl_mapping, load_scenario,
-    load_scenario_with,
+    Disk, FileSource, InMemory, Loaded, MAX_TIME, SCENARIO_FORMAT_VERSION, hxl_mapping,
+    load_scenario, load_scenario_with,
 };
 pub use state_file::{STATE_FORMAT, STATE_FORMAT_VERSION, read_state, write_state};
 pub use time::{format_duration, parse_duration, parse_instant};

@@ -31,8 +31,8 @@ use corridor_roads::{Place, Restriction};
 const MAX_DURATION: Seconds = Seconds(30 * 86_400);
 /// Longest per-person boarding or unloading time.
 const MAX_PER_PERSON: Seconds = Seconds(3600);
-/// Farthest time from the start (100 years).
-pub(crate) const MAX_TIME: Seconds = Seconds(100 * 365 * 86_400);
+/// Farthest time from the start (100 years): any time a user gives, in a file or on the command line.
+pub const MAX_TIME: Seconds = Seconds(100 * 365 * 86_400);
 /// Most seats or stretcher slots in one vehicle type.
 const MAX_SEATS: i64 = 100_000;
 /// Largest capacity or deal slack, in people.
@@ -175,7 +175,7 @@ struct Doc {
     corridor: Vec<CorridorDoc>,
     #[serde(default)]
     deal: Vec<DealDoc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_rehearsal_table")]
     rehearsal: Option<RehearsalDoc>,
     #[serde(default)]
     closure: Vec<S<RoadChangeDoc>>,
@@ -404,6 +404,29 @@ struct DealDoc {
     slack: Option<S<i64>>,
     #[serde(default)]
     a_leaves_last: Option<S<bool>>,
+}
+
+/// Reads the `[rehearsal]` table; an array of tables (`[[rehearsal]]`) gets a message
+/// saying so, where serde alone would say "invalid type: map, expected a number".
+fn one_rehearsal_table<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<RehearsalDoc>, D::Error> {
+    struct Table;
+    impl<'de> serde::de::Visitor<'de> for Table {
+        type Value = RehearsalDoc;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the table `[rehearsal]`")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RehearsalDoc, A::Error> {
+            RehearsalDoc::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<RehearsalDoc, A::Error> {
+            Err(serde::de::Error::custom(
+                "`rehearsal` is a single table: write `[rehearsal]`, not `[[rehearsal]]`",
+            ))
+        }
+    }
+    d.deserialize_any(Table).map(Some)
 }
 
 /// The `[rehearsal]` table: every field optional, defaults from [`Uncertainty::default`].

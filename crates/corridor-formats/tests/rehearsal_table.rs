@@ -72,3 +72,14 @@ fn bad_values_name_their_line_and_field() {
             .expect("named");
     assert_eq!(repair.line, Some(first + 2));
 }
+
+#[test]
+fn an_array_of_rehearsal_tables_is_told_to_be_one_table() {
+    let e = tutorial_with("\n[[rehearsal]]\nlosses_per_working_hour = 10\n").expect_err("invalid");
+    let shown = e.to_string();
+    assert!(
+        shown.contains("single table") && shown.contains("`[rehearsal]`"),
+        "{shown}"
+    );
+    assert!(!shown.contains("expected a number"), "{shown}");
+}

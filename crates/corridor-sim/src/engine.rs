@@ -34,7 +34,7 @@ use corridor_core::{
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::sample::{exponential, happens, lognormal_factor, uniform};
+use crate::sample::{events, exponential, happens, lognormal_factor, uniform};
 
 /// Where a vehicle's time went: the categories of [`RunResult::time_use`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -584,15 +584,19 @@ impl<'p, 'a> Run<'p, 'a> {
         } else {
             (leg as f64 * f).round() as i64
         };
-        let repair = if happens(
+        // A Poisson number of breakdowns on the leg, each with its own repair: a single
+        // yes/no draw would cap the rate at one per leg and fall short on long legs.
+        let breakdowns = events(
             &mut veh.rng,
             u.breakdowns_per_driving_hour,
             leg as f64 / 3600.0,
-        ) {
-            (u.repair_mean.0 as f64 * lognormal_factor(&mut veh.rng, u.repair_cv)).round() as i64
-        } else {
-            0
-        };
+        );
+        let repair: i64 = (0..breakdowns)
+            .map(|_| {
+                (u.repair_mean.0 as f64 * lognormal_factor(&mut veh.rng, u.repair_cv)).round()
+                    as i64
+            })
+            .sum();
         veh.at = to;
         self.spend(Use::Driving, leg);
         self.spend(Use::Breakdowns, repair);

@@ -48,6 +48,25 @@ pub(crate) fn happens(rng: &mut ChaCha8Rng, rate: f64, amount: f64) -> bool {
     rng.random::<f64>() < 1.0 - (-rate * amount).exp()
 }
 
+/// How many events with `rate` per unit happen in `amount` units: a Poisson count, drawn as
+/// exponential gaps until they pass `amount`; no draw when the rate is 0.
+///
+/// Counted gap by gap rather than by inverting the Poisson distribution because
+/// `exp(-rate * amount)` underflows on long spans at high rates; the cost is one
+/// draw per event plus one.
+pub(crate) fn events(rng: &mut ChaCha8Rng, rate: f64, amount: f64) -> u32 {
+    if rate <= 0.0 || amount <= 0.0 {
+        return 0;
+    }
+    let mut n = 0u32;
+    let mut at = exponential(rng, 1.0 / rate);
+    while at < amount && n < u32::MAX {
+        n += 1;
+        at += exponential(rng, 1.0 / rate);
+    }
+    n
+}
+
 /// A uniform draw in [0, 1).
 pub(crate) fn uniform(rng: &mut ChaCha8Rng) -> f64 {
     rng.random()
@@ -92,6 +111,7 @@ mod tests {
         let b = a.clone();
         assert_eq!(lognormal_factor(&mut a, 0.0), 1.0);
         assert!(!happens(&mut a, 0.0, 10.0));
+        assert_eq!(events(&mut a, 0.0, 10.0), 0);
         assert_eq!(a, b);
     }
 
@@ -106,6 +126,29 @@ mod tests {
         let (m, sd) = moments(&es);
         assert!((m - 30.0).abs() < 0.4, "exponential mean {m}");
         assert!((sd - 30.0).abs() < 0.6, "exponential sd {sd}");
+    }
+
+    #[test]
+    fn event_counts_have_the_poisson_mean_and_variance() {
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        // Spans short and long, rates low and high: the count's mean and variance are both rate × span.
+        for (rate, span) in [(0.5, 1.0), (2.0, 3.0), (10.0, 20.0)] {
+            let xs: Vec<f64> = (0..50_000)
+                .map(|_| f64::from(events(&mut rng, rate, span)))
+                .collect();
+            let (m, sd) = moments(&xs);
+            let lambda: f64 = rate * span;
+            // Standard error of the mean is sqrt(λ / n): 5 of them.
+            assert!(
+                (m - lambda).abs() < 5.0 * (lambda / xs.len() as f64).sqrt(),
+                "rate {rate} span {span}: mean {m}"
+            );
+            assert!(
+                (sd * sd / lambda - 1.0).abs() < 0.05,
+                "rate {rate} span {span}: variance {}",
+                sd * sd
+            );
+        }
     }
 
     #[test]

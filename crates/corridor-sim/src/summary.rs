@@ -70,7 +70,9 @@ pub struct Summary {
     /// Mean people stranded per run, by tier.
     pub stranded_per_run: [f64; 3],
     /// Every run's last delivery, those that left people behind included: P10, P50, P90.
-    pub last_delivery: (Seconds, Seconds, Seconds),
+    /// `None` where the run at that rank delivered nobody: such runs sort first, so that
+    /// "nothing delivered" is never shown as a delivery at the scenario's start.
+    pub last_delivery: (Option<Seconds>, Option<Seconds>, Option<Seconds>),
     /// People stranded in a run (all tiers): P50 and P90 over runs.
     pub stranded_p50_p90: (u32, u32),
     /// Mean corridor suspensions per run.
@@ -109,9 +111,12 @@ impl Summary {
         }
         let mut stranded_runs: Vec<u32> = runs.iter().map(|r| r.stranded.iter().sum()).collect();
         stranded_runs.sort_unstable();
-        let mut last: Vec<Seconds> = runs.iter().map(|r| r.makespan).collect();
+        let mut last: Vec<Option<Seconds>> = runs
+            .iter()
+            .map(|r| (!r.deliveries.is_empty()).then_some(r.makespan))
+            .collect();
         last.sort_unstable();
-        let lq = |q: f64| quantile(&last, q).unwrap_or(Seconds::ZERO);
+        let lq = |q: f64| quantile(&last, q).flatten();
         Summary {
             runs: n,
             last_delivery: (lq(0.1), lq(0.5), lq(0.9)),
@@ -374,6 +379,23 @@ mod tests {
         assert_eq!(s.stranded_p50_p90, (0, 0));
         // The curve ends with everyone of the median run delivered.
         assert_eq!(s.curve.delivered[2].last().map(|x| x.1), Some(10));
+    }
+
+    #[test]
+    fn runs_that_deliver_nobody_have_no_last_delivery() {
+        let nobody = RunResult {
+            makespan: Seconds::ZERO,
+            deliveries: vec![],
+            stranded: [0, 0, 10],
+            ..run(0.0, 0)
+        };
+        // Two of ten runs deliver nobody: P10 is "nothing delivered", not the scenario's start.
+        let mut runs = vec![nobody.clone(), nobody];
+        runs.extend((3..=10).map(|h| run(f64::from(h), 5)));
+        let s = Summary::of(&runs, [0, 0, 15], None, 20);
+        assert_eq!(s.last_delivery.0, None);
+        assert_eq!(s.last_delivery.1, Some(Seconds(5 * 3600)));
+        assert_eq!(s.last_delivery.2, Some(Seconds(9 * 3600)));
     }
 
     #[test]

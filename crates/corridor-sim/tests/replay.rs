@@ -280,3 +280,34 @@ fn disruptions_only_delay_a_plan_kept_to_its_timetable() {
     );
     assert!(runs.iter().any(|r| r.makespan > on_paper));
 }
+
+#[test]
+fn breakdowns_happen_at_the_configured_rate_per_driving_hour() {
+    let s = generated(corridor_generate::Options {
+        seed: 11,
+        households: 300,
+        sites: 8,
+        vehicles: 12,
+        ..corridor_generate::Options::default()
+    });
+    let p = plan(&s, 200);
+    let mut u = Uncertainty::none();
+    // A high rate, so that many legs see more than one breakdown: a single draw
+    // per leg would fall well short of it.
+    u.breakdowns_per_driving_hour = 3.0;
+    u.repair_mean = corridor_core::Seconds(3600);
+    u.repair_cv = 0.0;
+    let prepared = [Prepared::new(&s, &p, &u)];
+    let runs = &rehearse(&prepared, 100, 5, &|| {})[0];
+    let total = |k: corridor_sim::Use| runs.iter().map(|r| r.time_use[k as usize]).sum::<i64>();
+    // Every repair takes exactly an hour: the repair hours are the number of breakdowns.
+    let breakdowns = total(corridor_sim::Use::Breakdowns) as f64 / 3600.0;
+    let driving_hours = total(corridor_sim::Use::Driving) as f64 / 3600.0;
+    let rate = breakdowns / driving_hours;
+    // Thousands of breakdowns: the standard error of the rate is under 2 %.
+    assert!(breakdowns > 2000.0, "only {breakdowns} breakdowns");
+    assert!(
+        (rate / 3.0 - 1.0).abs() < 0.06,
+        "{rate} per driving hour, {breakdowns} breakdowns"
+    );
+}
