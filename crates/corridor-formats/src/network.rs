@@ -350,6 +350,8 @@ fn cut_off_problem(
         .count();
     let consequence = if cut.len() == pickups {
         "no one can be evacuated"
+    } else if cut.len() == 1 {
+        "its people will be left behind"
     } else {
         "their people will be left behind"
     };
@@ -393,17 +395,22 @@ fn cut_off_problem(
     };
     let check: Vec<String> = named
         .iter()
-        .map(|c| format!("{} (line {})", c.written, c.line))
+        .map(|c| format!("line {} ({})", c.line, c.written))
         .collect();
     let by = if named.len() == 1 {
         "the closure"
     } else {
         "the closures"
     };
+    let (it, they) = if cut.len() == 1 {
+        ("it", "it is")
+    } else {
+        ("them", "they are")
+    };
     Problem::in_file(
         scenario_file,
         format!(
-            "with the closures, {what}; the roads without closures reach them, so {by} {} cut them off: {consequence}",
+            "with the closures, {what}, though the roads without closures reach {it}: {they} cut off by {by} at {}, so {consequence}",
             check.join(", ")
         ),
     )
