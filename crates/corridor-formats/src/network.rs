@@ -278,9 +278,12 @@ enum Cut {
     NoDepot,
 }
 
+/// A cut-off pickup site: its index in the scenario's sites, and why.
+type CutSite = (usize, Cut);
+
 /// The pickup sites that reach no destination or that no depot reaches, by site index. A check
 /// is skipped when the scenario has no destination (or no depot): other checks report that.
-fn cut_off(router: &CchRouter, sites: &[Site], nodes: &[NodeId]) -> Vec<(usize, Cut)> {
+fn cut_off(router: &CchRouter, sites: &[Site], nodes: &[NodeId]) -> Vec<CutSite> {
     let of = |f: fn(&SiteKind) -> bool| -> Vec<usize> {
         (0..sites.len()).filter(|&i| f(&sites[i].kind)).collect()
     };
@@ -326,7 +329,7 @@ fn cut_off_problem(
     changes: &[RoadChange],
     sites: &[Site],
     nodes: &[NodeId],
-    (open, cut): (&[(usize, Cut)], &[(usize, Cut)]),
+    (open, cut): (&[CutSite], &[CutSite]),
 ) -> Problem {
     let list = |which: Cut| -> Vec<String> {
         cut.iter()
