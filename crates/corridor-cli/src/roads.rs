@@ -125,19 +125,23 @@ fn import(extract: &Path, output: &Path, format: Format) -> anyhow::Result<u8> {
     let (net, report) = match import_pbf(extract, &mut bars) {
         Ok(x) => x,
         Err(e) => {
-            let file = match &e {
-                ImportError::Open { path, .. } | ImportError::Pbf { path, .. } => {
-                    path.display().to_string()
+            // The problem names the file; the message does not repeat it.
+            let problem = match &e {
+                ImportError::Open { path, source } => {
+                    Problem::in_file(path.display().to_string(), format!("cannot open: {source}"))
                 }
-                _ => extract.display().to_string(),
+                ImportError::Pbf { path, message } => Problem::in_file(
+                    path.display().to_string(),
+                    format!("not a readable OpenStreetMap PBF file (.osm.pbf): {message}"),
+                ),
+                _ => Problem::in_file(extract.display().to_string(), e.to_string()),
             };
-            return Ok(report_problems(
-                &Problem::in_file(file, e.to_string()).into(),
-                format,
-            ));
+            return Ok(report_problems(&problem.into(), format));
         }
     };
-    write_network(&net, output).with_context(|| format!("cannot write {}", output.display()))?;
+    // The file error already names the path and the cause: said once, not as a chain.
+    write_network(&net, output)
+        .map_err(|e| anyhow::anyhow!("cannot write the prepared network: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
     match format {
         Format::Text => {

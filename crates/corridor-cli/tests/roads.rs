@@ -101,7 +101,30 @@ fn import_reports_what_it_kept_and_dropped_and_writes_a_prepared_network() {
         err.contains("cut.osm.pbf") && err.contains("not a readable OpenStreetMap PBF file"),
         "{err}"
     );
+    // A PBF cut short is not told to convert from XML, and its name is said once.
+    assert_eq!(err.matches("cut.osm.pbf").count(), 1, "{err}");
+    assert!(
+        err.contains("seems cut short") && !err.contains("osmium"),
+        "{err}"
+    );
     assert!(!d.path().join("x.roads").exists());
+
+    // An output folder that does not exist: the path and the cause, each said once.
+    let out = d.path().join("no-such-folder").join("x.roads");
+    let out = out.display().to_string();
+    let (_, err) = run(
+        d.path(),
+        &[
+            "roads",
+            "import",
+            &path("data/osm/neubrandenburg.osm.pbf"),
+            "-o",
+            &out,
+        ],
+        2,
+    );
+    assert_eq!(err.matches(out.as_str()).count(), 1, "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
 }
 
 #[test]

@@ -9,10 +9,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use corridor_core::{Seconds, Site, SiteId, TravelMatrix, great_circle_km};
+use corridor_core::{Seconds, Site, SiteId, SiteKind, TravelMatrix, great_circle_km};
 use corridor_roads::{
-    CchRouter, Restriction, RoadNetwork, Snap, Snapper, TENTHS_PER_SECOND, TravelTimes, import_pbf,
-    is_prepared_network, read_network, restricted_weights,
+    CchRouter, NodeId, Restriction, RoadNetwork, Snap, Snapper, TENTHS_PER_SECOND, TravelTimes,
+    import_pbf, is_prepared_network, read_network, restricted_weights,
 };
 
 use crate::problem::{Problem, Problems, did_you_mean};
@@ -214,9 +214,6 @@ pub fn load_roads(
         return Err(Problems(problems));
     }
     let mut router = CchRouter::new(&network);
-    if !changes.is_empty() {
-        router.reweight(weights);
-    }
     let snapper = Snapper::new(&network);
     let mut snaps = Vec::with_capacity(sites.len());
     for s in sites {
@@ -237,6 +234,31 @@ pub fn load_roads(
         }
         snaps.push(snap);
     }
+    if !changes.is_empty() {
+        let nodes: Vec<NodeId> = snaps.iter().map(|s| s.node).collect();
+        let open = cut_off(&router, sites, &nodes);
+        router.reweight(weights);
+        let cut = cut_off(&router, sites, &nodes);
+        if !cut.is_empty() {
+            let problem = cut_off_problem(
+                scenario_file,
+                &network,
+                &mut router,
+                changes,
+                sites,
+                &nodes,
+                (&open, &cut),
+            );
+            let pickups = sites
+                .iter()
+                .filter(|s| matches!(s.kind, SiteKind::Pickup))
+                .count();
+            if cut.len() == pickups {
+                return Err(problem.into());
+            }
+            warnings.push(problem);
+        }
+    }
     Ok((
         Roads {
             network,
@@ -245,6 +267,161 @@ pub fn load_roads(
         },
         warnings,
     ))
+}
+
+/// Why a pickup site is cut off on the roads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cut {
+    /// No destination can be reached from it.
+    NoDestination,
+    /// No depot reaches it.
+    NoDepot,
+}
+
+/// A cut-off pickup site: its index in the scenario's sites, and why.
+type CutSite = (usize, Cut);
+
+/// The pickup sites that reach no destination or that no depot reaches, by site index. A check
+/// is skipped when the scenario has no destination (or no depot): other checks report that.
+fn cut_off(router: &CchRouter, sites: &[Site], nodes: &[NodeId]) -> Vec<CutSite> {
+    let of = |f: fn(&SiteKind) -> bool| -> Vec<usize> {
+        (0..sites.len()).filter(|&i| f(&sites[i].kind)).collect()
+    };
+    let pickups = of(|k| matches!(k, SiteKind::Pickup));
+    let dests = of(|k| matches!(k, SiteKind::Destination(_)));
+    let depots = of(|k| matches!(k, SiteKind::Depot));
+    let at = |ix: &[usize]| -> Vec<NodeId> { ix.iter().map(|&i| nodes[i]).collect() };
+    let mut out = Vec::new();
+    if !dests.is_empty() {
+        let m = router.matrix(&at(&pickups), &at(&dests));
+        for (r, &p) in pickups.iter().enumerate() {
+            if m[r * dests.len()..(r + 1) * dests.len()]
+                .iter()
+                .all(Option::is_none)
+            {
+                out.push((p, Cut::NoDestination));
+            }
+        }
+    }
+    if !depots.is_empty() {
+        let m = router.matrix(&at(&depots), &at(&pickups));
+        let n = pickups.len();
+        for (c, &p) in pickups.iter().enumerate() {
+            if (0..depots.len()).all(|r| m[r * n + c].is_none())
+                && !out.iter().any(|&(q, _)| q == p)
+            {
+                out.push((p, Cut::NoDepot));
+            }
+        }
+    }
+    out.sort_unstable_by_key(|&(i, _)| i);
+    out
+}
+
+/// The problem for pickup sites cut off with the closures applied (`open` and `cut` are
+/// [`cut_off`] without and with them). It names the closures that cut a site off on their own
+/// (all of them when none does alone) and is placed at the first of those; the router is left
+/// with all the changes applied.
+fn cut_off_problem(
+    scenario_file: &str,
+    network: &RoadNetwork,
+    router: &mut CchRouter,
+    changes: &[RoadChange],
+    sites: &[Site],
+    nodes: &[NodeId],
+    (open, cut): (&[CutSite], &[CutSite]),
+) -> Problem {
+    let list = |which: Cut| -> Vec<String> {
+        cut.iter()
+            .filter(|&&(_, c)| c == which)
+            .map(|&(i, _)| format!("`{}`", sites[i].name))
+            .collect()
+    };
+    let mut parts = Vec::new();
+    let no_dest = list(Cut::NoDestination);
+    if !no_dest.is_empty() {
+        parts.push(format!("{} can reach no destination", no_dest.join(", ")));
+    }
+    let no_depot = list(Cut::NoDepot);
+    if !no_depot.is_empty() {
+        parts.push(format!("no depot can reach {}", no_depot.join(", ")));
+    }
+    let what = parts.join(" and ");
+    let pickups = sites
+        .iter()
+        .filter(|s| matches!(s.kind, SiteKind::Pickup))
+        .count();
+    let consequence = if cut.len() == pickups {
+        "no one can be evacuated"
+    } else if cut.len() == 1 {
+        "its people will be left behind"
+    } else {
+        "their people will be left behind"
+    };
+    let caused: Vec<usize> = cut
+        .iter()
+        .map(|&(i, _)| i)
+        .filter(|i| !open.iter().any(|(j, _)| j == i))
+        .collect();
+    let all_weights = router.weights().to_vec();
+    if caused.is_empty() {
+        return Problem::in_file(
+            scenario_file,
+            format!("on the roads of the network {what}, even without the closures: {consequence}"),
+        )
+        .hint(Some(
+            "check the positions of these sites: each is on a road the others cannot reach".into(),
+        ));
+    }
+    let closures: Vec<&RoadChange> = changes
+        .iter()
+        .filter(|c| matches!(c.restriction, Restriction::Closed(_)))
+        .collect();
+    let mut named: Vec<&RoadChange> = Vec::new();
+    if closures.len() > 1 {
+        for c in &closures {
+            let (w, _) = restricted_weights(network, std::slice::from_ref(&c.restriction));
+            router.reweight(w);
+            let alone = cut_off(router, sites, nodes);
+            if caused.iter().any(|i| alone.iter().any(|(j, _)| j == i)) {
+                named.push(c);
+            }
+        }
+        router.reweight(all_weights);
+    }
+    if named.is_empty() {
+        named = closures;
+    }
+    let Some(first) = named.first() else {
+        // Only closures cut arcs off; without any, `caused` is empty (handled above).
+        return Problem::in_file(scenario_file, format!("on the roads {what}: {consequence}"));
+    };
+    let check: Vec<String> = named
+        .iter()
+        .map(|c| format!("line {} ({})", c.line, c.written))
+        .collect();
+    let by = if named.len() == 1 {
+        "the closure"
+    } else {
+        "the closures"
+    };
+    let (it, they) = if cut.len() == 1 {
+        ("it", "it is")
+    } else {
+        ("them", "they are")
+    };
+    Problem::in_file(
+        scenario_file,
+        format!(
+            "with the closures, {what}, though the roads without closures reach {it}: {they} cut off by {by} at {}, so {consequence}",
+            check.join(", ")
+        ),
+    )
+    .at_line(first.line)
+    .field(first.field.clone())
+    .hint(Some(format!(
+        "check {by}: is the place right, and is it meant to close every road out?"
+    )))
 }
 
 /// Great-circle distance × detour ÷ speed, rounded to whole seconds.

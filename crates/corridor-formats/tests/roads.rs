@@ -107,3 +107,85 @@ fn a_site_far_from_any_road_is_a_warning_naming_it() {
         w.message
     );
 }
+
+/// The bridges-closed example written to a temp dir with its closures replaced by `closures`.
+fn with_closures(dir: &Path, closures: &str) -> (PathBuf, String) {
+    let text = std::fs::read_to_string(example("scenario-bridges-closed.toml"))
+        .expect("read")
+        .replace(
+            "../../data/osm/",
+            &format!("{}/", example("../../data/osm").display()),
+        )
+        .replace("sites.csv", &example("sites.csv").display().to_string());
+    let start = text.find("[[closure]]").expect("the example has closures");
+    let end = text.find("[[slowdown]]").expect("and a slowdown");
+    let text = format!("{}{closures}\n{}", &text[..start], &text[end..]);
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, &text).expect("write");
+    (path, text)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("the line")
+        + 1
+}
+
+#[test]
+fn a_closure_over_the_whole_city_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, text) = with_closures(
+        dir.path(),
+        "[[closure]]\ndescription = \"the whole city\"\narea = { lat = 53.5569, lon = 13.2678, radius_m = 30000 }\n",
+    );
+    let problems = load_scenario(&path)
+        .expect_err("no pickup site is reachable")
+        .0;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let p = &problems[0];
+    assert_eq!(
+        (p.line, p.field.as_deref()),
+        (Some(line_of(&text, "radius_m = 30000")), Some("area"))
+    );
+    for site in ["Marktplatz (Rathaus)", "Jahnsportforum", "Grundschule Süd"] {
+        assert!(p.message.contains(&format!("`{site}`")), "{}", p.message);
+    }
+    assert!(p.message.contains("the area of 30000 m"), "{}", p.message);
+    assert!(
+        p.message.contains("no one can be evacuated"),
+        "{}",
+        p.message
+    );
+}
+
+#[test]
+fn a_closure_cutting_off_one_site_is_a_warning_naming_the_site_and_the_closure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Marktplatz is at 53.556941, 13.267798: 300 m around it closes every road out of it. The
+    // second closure (a bridge) cuts no one off and is not named.
+    let (path, text) = with_closures(
+        dir.path(),
+        "[[closure]]\ndescription = \"bridge\"\narea = { lat = 53.55296, lon = 13.26200, radius_m = 40 }\n\n\
+         [[closure]]\ndescription = \"market\"\narea = { lat = 53.556941, lon = 13.267798, radius_m = 300 }\n",
+    );
+    let loaded = load_scenario(&path).expect("loads, with a warning");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert_eq!(
+        (w.line, w.field.as_deref()),
+        (Some(line_of(&text, "radius_m = 300 ")), Some("area"))
+    );
+    assert!(
+        w.message.contains("`Marktplatz (Rathaus)`"),
+        "{}",
+        w.message
+    );
+    assert!(!w.message.contains("`Jahnsportforum`"), "{}", w.message);
+    assert!(
+        !w.message.contains("radius 40") && !w.message.contains("of 40 m"),
+        "{}",
+        w.message
+    );
+    assert!(w.message.contains("left behind"), "{}", w.message);
+}

@@ -123,13 +123,11 @@ pub enum ImportError {
         source: std::io::Error,
     },
     /// The file is not a readable OpenStreetMap PBF file (malformed, truncated, another format).
-    #[error(
-        "{path} is not a readable OpenStreetMap PBF file (.osm.pbf): {message}. If it is an .osm XML file, convert it first with `osmium cat FILE.osm -o FILE.osm.pbf`"
-    )]
+    #[error("{path} is not a readable OpenStreetMap PBF file (.osm.pbf): {message}")]
     Pbf {
         /// The file.
         path: PathBuf,
-        /// What the PBF reader said.
+        /// What the PBF reader said, and what to do given how the file starts.
         message: String,
     },
     /// The extract holds no road a car may use.
@@ -152,11 +150,30 @@ pub fn import_pbf(
     build_network(&data, &path.display().to_string(), progress)
 }
 
+/// What to do about an unreadable PBF file, judged by how it starts: an XML file is converted
+/// first, a file that starts like a PBF file was most likely cut short in a download or copy.
+fn pbf_advice(path: &Path) -> &'static str {
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    let head = &head[..n];
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if text.trim_ascii_start().starts_with(b"<") {
+        return ". It looks like an .osm XML file: convert it first with `osmium cat FILE.osm -o FILE.osm.pbf`";
+    }
+    // A PBF file starts with a 4-byte header length, then a blob header whose type is `OSMHeader`.
+    if head.len() > 4 && head[4..].windows(9).take(8).any(|w| w == b"OSMHeader") {
+        return ". The file starts like a PBF file but seems cut short (or damaged): download or copy it again";
+    }
+    ". The file does not start like a PBF file: give an OpenStreetMap extract in PBF format"
+}
+
 /// Reads the highway ways of a PBF file and the positions of the nodes they use.
 pub fn read_pbf(path: &Path, progress: &mut dyn Progress) -> Result<OsmData, ImportError> {
     let pbf = |e: osmpbf::Error| ImportError::Pbf {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message: format!("{e}{}", pbf_advice(path)),
     };
     let total = std::fs::metadata(path)
         .map_err(|source| ImportError::Open {

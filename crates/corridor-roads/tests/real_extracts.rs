@@ -172,15 +172,25 @@ fn prepared_file_round_trips_and_damage_is_an_error() {
 fn malformed_and_truncated_pbf_give_clear_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bytes = std::fs::read(extract("liechtenstein-2013-08-03.osm.pbf")).expect("read");
-    let cases: [(&str, Vec<u8>); 3] = [
-        ("truncated.osm.pbf", bytes[..bytes.len() / 3].to_vec()),
+    // Each case with the advice it gets: XML is converted, a truncated PBF was cut short.
+    let xml = "osmium cat FILE.osm -o FILE.osm.pbf";
+    let cut = "seems cut short";
+    let cases: [(&str, Vec<u8>, Option<&str>); 5] = [
+        (
+            "truncated.osm.pbf",
+            bytes[..bytes.len() / 3].to_vec(),
+            Some(cut),
+        ),
+        ("early.osm.pbf", bytes[..40].to_vec(), Some(cut)),
         (
             "garbage.osm.pbf",
             b"<?xml version='1.0'?><osm></osm>".repeat(10),
+            Some(xml),
         ),
-        ("empty.osm.pbf", Vec::new()),
+        ("other.osm.pbf", b"PK\x03\x04 a zip file".repeat(10), None),
+        ("empty.osm.pbf", Vec::new(), None),
     ];
-    for (name, data) in cases {
+    for (name, data, advice) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, data).expect("write");
         let err = import_pbf(&path, &mut ()).expect_err(name);
@@ -190,6 +200,9 @@ fn malformed_and_truncated_pbf_give_clear_errors() {
             text.contains(name) && text.contains("not a readable OpenStreetMap PBF"),
             "{text}"
         );
+        for a in [xml, cut] {
+            assert_eq!(text.contains(a), advice == Some(a), "{name}: {text}");
+        }
     }
     let err = import_pbf(&dir.path().join("absent.osm.pbf"), &mut ()).expect_err("absent");
     assert!(matches!(err, ImportError::Open { .. }), "{err:?}");
