@@ -330,7 +330,27 @@ fn parse_time_limit(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(t.0.max(0) as u64))
 }
 
+/// A reader that stops early (`corridor rehearse ... | head`) closes the pipe:
+/// Rust's printing then panics, but for a command-line tool that is the end of
+/// the output, not an error. Stop quietly; any other panic is reported as usual.
+fn stop_quietly_on_a_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    stop_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo {

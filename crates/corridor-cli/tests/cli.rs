@@ -1083,3 +1083,20 @@ fn a_state_written_from_a_plan_drives_a_replan() {
     let (_, err) = run(d.path(), &["state", s, "plan.json", "--at", "soon"], 2);
     assert!(err.contains("`--at`"), "{err}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    let s = example("aleppo-2016/scenario.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args(["validate", s.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the summary is printed, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
