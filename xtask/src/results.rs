@@ -148,32 +148,25 @@ pub(crate) fn from_csv(text: &str) -> anyhow::Result<Vec<Row>> {
         let rec = rec?;
         let line = i + 2;
         let get = |k: usize| rec.get(k).unwrap_or("");
-        let int = |k: usize| -> anyhow::Result<Option<i64>> {
-            let s = get(k);
-            if s.is_empty() {
-                Ok(None)
-            } else {
-                Ok(Some(s.parse().with_context(|| {
-                    format!(
-                        "results.csv line {line}, column {}: `{s}` is not a whole number",
-                        HEADER[k]
-                    )
-                })?))
+        // An empty cell is "none"; anything else must parse as `T`, `what` says what was expected.
+        fn cell<T: std::str::FromStr>(
+            text: &str,
+            line: usize,
+            column: &str,
+            what: &str,
+        ) -> anyhow::Result<Option<T>>
+        where
+            T::Err: std::error::Error + Send + Sync + 'static,
+        {
+            if text.is_empty() {
+                return Ok(None);
             }
-        };
-        let float = |k: usize| -> anyhow::Result<Option<f64>> {
-            let s = get(k);
-            if s.is_empty() {
-                Ok(None)
-            } else {
-                Ok(Some(s.parse().with_context(|| {
-                    format!(
-                        "results.csv line {line}, column {}: `{s}` is not a number",
-                        HEADER[k]
-                    )
-                })?))
-            }
-        };
+            Ok(Some(text.parse().with_context(|| {
+                format!("results.csv line {line}, column {column}: `{text}` is not {what}")
+            })?))
+        }
+        let int = |k: usize| cell::<i64>(get(k), line, HEADER[k], "a whole number");
+        let float = |k: usize| cell::<f64>(get(k), line, HEADER[k], "a number");
         rows.push(Row {
             suite: get(0).into(),
             instance: get(1).into(),
