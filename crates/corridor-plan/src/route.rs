@@ -154,3 +154,332 @@ pub(crate) fn eval_route(inst: &Instance<'_>, v: VehicleId, loads: &[Load]) -> R
     e.overrun = (t - vehicle.available_until.0).max(0);
     e
 }
+
+/// Far enough below any time that adding a horizon's worth of driving keeps it below.
+const NEVER: i64 = i64::MIN / 4;
+
+/// `t ↦ max(t + add, floor)`: when a stretch of a route ends, given when it
+/// is entered. Driving adds; waiting for households not yet ready is a max; and
+/// such functions compose into one of the same form, as does the later of two.
+/// So every suffix of a route is two numbers, and a candidate change is priced
+/// in the time to time the changed trip, whatever follows it (PyVRP's
+/// concatenable segments, for a makespan with ready times).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stretch {
+    add: i64,
+    floor: i64,
+}
+
+impl Stretch {
+    const NOTHING: Stretch = Stretch {
+        add: 0,
+        floor: NEVER,
+    };
+
+    fn drive(t: i64) -> Stretch {
+        Stretch {
+            add: t,
+            floor: NEVER,
+        }
+    }
+
+    #[inline]
+    fn at(self, t: i64) -> i64 {
+        (t + self.add).max(self.floor)
+    }
+
+    /// This stretch, then `next`.
+    fn then(self, next: Stretch) -> Stretch {
+        Stretch {
+            add: self.add + next.add,
+            floor: (self.floor + next.add).max(next.floor),
+        }
+    }
+
+    /// The later of the two ends.
+    fn later(self, other: Stretch) -> Stretch {
+        Stretch {
+            add: self.add.max(other.add),
+            floor: self.floor.max(other.floor),
+        }
+    }
+}
+
+/// Where a load's first leg goes: its first pickup, or (with none) its destination.
+fn entry(load: &Load) -> corridor_core::SiteId {
+    load.pickups.first().map_or(load.dest, |p| p.site)
+}
+
+/// A load from its arrival at [`entry`] to the end of its unloading; None when
+/// a leg inside it is unreachable or it crosses a corridor (whose windows are
+/// steps, not a max).
+fn load_stretch(inst: &Instance<'_>, v: VehicleId, load: &Load) -> Option<Stretch> {
+    let vt = inst.s.vehicle_type_of(v);
+    let mut s = Stretch::NOTHING;
+    let mut at = None;
+    let mut total = 0i64;
+    for p in &load.pickups {
+        if inst.governed_by[p.site.index()].is_some() {
+            return None;
+        }
+        if let Some(from) = at {
+            let leg = inst.tt(v, from, p.site);
+            if leg >= UNREACHABLE {
+                return None;
+            }
+            s = s.then(Stretch::drive(leg));
+        }
+        let mut ready = NEVER;
+        let mut people = 0i64;
+        for &h in &p.households {
+            ready = ready.max(inst.s.household(h).ready.0);
+            people += inst.people(h);
+        }
+        total += people;
+        let board = vt.boarding(People(people as u32)).0;
+        s = s.then(Stretch {
+            add: board,
+            floor: ready + board,
+        });
+        at = Some(p.site);
+    }
+    let last_leg = match at {
+        Some(from) => inst.tt(v, from, load.dest),
+        None => 0,
+    };
+    if last_leg >= UNREACHABLE {
+        return None;
+    }
+    let unload = vt.unloading(People(total as u32)).0;
+    Some(s.then(Stretch::drive(last_leg + unload)))
+}
+
+/// One route timed once, so that a change at any position is priced without
+/// re-timing the trips after it: the state before each trip, and each suffix
+/// as a [`Stretch`] (when no trip of the route crosses a corridor).
+pub(crate) struct RouteTimes {
+    /// (time, place, last unloading with people so far) before each trip and
+    /// after the last; shorter when a leg is unreachable.
+    before: Vec<(i64, corridor_core::SiteId, i64)>,
+    /// For each position: the route's end and its last unloading with people
+    /// (None if no later trip carries anyone), from the arrival at that trip's
+    /// [`entry`]. Empty when some trip crosses a corridor.
+    after: Vec<Option<(Stretch, Option<Stretch>)>>,
+}
+
+impl RouteTimes {
+    pub(crate) fn new(inst: &Instance<'_>, v: VehicleId, route: &[Load]) -> RouteTimes {
+        let vehicle = inst.s.vehicle(v);
+        let mut before = Vec::with_capacity(route.len() + 1);
+        let (mut t, mut at, mut done) = (vehicle.available_from.0, vehicle.depot, 0i64);
+        before.push((t, at, done));
+        let mut d = 0;
+        for l in route {
+            let Some(end) = time_load(inst, v, t, at, l, &mut d) else {
+                break;
+            };
+            t = end;
+            at = l.dest;
+            if l.households().next().is_some() {
+                done = done.max(end);
+            }
+            before.push((t, at, done));
+        }
+        let mut after = vec![None; route.len()];
+        let mut next: Option<(Stretch, Option<Stretch>)> = None;
+        for i in (0..route.len()).rev() {
+            let Some(own) = load_stretch(inst, v, &route[i]) else {
+                if route[i]
+                    .pickups
+                    .iter()
+                    .any(|p| inst.governed_by[p.site.index()].is_some())
+                {
+                    return RouteTimes {
+                        before,
+                        after: Vec::new(),
+                    };
+                }
+                next = None;
+                continue;
+            };
+            let carries = route[i].households().next().is_some().then_some(own);
+            let here = if i + 1 == route.len() {
+                Some((own, carries))
+            } else {
+                next.and_then(|(end, last)| {
+                    let leg = inst.tt(v, route[i].dest, entry(&route[i + 1]));
+                    if leg >= UNREACHABLE {
+                        return None;
+                    }
+                    let to_next = own.then(Stretch::drive(leg));
+                    let later = last.map(|l| to_next.then(l));
+                    let last = match (carries, later) {
+                        (Some(a), Some(b)) => Some(a.later(b)),
+                        (a, b) => a.or(b),
+                    };
+                    Some((to_next.then(end), last))
+                })
+            };
+            after[i] = here;
+            next = here;
+        }
+        RouteTimes { before, after }
+    }
+
+    /// The route's completion and shift overrun (return leg included), as
+    /// [`eval_route`] would give them, when trips `[..at]` are kept, then
+    /// `changed`, then trips `[rest..]`; None if a leg is unreachable.
+    pub(crate) fn finish(
+        &self,
+        inst: &Instance<'_>,
+        v: VehicleId,
+        route: &[Load],
+        at: usize,
+        changed: &Load,
+        rest: usize,
+    ) -> Option<(i64, i64)> {
+        let &(t, place, done) = self.before.get(at)?;
+        let mut d = 0;
+        let t = time_load(inst, v, t, place, changed, &mut d)?;
+        let done = if changed.households().next().is_some() {
+            done.max(t)
+        } else {
+            done
+        };
+        let (end, done, last) = if rest >= route.len() {
+            (t, done, changed.dest)
+        } else if self.after.is_empty() {
+            // A corridor's windows: time the rest trip by trip.
+            let (mut t, mut at, mut done) = (t, changed.dest, done);
+            for l in &route[rest..] {
+                t = time_load(inst, v, t, at, l, &mut d)?;
+                at = l.dest;
+                if l.households().next().is_some() {
+                    done = done.max(t);
+                }
+            }
+            (t, done, at)
+        } else {
+            let (end, last_unloading) = self.after[rest]?;
+            let leg = inst.tt(v, changed.dest, entry(&route[rest]));
+            if leg >= UNREACHABLE {
+                return None;
+            }
+            let x = t + leg;
+            let done = last_unloading.map_or(done, |l| done.max(l.at(x)));
+            (end.at(x), done, route[route.len() - 1].dest)
+        };
+        let vehicle = inst.s.vehicle(v);
+        let mut end = end;
+        if let Some(depot) = vehicle.return_depot {
+            let leg = inst.tt(v, last, depot);
+            if leg >= UNREACHABLE {
+                return None;
+            }
+            end += leg;
+        }
+        Some((done, (end - vehicle.available_until.0).max(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use corridor_core::{HouseholdId, Seconds};
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::schedule::Pickup;
+
+    fn scenario(seed: u64, corridor: bool) -> corridor_core::Scenario {
+        let o = corridor_generate::Options {
+            seed,
+            households: 30,
+            sites: 5,
+            vehicles: 3,
+            corridor,
+            windows: if corridor { 2 } else { 0 },
+            ..corridor_generate::Options::default()
+        };
+        let files = corridor_generate::generate(&o).expect("valid options");
+        let mem = corridor_formats::InMemory(
+            files
+                .iter()
+                .map(|f| (std::path::Path::new("t").join(&f.path), f.contents.clone()))
+                .collect(),
+        );
+        let path = std::path::Path::new("t/scenario.toml");
+        match corridor_formats::load_scenario_with(&mem, path) {
+            Ok(l) => l.scenario,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Pricing a change from the route's summaries gives what timing the
+    /// changed route from scratch gives: joins, new trips, removals, with
+    /// households that are ready late, return depots, and corridors.
+    #[test]
+    fn priced_changes_match_a_full_timing() {
+        let mut checked = 0;
+        for seed in 0..12u64 {
+            let mut s = scenario(seed, seed % 3 == 2);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            for h in &mut s.households {
+                if rng.random_bool(0.4) {
+                    h.ready = Seconds(rng.random_range(0..4 * 3600));
+                }
+            }
+            let inst = Instance::new(&s);
+            let load_of = |h: usize, rng: &mut ChaCha8Rng| -> Option<Load> {
+                let hh = &s.households[h];
+                let dests = &inst.allowed_dest[h];
+                if dests.is_empty() {
+                    return None;
+                }
+                Some(Load {
+                    pickups: vec![Pickup {
+                        site: hh.site,
+                        households: vec![HouseholdId(h as u32)],
+                    }],
+                    dest: dests[rng.random_range(0..dests.len())],
+                })
+            };
+            for v in 0..s.vehicles.len() {
+                let vid = VehicleId(v as u32);
+                let mut route = Vec::new();
+                for _ in 0..rng.random_range(0..7) {
+                    let h = rng.random_range(0..s.households.len());
+                    if let Some(mut l) = load_of(h, &mut rng) {
+                        if rng.random_bool(0.2) {
+                            l.pickups.clear(); // a trip with nobody on board
+                        }
+                        route.push(l);
+                    }
+                }
+                let times = RouteTimes::new(&inst, vid, &route);
+                for _ in 0..20 {
+                    let h = rng.random_range(0..s.households.len());
+                    let Some(changed) = load_of(h, &mut rng) else {
+                        continue;
+                    };
+                    let at = rng.random_range(0..=route.len());
+                    // Insert before `at`, or replace the trip there.
+                    let rest = if at < route.len() && rng.random_bool(0.5) {
+                        at + 1
+                    } else {
+                        at
+                    };
+                    let mut full: Vec<Load> = route[..at].to_vec();
+                    full.push(changed.clone());
+                    full.extend_from_slice(&route[rest..]);
+                    let e = eval_route(&inst, vid, &full);
+                    let expected = e.reachable.then_some((e.completion, e.overrun));
+                    let got = times.finish(&inst, vid, &route, at, &changed, rest);
+                    assert_eq!(got, expected, "seed {seed}, vehicle {v}, at {at}, rest {rest}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300, "only {checked} changes checked");
+    }
+}

@@ -8,7 +8,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::instance::Instance;
-use crate::route::eval_route;
+use crate::route::{RouteTimes, eval_route};
 use crate::schedule::Load;
 use crate::state::{
     Change, Cost, State, best_destinations, best_insertion, fits_with, load_people, objective,
@@ -118,20 +118,22 @@ fn load_fits(inst: &Instance<'_>, v: usize, l: &Load) -> bool {
 /// Best position for `load` in route `v` by the route's own completion.
 fn best_position(inst: &Instance<'_>, route: &[Load], v: usize, load: &Load) -> Option<Vec<Load>> {
     let vid = VehicleId(v as u32);
-    let mut best: Option<(i64, Vec<Load>)> = None;
+    let times = RouteTimes::new(inst, vid, route);
+    let mut best: Option<(i64, usize)> = None;
     for pos in 0..=route.len() {
-        let mut r = route.to_vec();
-        r.insert(pos, load.clone());
-        let e = eval_route(inst, vid, &r);
-        if !e.reachable {
+        let Some((completion, overrun)) = times.finish(inst, vid, route, pos, load, pos) else {
             continue;
-        }
-        let key = e.completion + e.overrun * 1000;
-        if best.as_ref().is_none_or(|(k, _)| key < *k) {
-            best = Some((key, r));
+        };
+        let key = completion + overrun * 1000;
+        if best.is_none_or(|(k, _)| key < k) {
+            best = Some((key, pos));
         }
     }
-    best.map(|(_, r)| r)
+    best.map(|(_, pos)| {
+        let mut r = route.to_vec();
+        r.insert(pos, load.clone());
+        r
+    })
 }
 
 fn relocate(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {

@@ -3,7 +3,9 @@
 use corridor_core::{HouseholdId, SiteId, VehicleId};
 
 use crate::instance::Instance;
-use crate::route::{RouteEval, eval_route, final_leg, time_load, time_load_until_final_leg};
+use crate::route::{
+    RouteEval, RouteTimes, eval_route, final_leg, time_load, time_load_until_final_leg,
+};
 use crate::schedule::{Assignment, Load, Pickup, schedule};
 
 /// What the search minimises, compared field by field (the lexicographic objective,
@@ -317,18 +319,14 @@ pub(crate) fn best_insertion(
     let route = &st.a.routes[v];
     // The route timed up to each trip once; each candidate then re-times only
     // what follows its change, without copying the route.
-    let before = prefixes(inst, vid, route);
+    let times = RouteTimes::new(inst, vid, route);
     enum Choice {
         Join(usize, Load),
         New(usize, SiteId),
     }
     let mut best: Option<(i64, Choice)> = None;
-    let mut consider = |at: usize, changed: &Load, rest: &[Load], choice: &dyn Fn() -> Choice| {
-        let Some(&(t, place, done)) = before.get(at) else {
-            return;
-        };
-        let Some((completion, overrun)) = finish_route(inst, vid, (t, place, done), changed, rest)
-        else {
+    let mut consider = |at: usize, changed: &Load, rest: usize, choice: &dyn Fn() -> Choice| {
+        let Some((completion, overrun)) = times.finish(inst, vid, route, at, changed, rest) else {
             return;
         };
         let key = ((completion + overrun * 1000) as f64 * noise()) as i64;
@@ -360,7 +358,7 @@ pub(crate) fn best_insertion(
         } else {
             continue;
         }
-        consider(i, &l2, &route[i + 1..], &|| Choice::Join(i, l2.clone()));
+        consider(i, &l2, i + 1, &|| Choice::Join(i, l2.clone()));
     }
     // A new trip, to every destination with room (the next trip starts there,
     // so the nearest is not always the best), at every position.
@@ -381,7 +379,7 @@ pub(crate) fn best_insertion(
             dest: d,
         };
         for pos in positions.clone() {
-            consider(pos, &new, &route[pos..], &|| Choice::New(pos, d));
+            consider(pos, &new, pos, &|| Choice::New(pos, d));
         }
     }
     let (key, choice) = best?;
@@ -400,56 +398,6 @@ pub(crate) fn best_insertion(
         ),
     }
     Some((key, r))
-}
-
-/// (time, place, completion so far) before each trip of a route timed on its
-/// own, and after the last; shorter when a leg is unreachable.
-fn prefixes(inst: &Instance<'_>, v: VehicleId, route: &[Load]) -> Vec<(i64, SiteId, i64)> {
-    let vehicle = inst.s.vehicle(v);
-    let mut out = Vec::with_capacity(route.len() + 1);
-    let (mut t, mut at, mut done) = (vehicle.available_from.0, vehicle.depot, 0i64);
-    out.push((t, at, done));
-    let mut d = 0;
-    for l in route {
-        let Some(end) = time_load(inst, v, t, at, l, &mut d) else {
-            break;
-        };
-        t = end;
-        at = l.dest;
-        if l.households().next().is_some() {
-            done = done.max(end);
-        }
-        out.push((t, at, done));
-    }
-    out
-}
-
-/// Times `changed` and then `rest` from a prefix state; returns the route's
-/// completion and its shift overrun (return leg included), as [`eval_route`] would.
-fn finish_route(
-    inst: &Instance<'_>,
-    v: VehicleId,
-    (mut t, mut at, mut done): (i64, SiteId, i64),
-    changed: &Load,
-    rest: &[Load],
-) -> Option<(i64, i64)> {
-    let mut d = 0;
-    for l in std::iter::once(changed).chain(rest) {
-        t = time_load(inst, v, t, at, l, &mut d)?;
-        at = l.dest;
-        if l.households().next().is_some() {
-            done = done.max(t);
-        }
-    }
-    let vehicle = inst.s.vehicle(v);
-    if let Some(depot) = vehicle.return_depot {
-        let leg = inst.tt(v, at, depot);
-        if leg >= crate::instance::UNREACHABLE {
-            return None;
-        }
-        t += leg;
-    }
-    Some((done, (t - vehicle.available_until.0).max(0)))
 }
 
 /// Re-chooses the destination of every trip of route `v` (keeping the trips and
