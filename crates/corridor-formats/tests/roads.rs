@@ -271,6 +271,9 @@ fn more_possible_closures_than_can_be_routed_are_an_error_at_the_first_too_many(
         .filter(|(_, l)| l.contains("[[rehearsal.closure]]"))
         .nth(corridor_core::RoadClosures::MAX)
         .map(|(i, _)| i + 1);
-    assert_eq!((problems[0].line, problems[0].field.as_deref()), (ninth, Some("closure")));
+    assert_eq!(
+        (problems[0].line, problems[0].field.as_deref()),
+        (ninth, Some("closure"))
+    );
     assert!(problems[0].message.contains("at most 8 possible closures"));
 }
