@@ -1273,6 +1273,7 @@ impl<'p, 'a> Run<'p, 'a> {
     /// Trips of a vehicle that stopped at `t` go, in order, each to the running vehicle that can
     /// start it earliest; returns each one's new vehicle (`None`: nobody could take it).
     fn hand_over(&mut self, t: i64, jobs: Vec<Job>) -> Vec<Option<VehicleId>> {
+        let mask = self.closed_at(t);
         let mut trips_to = Vec::new();
         for j in jobs {
             let trip = self.p.trip(j);
@@ -1288,7 +1289,8 @@ impl<'p, 'a> Run<'p, 'a> {
                 .filter_map(|w| {
                     let x = &self.v[w];
                     let from = x.jobs.back().map_or(x.at, |b| self.p.trip(*b).destination);
-                    let leg = s.travel_for(VehicleId(w as u32), from, first)?.0;
+                    // On the roads as they are now: a vehicle cut off from the trip cannot take it.
+                    let leg = self.travel_in(mask, w, from, first)?.0;
                     Some((x.est_free.max(t) + leg, w))
                 })
                 .min();
