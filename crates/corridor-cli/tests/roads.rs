@@ -292,6 +292,11 @@ fn neubrandenburg_rehearsal_reports_what_each_possible_closure_costs() {
         "--seed",
         "2",
     ];
+    let (out, _) = run(d.path(), &["validate", &scenario], 0);
+    assert!(
+        out.contains("Rehearsal: roads that may close: Neustrelitzer Straße bridge, northern (may be found damaged) (30 %); Woldegker Straße flooded (20 %)"),
+        "{out}"
+    );
     let (out, _) = run(d.path(), &rehearse, 0);
     assert!(out.contains("Possible road closures"), "{out}");
     assert!(
