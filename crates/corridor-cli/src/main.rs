@@ -216,7 +216,8 @@ Writes schedule.txt, schedule.csv (one event per row) and timetable.txt (per pic
     #[command(
         after_help = "Examples:\n  corridor rehearse examples/aleppo-2016/scenario.toml plan.json --deadline \"2016-12-20 18:00\" -o rehearsal\n  \
 corridor rehearse scenario.toml plan-a.json plan-b.json --runs 2000 --seed 7\n\n\
-The disruptions come from the scenario's [rehearsal] table (see docs/formats.md). With two plans, both run \
+The disruptions come from the scenario's [rehearsal] table, and on roads its [[rehearsal.closure]] tables \
+(roads that may close; see docs/formats.md). With two plans, both run \
 on the same random streams and the report says which is faster at P50 and P90, with 95 % intervals.\n\
 The same seed gives the same runs on any number of threads.\n\
 Exit codes: 0 rehearsed, 1 a plan breaks rules (not rehearsed), 2 bad input."

@@ -191,6 +191,14 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
             );
         }
     }
+    let possible = loaded.uncertainty.closures.closures();
+    if !possible.is_empty() {
+        let list: Vec<String> = possible
+            .iter()
+            .map(|c| format!("{} ({:.0} %)", c.name, c.chance * 100.0))
+            .collect();
+        let _ = writeln!(o, "Rehearsal: roads that may close: {}", list.join("; "));
+    }
     o
 }
 
@@ -216,6 +224,7 @@ pub(crate) fn summary_json(loaded: &Loaded) -> Value {
         "deals": s.deals.iter().map(|d| json!({"name": d.name, "ratio": d.ratio, "slack": d.slack.0, "a_leaves_last": d.a_leaves_last})).collect::<Vec<_>>(),
         "travel_time_s": s.travel.range().map(|(lo, hi)| json!({"min": lo.0, "max": hi.0})),
         "network": loaded.network.describe(),
+        "possible_closures": loaded.uncertainty.closures.closures().iter().map(|c| json!({"name": c.name, "chance": c.chance})).collect::<Vec<_>>(),
         "warnings": problems_json(&loaded.warnings),
     })
 }

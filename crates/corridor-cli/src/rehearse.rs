@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use corridor_core::{Figures, Plan, Scenario, Seconds};
+use corridor_core::{ClosureEnd, Figures, Plan, PossibleClosure, Scenario, Seconds};
 use corridor_formats::{Loaded, Problem, read_plan};
-use corridor_sim::{Comparison, Prepared, RunResult, Summary, Use, rehearse, shares_ranked};
+use corridor_sim::{
+    Comparison, Outcomes, Prepared, RunResult, Summary, Use, rehearse, shares_ranked,
+};
 use serde_json::{Value, json};
 
 use crate::commands::{print_warnings, report_problems};
@@ -144,7 +146,9 @@ pub(crate) fn rehearse_loaded(
     let mut docs = Vec::new();
     for (i, ((name, plan), sum)) in plans.iter().zip(&summaries).enumerate() {
         let figures = Figures::of(s, plan);
-        docs.push(summary_json(s, name, &figures, sum, &results[i], deadline));
+        let mut doc = summary_json(s, name, &figures, sum, &results[i], deadline);
+        doc["closures"] = closures_json(s, loaded.uncertainty.closures.closures(), sum);
+        docs.push(doc);
     }
     let doc = json!({
         "ok": true,
@@ -197,6 +201,10 @@ pub(crate) fn rehearse_loaded(
                     println!("Plan {} ({name})", ["A", "B"][i.min(1)]);
                 }
                 print!("{}", summary_text(s, plan, sum, runs, deadline));
+                print!(
+                    "{}",
+                    closures_text(s, loaded.uncertainty.closures.closures(), sum)
+                );
                 println!();
             }
             if let Some(c) = &comparison {
@@ -301,6 +309,12 @@ fn summary_text(
         sum.losses_per_run,
         sum.runs_with_losses * 100.0
     );
+    if sum.road_cuts_per_run > 0.0 {
+        o += &format!(
+            "  Vehicles cut off by road closures that never reopened: {:.2} per run\n",
+            sum.road_cuts_per_run
+        );
+    }
     o += "\nPeople still waiting (median run; in brackets the P90 run):\n";
     o += &format!(
         "  {:<18} {:>16} {:>16} {:>16} {:>16}\n",
@@ -336,6 +350,98 @@ fn summary_text(
         }
     }
     o
+}
+
+/// When a possible closure happens, in words.
+fn closure_when(s: &Scenario, c: &PossibleClosure) -> String {
+    let begins = if c.latest_from > c.from {
+        format!(
+            "closes between {} and {}",
+            s.show_time(c.from),
+            s.show_time(c.latest_from)
+        )
+    } else if c.from <= Seconds::ZERO {
+        "closed from the start".to_string()
+    } else {
+        format!("closes at {}", s.show_time(c.from))
+    };
+    let ends = match c.end {
+        ClosureEnd::Never => "and stays closed".to_string(),
+        ClosureEnd::At(t) => format!("until {}", s.show_time(t)),
+        ClosureEnd::MeanDuration(m) => format!("for {:.1} h on average", m.as_hours()),
+    };
+    format!("{begins} {ends}")
+}
+
+/// How often each possible road closure happened and what it cost; empty without any.
+fn closures_text(s: &Scenario, closures: &[PossibleClosure], sum: &Summary) -> String {
+    if closures.is_empty() {
+        return String::new();
+    }
+    let show = |x: Option<Seconds>| {
+        x.map_or("not everyone delivered".to_string(), |t| {
+            format!("{:.1} h", t.as_hours())
+        })
+    };
+    let outcomes = |o: &Outcomes| {
+        if o.runs == 0 {
+            return "no run".to_string();
+        }
+        let mut x = format!("makespan P50 {}, P90 {}", show(o.p50), show(o.p90));
+        if o.stranded_mean > 0.0 {
+            x += &format!(", {:.1} people left behind per run", o.stranded_mean);
+        }
+        x
+    };
+    let mut o = String::from("\nPossible road closures (each drawn in every run):\n");
+    for (c, e) in closures.iter().zip(&sum.closures) {
+        o += &format!(
+            "  {} ({}; chance {:.0} %): happened in {} of {} runs ({:.0} %)\n",
+            c.name,
+            closure_when(s, c),
+            c.chance * 100.0,
+            e.with.runs,
+            sum.runs,
+            e.share * 100.0
+        );
+        o += &format!("    with it:    {}\n", outcomes(&e.with));
+        o += &format!("    without it: {}\n", outcomes(&e.without));
+        if e.vehicles_cut_off > 0 {
+            o += &format!(
+                "    {} vehicles cut off over all runs (their trips went to others where one could take them)\n",
+                e.vehicles_cut_off
+            );
+        }
+    }
+    o
+}
+
+/// The closures' effects for programs.
+fn closures_json(s: &Scenario, closures: &[PossibleClosure], sum: &Summary) -> Value {
+    let secs = |t: Option<Seconds>| t.map(|t| t.0);
+    let outcomes = |o: &Outcomes| {
+        json!({
+            "runs": o.runs, "runs_complete": o.complete_runs,
+            "makespan_s": { "p50": secs(o.p50), "p90": secs(o.p90) },
+            "stranded_per_run": o.stranded_mean,
+        })
+    };
+    closures
+        .iter()
+        .zip(&sum.closures)
+        .map(|(c, e)| {
+            json!({
+                "name": c.name,
+                "chance": c.chance,
+                "when": closure_when(s, c),
+                "happened_runs": e.with.runs,
+                "happened_share": e.share,
+                "with": outcomes(&e.with),
+                "without": outcomes(&e.without),
+                "vehicles_cut_off": e.vehicles_cut_off,
+            })
+        })
+        .collect()
 }
 
 fn comparison_text(c: &Comparison, sums: &[Summary]) -> String {
@@ -450,6 +556,7 @@ fn summary_json(
         "deadline_s": deadline.map(|d| d.0),
         "time_shares": shares,
         "suspensions_per_run": sum.suspensions_per_run,
+        "road_cuts_per_run": sum.road_cuts_per_run,
         "losses": { "total": losses, "per_run": sum.losses_per_run, "runs_with_losses": sum.runs_with_losses, "trips_reassigned": reassigned },
         "stranded_per_run": sum.stranded_per_run,
         // null where the run at that rank delivered nobody.
@@ -490,5 +597,13 @@ fn uncertainty_json(u: &corridor_core::Uncertainty) -> Value {
         "losses_per_working_hour": u.losses_per_working_hour,
         "late_household_share": u.late_household_share,
         "late_household_mean_s": u.late_household_mean.0,
+        "closures": u.closures.closures().iter().map(|c| json!({
+            "name": c.name,
+            "chance": c.chance,
+            "from_s": c.from.0,
+            "latest_from_s": c.latest_from.0,
+            "until_s": match c.end { ClosureEnd::At(t) => Some(t.0), _ => None },
+            "mean_duration_s": match c.end { ClosureEnd::MeanDuration(m) => Some(m.0), _ => None },
+        })).collect::<Vec<_>>(),
     })
 }

@@ -264,3 +264,91 @@ fn a_scenario_without_roads_exports_straight_legs() {
     );
     assert!(err.contains("absent.toml"), "{err}");
 }
+
+#[test]
+fn neubrandenburg_rehearsal_reports_what_each_possible_closure_costs() {
+    let d = tmp();
+    let scenario = path("examples/neubrandenburg/scenario.toml");
+    run(
+        d.path(),
+        &[
+            "plan",
+            &scenario,
+            "-o",
+            "nb.json",
+            "--iterations",
+            "300",
+            "--seed",
+            "1",
+        ],
+        0,
+    );
+    let rehearse = [
+        "rehearse",
+        scenario.as_str(),
+        "nb.json",
+        "--runs",
+        "300",
+        "--seed",
+        "2",
+    ];
+    let (out, _) = run(d.path(), &["validate", &scenario], 0);
+    assert!(
+        out.contains("Rehearsal: roads that may close: Neustrelitzer Straße bridge, northern (may be found damaged) (30 %); Woldegker Straße flooded (20 %)"),
+        "{out}"
+    );
+    let (out, _) = run(d.path(), &rehearse, 0);
+    assert!(out.contains("Possible road closures"), "{out}");
+    assert!(
+        out.contains("Woldegker Straße flooded (closes between"),
+        "{out}"
+    );
+    assert!(out.contains("with it:    makespan P50"), "{out}");
+    assert!(out.contains("without it: makespan P50"), "{out}");
+
+    let mut args = rehearse.to_vec();
+    args.extend(["--format", "json"]);
+    let (out, _) = run(d.path(), &args, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let closures = v["plans"][0]["closures"].as_array().expect("closures");
+    assert_eq!(closures.len(), 2);
+    assert_eq!(v["uncertainty"]["closures"][1]["mean_duration_s"], 3 * 3600);
+    for (c, chance) in closures.iter().zip([0.3, 0.2]) {
+        assert_eq!(c["chance"], chance);
+        let with = c["with"]["runs"].as_u64().expect("runs");
+        assert_eq!(with + c["without"]["runs"].as_u64().expect("runs"), 300);
+        assert_eq!(c["happened_runs"].as_u64(), Some(with));
+        // 300 runs: a share's standard deviation is under 0.03; the seed is fixed.
+        let share = c["happened_share"].as_f64().expect("share");
+        assert!((share - chance).abs() < 0.1, "{c}");
+    }
+    // Flooding the road to a reception centre for hours slows the runs it happens in.
+    let p50 = |side: &str| {
+        closures[1][side]["makespan_s"]["p50"]
+            .as_i64()
+            .expect("finished")
+    };
+    assert!(p50("with") > p50("without"), "{}", closures[1]);
+
+    // A chance that is not a probability is named with its file, line and field.
+    let text = std::fs::read_to_string(&scenario)
+        .expect("read")
+        .replace("../../data/osm/", &format!("{}/", path("data/osm")))
+        .replace(
+            "\"sites.csv\"",
+            &format!("\"{}\"", path("examples/neubrandenburg/sites.csv")),
+        )
+        .replace("chance = 0.2", "chance = 20");
+    std::fs::write(d.path().join("bad.toml"), &text).expect("write");
+    let line = text
+        .lines()
+        .position(|l| l.contains("chance = 20"))
+        .expect("line")
+        + 1;
+    let (_, err) = run(d.path(), &["rehearse", "bad.toml", "nb.json"], 2);
+    assert!(err.contains(&format!("bad.toml:{line}")), "{err}");
+    assert!(
+        err.contains("`chance`") && err.contains("probability from 0 to 1"),
+        "{err}"
+    );
+}

@@ -39,5 +39,5 @@ pub use scenario::{
     Window,
 };
 pub use time_use::{Activity, Breakdown, CheckpointUse, TimeUse};
-pub use uncertainty::Uncertainty;
+pub use uncertainty::{ClosureEnd, PossibleClosure, RoadClosures, Uncertainty};
 pub use units::{People, Seconds};

@@ -1,5 +1,6 @@
 //! What can go differently from the plan, for rehearsals: the scenario's `[rehearsal]` table.
 
+use crate::scenario::TravelMatrix;
 use crate::units::Seconds;
 
 /// How uncertain the world is when a plan is carried out.
@@ -36,6 +37,9 @@ pub struct Uncertainty {
     pub late_household_share: f64,
     /// Mean lateness of such a household (exponentially distributed).
     pub late_household_mean: Seconds,
+    /// Road closures that may happen (the `[[rehearsal.closure]]` tables), with the travel
+    /// times under each combination of them.
+    pub closures: RoadClosures,
 }
 
 impl Uncertainty {
@@ -55,6 +59,7 @@ impl Uncertainty {
             losses_per_working_hour: 0.0,
             late_household_share: 0.0,
             late_household_mean: Seconds::ZERO,
+            closures: RoadClosures::default(),
         }
     }
 }
@@ -78,6 +83,87 @@ impl Default for Uncertainty {
             losses_per_working_hour: 0.0005,
             late_household_share: 0.1,
             late_household_mean: Seconds::from_minutes(30),
+            closures: RoadClosures::default(),
         }
+    }
+}
+
+/// When a possible closure ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ClosureEnd {
+    /// It stays closed until the operation is over.
+    Never,
+    /// It reopens at this time.
+    At(Seconds),
+    /// It lasts an exponentially distributed time with this mean (most are short, a few long).
+    MeanDuration(Seconds),
+}
+
+/// A road closure that may happen during a run: how likely, and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PossibleClosure {
+    /// How reports name it (its description, or the place as written).
+    pub name: String,
+    /// Probability (0 to 1) that it happens in a run.
+    pub chance: f64,
+    /// The earliest time it closes.
+    pub from: Seconds,
+    /// The latest time it closes: the closing time is drawn evenly between `from` and this
+    /// (equal to `from` for a known time).
+    pub latest_from: Seconds,
+    /// When it reopens.
+    pub end: ClosureEnd,
+}
+
+/// The possible closures of a scenario on roads, with the site-to-site travel times under every
+/// combination of them.
+///
+/// The matrices are computed before the runs, all of them: the road network is re-weighted
+/// without re-contraction, which takes milliseconds per combination, so with at most
+/// [`RoadClosures::MAX`] closures (255 combinations) this costs less than the runs themselves,
+/// keeps the simulator a pure function of the core's data (no router, cache or lock shared by
+/// parallel runs) and makes every run see exactly the same times whatever the thread count.
+/// A lazily filled cache behind a trait would allow more closures, but an operations room
+/// weighs a handful of doubtful roads, not dozens.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoadClosures {
+    closures: Vec<PossibleClosure>,
+    /// `travel[mask - 1]`: the times when exactly the closures of bit mask `mask` are in force.
+    travel: Vec<TravelMatrix>,
+}
+
+impl RoadClosures {
+    /// Most possible closures a scenario may list (2^8 − 1 = 255 combinations to compute).
+    pub const MAX: usize = 8;
+
+    /// Closures with their matrices: `travel[mask - 1]` holds the times when exactly the
+    /// closures in bit mask `mask` (bit `i` for `closures[i]`) are in force. `None` when there
+    /// are more than [`RoadClosures::MAX`] closures, the number of matrices is not 2^k − 1, or a
+    /// matrix is not the size of the first.
+    pub fn new(closures: Vec<PossibleClosure>, travel: Vec<TravelMatrix>) -> Option<RoadClosures> {
+        let k = closures.len();
+        let size = travel.first().map(TravelMatrix::len);
+        (k <= Self::MAX
+            && travel.len() == (1usize << k) - 1
+            && travel.iter().all(|m| Some(m.len()) == size))
+        .then_some(RoadClosures { closures, travel })
+    }
+
+    /// The possible closures, in the scenario's order.
+    pub fn closures(&self) -> &[PossibleClosure] {
+        &self.closures
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.closures.is_empty()
+    }
+
+    /// The travel times when exactly the closures of bit mask `mask` are in force; `None` for
+    /// the empty mask (the scenario's own times apply) or a mask beyond the closures.
+    pub fn travel(&self, mask: u32) -> Option<&TravelMatrix> {
+        (mask as usize)
+            .checked_sub(1)
+            .and_then(|i| self.travel.get(i))
     }
 }

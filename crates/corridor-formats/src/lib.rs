@@ -23,8 +23,8 @@ mod values;
 
 pub use bep::{ScenarioFile, import_bep};
 pub use network::{
-    NetworkSource, RoadChange, Roads, build_matrix, build_matrix_reporting, great_circle_matrix,
-    load_roads, read_matrix_csv,
+    NetworkSource, RoadChange, Roads, build_matrices_reporting, build_matrix,
+    build_matrix_reporting, great_circle_matrix, load_roads, read_matrix_csv,
 };
 pub use plan_file::{PLAN_FORMAT, PLAN_FORMAT_VERSION, read_plan, write_plan};
 pub use problem::{Problem, Problems, did_you_mean, line_col, suggest};

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use corridor_core::{Seconds, Site, SiteId, SiteKind, TravelMatrix, great_circle_km};
 use corridor_roads::{
-    CchRouter, NodeId, Restriction, RoadNetwork, Snap, Snapper, TENTHS_PER_SECOND, TravelTimes,
-    import_pbf, is_prepared_network, read_network, restricted_weights,
+    CLOSED, CchRouter, NodeId, Restriction, RoadNetwork, Snap, Snapper, TENTHS_PER_SECOND,
+    TravelTimes, import_pbf, is_prepared_network, read_network, restricted_weights,
 };
 
 use crate::problem::{Problem, Problems, did_you_mean};
@@ -100,6 +100,21 @@ pub fn build_matrix_reporting(
     files: &dyn FileSource,
     scenario_file: &str,
 ) -> Result<(TravelMatrix, Vec<Problem>), Problems> {
+    build_matrices_reporting(source, sites, dir, files, scenario_file, &[]).map(|(m, _, w)| (m, w))
+}
+
+/// Like [`build_matrix_reporting`], and also the matrices under every combination of the
+/// `possible` closures (the `[[rehearsal.closure]]` tables, each a [`Restriction::Closed`]): the
+/// matrix for bit mask `mask` (bit `i` for `possible[i]`) is at index `mask - 1`. `possible` is
+/// only for a road network; with another source it must be empty.
+pub fn build_matrices_reporting(
+    source: &NetworkSource,
+    sites: &[Site],
+    dir: &Path,
+    files: &dyn FileSource,
+    scenario_file: &str,
+    possible: &[RoadChange],
+) -> Result<(TravelMatrix, Vec<TravelMatrix>, Vec<Problem>), Problems> {
     let m = match source {
         NetworkSource::GreatCircle { detour, speed_kmh } => {
             great_circle_matrix(sites, *detour, *speed_kmh)
@@ -117,11 +132,88 @@ pub fn build_matrix_reporting(
             line,
             changes,
         } => {
-            let (roads, warnings) = load_roads(scenario_file, file, *line, changes, sites)?;
-            return Ok((roads.matrix(), warnings));
+            let (mut roads, warnings) = load_roads(scenario_file, file, *line, changes, sites)?;
+            let closed = possible_closure_matrices(&mut roads, possible, scenario_file, file)?;
+            return Ok((roads.matrix(), closed, warnings));
         }
     };
-    Ok((m, Vec::new()))
+    Ok((m, Vec::new(), Vec::new()))
+}
+
+/// The site-to-site matrices under every combination of `possible` closures, on top of the
+/// closures and slowdowns the router already has (they are in force in every run). Each closure's
+/// arcs are found once; a combination closes their union and re-customises the router, without
+/// re-contraction. The router is left as it was. A place that matches no road is a problem.
+fn possible_closure_matrices(
+    roads: &mut Roads,
+    possible: &[RoadChange],
+    scenario_file: &str,
+    file: &Path,
+) -> Result<Vec<TravelMatrix>, Problems> {
+    if possible.is_empty() {
+        return Ok(Vec::new());
+    }
+    let fixed = roads.router.weights().to_vec();
+    let mut arcs: Vec<Vec<usize>> = Vec::with_capacity(possible.len());
+    let mut touched = Vec::with_capacity(possible.len());
+    for c in possible {
+        let (w, t) = restricted_weights(&roads.network, std::slice::from_ref(&c.restriction));
+        touched.push(t.first().copied().unwrap_or(0));
+        arcs.push((0..w.len()).filter(|&a| w[a] == CLOSED).collect());
+    }
+    let problems = unmatched(scenario_file, file, &roads.network, possible, &touched);
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    let mut out = Vec::with_capacity((1 << possible.len()) - 1);
+    for mask in 1u32..(1 << possible.len()) {
+        let mut w = fixed.clone();
+        for (i, closed) in arcs.iter().enumerate() {
+            if mask >> i & 1 == 1 {
+                for &a in closed {
+                    w[a] = CLOSED;
+                }
+            }
+        }
+        roads.router.reweight(w);
+        out.push(roads.matrix());
+    }
+    roads.router.reweight(fixed);
+    Ok(out)
+}
+
+/// A problem for each change that touched no arc of the network, with a "did you mean" for a street.
+fn unmatched(
+    scenario_file: &str,
+    file: &Path,
+    network: &RoadNetwork,
+    changes: &[RoadChange],
+    touched: &[usize],
+) -> Vec<Problem> {
+    let shown = file.display().to_string();
+    let mut problems = Vec::new();
+    for (c, &t) in changes.iter().zip(touched) {
+        if t == 0 {
+            let hint = match &c.restriction {
+                Restriction::Closed(corridor_roads::Place::Street(s))
+                | Restriction::Slower {
+                    place: corridor_roads::Place::Street(s),
+                    ..
+                } => did_you_mean(s, network.names().iter().map(String::as_str)),
+                _ => None,
+            };
+            problems.push(
+                Problem::in_file(
+                    scenario_file,
+                    format!("{} matches no road of the network `{shown}`", c.written),
+                )
+                .at_line(c.line)
+                .field(c.field.clone())
+                .hint(hint),
+            );
+        }
+    }
+    problems
 }
 
 /// A scenario's road network, ready to route: the network, the router with the scenario's
@@ -188,28 +280,7 @@ pub fn load_roads(
     };
     let restrictions: Vec<Restriction> = changes.iter().map(|c| c.restriction.clone()).collect();
     let (weights, touched) = restricted_weights(&network, &restrictions);
-    let mut problems = Vec::new();
-    for (c, &t) in changes.iter().zip(&touched) {
-        if t == 0 {
-            let hint = match &c.restriction {
-                Restriction::Closed(corridor_roads::Place::Street(s))
-                | Restriction::Slower {
-                    place: corridor_roads::Place::Street(s),
-                    ..
-                } => did_you_mean(s, network.names().iter().map(String::as_str)),
-                _ => None,
-            };
-            problems.push(
-                Problem::in_file(
-                    scenario_file,
-                    format!("{} matches no road of the network `{shown}`", c.written),
-                )
-                .at_line(c.line)
-                .field(c.field.clone())
-                .hint(hint),
-            );
-        }
-    }
+    let problems = unmatched(scenario_file, file, &network, changes, &touched);
     if !problems.is_empty() {
         return Err(Problems(problems));
     }

@@ -10,8 +10,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use corridor_core::{
-    Clock, ConvoyRule, Corridor, Deal, Destination, Household, LatLon, People, Scenario, Seconds,
-    Site, SiteId, SiteKind, Tier, Uncertainty, Vehicle, VehicleType, VehicleTypeId, Window,
+    Clock, ClosureEnd, ConvoyRule, Corridor, Deal, Destination, Household, LatLon, People,
+    PossibleClosure, RoadClosures, Scenario, Seconds, Site, SiteId, SiteKind, Tier, Uncertainty,
+    Vehicle, VehicleType, VehicleTypeId, Window,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -459,6 +460,33 @@ struct RehearsalDoc {
     late_household_share: Option<S<f64>>,
     #[serde(default)]
     late_household_mean: Option<S<DurationText>>,
+    #[serde(default)]
+    closure: Vec<S<PossibleClosureDoc>>,
+}
+
+/// A closure that may happen in a rehearsal run (`[[rehearsal.closure]]`): one place, how likely
+/// it is, and when.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PossibleClosureDoc {
+    #[serde(default)]
+    street: Option<S<String>>,
+    #[serde(default)]
+    way: Option<S<i64>>,
+    #[serde(default)]
+    area: Option<S<AreaDoc>>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    chance: Option<S<f64>>,
+    #[serde(default)]
+    from: Option<S<TimeValue>>,
+    #[serde(default)]
+    latest_from: Option<S<TimeValue>>,
+    #[serde(default)]
+    until: Option<S<TimeValue>>,
+    #[serde(default)]
+    mean_duration: Option<S<DurationText>>,
 }
 
 /// Where a value came from: a file and a line.
@@ -819,6 +847,8 @@ impl<'a> Resolver<'a> {
                 &r.late_household_mean,
                 d.late_household_mean,
             ),
+            // Filled once the road network is read.
+            closures: RoadClosures::default(),
         }
     }
 
@@ -891,7 +921,11 @@ impl<'a> Resolver<'a> {
         let corridors = self.resolve_corridors(&doc.corridor, &site_ids, &kinds);
         let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds);
         let network = self.resolve_network(&doc.network, &doc.closure, &doc.slowdown);
-        let uncertainty = self.resolve_rehearsal(doc.rehearsal.as_ref());
+        let mut uncertainty = self.resolve_rehearsal(doc.rehearsal.as_ref());
+        let before_possible = self.problems.len();
+        let possible = self
+            .resolve_possible_closures(doc.rehearsal.as_ref(), doc.network.get_ref().osm.is_some());
+        let possible_broken = self.problems.len() > before_possible;
 
         // Whether the file has them at all: those it has but that have errors are reported already.
         if doc.vehicle_type.is_empty() {
@@ -909,11 +943,24 @@ impl<'a> Resolver<'a> {
             return None;
         }
         let network = network?;
-        let built =
-            network::build_matrix_reporting(&network, &sites, &self.dir, self.src, &self.file);
+        if possible_broken {
+            return None;
+        }
+        let (changes, closures): (Vec<RoadChange>, Vec<PossibleClosure>) =
+            possible.unwrap_or_default().into_iter().unzip();
+        let built = network::build_matrices_reporting(
+            &network, &sites, &self.dir, self.src, &self.file, &changes,
+        );
         let travel = match built {
-            Ok((m, warnings)) => {
+            Ok((m, closed, warnings)) => {
                 self.warnings.extend(warnings);
+                match RoadClosures::new(closures, closed) {
+                    Some(c) => uncertainty.closures = c,
+                    None => {
+                        self.err(Problem::in_file(&self.file, "the travel times under the possible closures could not be computed").field("closure"));
+                        return None;
+                    }
+                }
                 m
             }
             Err(p) => {
@@ -1863,13 +1910,8 @@ impl<'a> Resolver<'a> {
         let d = c.get_ref();
         let at = self.at(c.span());
         let kind = if closure { "closure" } else { "slowdown" };
-        let given = usize::from(d.street.is_some())
-            + usize::from(d.way.is_some())
-            + usize::from(d.area.is_some());
-        if given != 1 {
-            self.err(at.problem(kind, format!("a {kind} names exactly one place: `street = \"name\"`, `way = OSM_WAY_ID` or `area = {{ lat = 53.56, lon = 13.26, radius_m = 200 }}`")));
-            return None;
-        }
+        let (place, field, written, line) =
+            self.resolve_place(&at, kind, &d.street, &d.way, &d.area)?;
         let factor = match (&d.factor, closure) {
             (Some(f), true) => {
                 let at = self.at(f.span());
@@ -1897,7 +1939,37 @@ impl<'a> Resolver<'a> {
                 v
             }
         };
-        let (place, field, written, line) = if let Some(st) = &d.street {
+        let restriction = if closure {
+            Restriction::Closed(place)
+        } else {
+            Restriction::Slower { place, factor }
+        };
+        Some(RoadChange {
+            restriction,
+            line,
+            field: field.to_string(),
+            written,
+        })
+    }
+
+    /// The one place a closure or slowdown names (`kind` says which, for messages): the place,
+    /// its key, how to show it and its line.
+    fn resolve_place(
+        &mut self,
+        at: &At,
+        kind: &str,
+        street: &Option<S<String>>,
+        way: &Option<S<i64>>,
+        area: &Option<S<AreaDoc>>,
+    ) -> Option<(Place, &'static str, String, usize)> {
+        let given = usize::from(street.is_some())
+            + usize::from(way.is_some())
+            + usize::from(area.is_some());
+        if given != 1 {
+            self.err(at.problem(kind, format!("a {kind} names exactly one place: `street = \"name\"`, `way = OSM_WAY_ID` or `area = {{ lat = 53.56, lon = 13.26, radius_m = 200 }}`")));
+            return None;
+        }
+        Some(if let Some(st) = street {
             let name = st.get_ref().trim().to_string();
             let line = self.at(st.span()).line;
             (
@@ -1906,7 +1978,7 @@ impl<'a> Resolver<'a> {
                 format!("street `{name}`"),
                 line,
             )
-        } else if let Some(w) = &d.way {
+        } else if let Some(w) = way {
             let line = self.at(w.span()).line;
             (
                 Place::Way(*w.get_ref()),
@@ -1915,7 +1987,7 @@ impl<'a> Resolver<'a> {
                 line,
             )
         } else {
-            let a = d.area.as_ref()?;
+            let a = area.as_ref()?;
             let ad = a.get_ref();
             let (lat, lon, r) = (*ad.lat.get_ref(), *ad.lon.get_ref(), *ad.radius_m.get_ref());
             let line = self.at(a.span()).line;
@@ -1941,18 +2013,136 @@ impl<'a> Resolver<'a> {
                 format!("the area of {r} m around {lat}, {lon}"),
                 line,
             )
-        };
-        let restriction = if closure {
-            Restriction::Closed(place)
-        } else {
-            Restriction::Slower { place, factor }
-        };
-        Some(RoadChange {
-            restriction,
-            line,
-            field: field.to_string(),
-            written,
         })
+    }
+
+    /// The `[[rehearsal.closure]]` tables: each one's place (as a closure of the roads) and its
+    /// chance and timing. `None` when one has a problem (reported).
+    fn resolve_possible_closures(
+        &mut self,
+        doc: Option<&RehearsalDoc>,
+        on_roads: bool,
+    ) -> Option<Vec<(RoadChange, PossibleClosure)>> {
+        let list = doc.map_or(&[][..], |r| &r.closure[..]);
+        let first = list.first()?;
+        if !on_roads {
+            let at = self.at(first.span());
+            self.err(at.problem("closure", "possible closures (`[[rehearsal.closure]]`) close roads, so they need a road network: `[network] osm = \"EXTRACT.osm.pbf\"` (or a prepared network file)"));
+            return None;
+        }
+        if let Some(extra) = list.get(RoadClosures::MAX) {
+            let at = self.at(extra.span());
+            self.err(at.problem("closure", format!("at most {} possible closures can be rehearsed (every combination of them is routed before the runs); merge closures that happen together into one, or make the surest ones `[[closure]]`", RoadClosures::MAX)));
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for c in list {
+            match self.resolve_possible_closure(c) {
+                Some(x) => out.push(x),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn resolve_possible_closure(
+        &mut self,
+        c: &S<PossibleClosureDoc>,
+    ) -> Option<(RoadChange, PossibleClosure)> {
+        let d = c.get_ref();
+        let at = self.at(c.span());
+        let place = self.resolve_place(&at, "closure", &d.street, &d.way, &d.area);
+        let chance = match &d.chance {
+            None => {
+                self.err(at.problem("chance", "a possible closure needs a `chance`: the probability (0 to 1) that it happens in a run, e.g. `chance = 0.3`"));
+                None
+            }
+            Some(v) => {
+                let x = *v.get_ref();
+                if x.is_finite() && (0.0..=1.0).contains(&x) {
+                    Some(x)
+                } else {
+                    let at = self.at(v.span());
+                    self.err(at.problem("chance", format!("the chance is a probability from 0 to 1 (0.3 means in about 3 runs of 10), got {x}")));
+                    None
+                }
+            }
+        };
+        let time = |me: &mut Self, field: &str, v: &Option<S<TimeValue>>| match v {
+            None => Some(None),
+            Some(v) => me.time(field, v).map(Some),
+        };
+        let from = time(self, "from", &d.from);
+        let latest = time(self, "latest_from", &d.latest_from);
+        let until = time(self, "until", &d.until);
+        let mean = match &d.mean_duration {
+            None => Some(None),
+            Some(v) => match self.duration("mean_duration", v) {
+                Some(x) if x > Seconds::ZERO => Some(Some(x)),
+                Some(_) => {
+                    let at = self.at(v.span());
+                    self.err(at.problem("mean_duration", "the mean duration must be longer than zero; leave the closure out if it never happens"));
+                    None
+                }
+                None => None,
+            },
+        };
+        let (place, chance, from, latest, until, mean) =
+            (place?, chance?, from?, latest?, until?, mean?);
+        let from_t = from.unwrap_or(Seconds::ZERO);
+        let latest_t = latest.unwrap_or(from_t);
+        if latest_t < from_t
+            && let Some(v) = &d.latest_from
+        {
+            let at = self.at(v.span());
+            self.err(at.problem("latest_from", "`latest_from` is the latest time the closure begins; it must not come before `from`, the earliest"));
+            return None;
+        }
+        let end = match (until, mean) {
+            (Some(_), Some(_)) => {
+                let at = self.at(d.mean_duration.as_ref().map_or(c.span(), |v| v.span()));
+                self.err(at.problem("mean_duration", "give either `until` (a known reopening time) or `mean_duration` (an uncertain one), not both"));
+                return None;
+            }
+            (Some(u), None) => {
+                if u <= latest_t {
+                    let at = self.at(d.until.as_ref().map_or(c.span(), |v| v.span()));
+                    let after = if d.latest_from.is_some() {
+                        "`latest_from`"
+                    } else {
+                        "`from` (or the scenario's start)"
+                    };
+                    self.err(at.problem("until", format!("the closure would reopen before it begins: `until` must come after {after}")));
+                    return None;
+                }
+                ClosureEnd::At(u)
+            }
+            (None, Some(m)) => ClosureEnd::MeanDuration(m),
+            (None, None) => ClosureEnd::Never,
+        };
+        let (place, field, written, line) = place;
+        let name = d
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map_or_else(|| written.clone(), str::to_string);
+        Some((
+            RoadChange {
+                restriction: Restriction::Closed(place),
+                line,
+                field: field.to_string(),
+                written,
+            },
+            PossibleClosure {
+                name,
+                chance,
+                from: from_t,
+                latest_from: latest_t,
+                end,
+            },
+        ))
     }
 
     fn resolve_network_source(

@@ -262,6 +262,19 @@ cases! {
         at("scenario.toml", 48).field("closure").says("a closure names exactly one place");
     closure_with_a_factor: "closure-with-factor" =>
         at("scenario.toml", 50).field("factor").says("a closure has no factor");
+    /// A closure the rehearsal may draw closes roads too: without a road network it cannot.
+    rehearsal_closure_without_roads: "rehearsal-closure-without-roads" =>
+        at("scenario.toml", 48).field("closure").says("possible closures (`[[rehearsal.closure]]`) close roads, so they need a road network");
+    rehearsal_closure_chance_above_one: "rehearsal-closure-chance-above-one" =>
+        at("scenario.toml", 50).field("chance").says("the chance is a probability from 0 to 1");
+    rehearsal_closure_without_chance: "rehearsal-closure-without-chance" =>
+        at("scenario.toml", 48).field("chance").says("a possible closure needs a `chance`");
+    rehearsal_closure_reopening_before_it_closes: "rehearsal-closure-reopens-before-closing" =>
+        at("scenario.toml", 52).field("until").says("the closure would reopen before it begins");
+    rehearsal_closure_with_until_and_mean_duration: "rehearsal-closure-until-and-mean-duration" =>
+        at("scenario.toml", 52).field("mean_duration").says("give either `until`");
+    rehearsal_closure_naming_two_places: "rehearsal-closure-two-places" =>
+        at("scenario.toml", 48).field("closure").says("a closure names exactly one place");
     slowdown_factor_below_one: "slowdown-factor-below-one" =>
         at("scenario.toml", 50).field("factor").says("the factor must be from 1 to 100");
     slowdown_area_of_radius_zero: "slowdown-area-radius-zero" =>

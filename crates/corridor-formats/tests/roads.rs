@@ -189,3 +189,91 @@ fn a_closure_cutting_off_one_site_is_a_warning_naming_the_site_and_the_closure()
     );
     assert!(w.message.contains("left behind"), "{}", w.message);
 }
+
+const NORTH_BRIDGE: &str = "area = { lat = 53.55296, lon = 13.26200, radius_m = 40 }";
+
+#[test]
+fn a_certain_possible_closure_gives_the_times_of_the_same_closure_in_force() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let load = |name: &str, closures: &str| {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).expect("dir");
+        load_scenario(&with_closures(&sub, closures).0).expect("loads")
+    };
+    let open = load("open", "");
+    let bridge = load("bridge", &format!("[[closure]]\n{NORTH_BRIDGE}\n"));
+    let street = load("street", "[[closure]]\nstreet = \"Woldegker Straße\"\n");
+    let both = load(
+        "both",
+        &format!("[[closure]]\n{NORTH_BRIDGE}\n\n[[closure]]\nstreet = \"Woldegker Straße\"\n"),
+    );
+    let possible = load(
+        "possible",
+        &format!(
+            "[[rehearsal.closure]]\n{NORTH_BRIDGE}\nchance = 1\n\n\
+             [[rehearsal.closure]]\nstreet = \"Woldegker Straße\"\nchance = 1\n"
+        ),
+    );
+    // The plan's own times are those of the open roads; each combination is its closures in force.
+    let c = &possible.uncertainty.closures;
+    assert_eq!(c.closures().len(), 2);
+    assert_eq!(possible.scenario.travel, open.scenario.travel);
+    assert_eq!(c.travel(0), None);
+    assert_eq!(c.travel(1), Some(&bridge.scenario.travel));
+    assert_eq!(c.travel(2), Some(&street.scenario.travel));
+    assert_eq!(c.travel(3), Some(&both.scenario.travel));
+    assert_ne!(street.scenario.travel, open.scenario.travel);
+    assert_eq!(c.closures()[1].name, "street `Woldegker Straße`");
+}
+
+#[test]
+fn a_possible_closure_of_an_unknown_street_is_named_with_a_suggestion() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, text) = with_closures(
+        dir.path(),
+        "[[rehearsal.closure]]\nstreet = \"Woldeggker Straße\"\nchance = 0.3\n",
+    );
+    let problems = load_scenario(&path).expect_err("unknown street").0;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let p = &problems[0];
+    assert_eq!(
+        (p.line, p.field.as_deref()),
+        (Some(line_of(&text, "Woldeggker")), Some("street"))
+    );
+    assert!(
+        p.message
+            .contains("street `Woldeggker Straße` matches no road"),
+        "{}",
+        p.message
+    );
+    assert!(
+        p.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("Woldegker Straße")),
+        "{:?}",
+        p.hint
+    );
+}
+
+#[test]
+fn more_possible_closures_than_can_be_routed_are_an_error_at_the_first_too_many() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let one = "[[rehearsal.closure]]\nstreet = \"Woldegker Straße\"\nchance = 0.1\n\n";
+    let (path, text) = with_closures(
+        dir.path(),
+        &one.repeat(corridor_core::RoadClosures::MAX + 1),
+    );
+    let problems = load_scenario(&path).expect_err("too many").0;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let ninth = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("[[rehearsal.closure]]"))
+        .nth(corridor_core::RoadClosures::MAX)
+        .map(|(i, _)| i + 1);
+    assert_eq!(
+        (problems[0].line, problems[0].field.as_deref()),
+        (ninth, Some("closure"))
+    );
+    assert!(problems[0].message.contains("at most 8 possible closures"));
+}

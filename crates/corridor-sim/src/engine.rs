@@ -23,13 +23,21 @@
 //! of its own work, plus the planned length of trips it already took over) plus
 //! the drive to the trip's first pickup is smallest. It does them after its own
 //! trips, without a timetable. A trip no vehicle can take strands its households.
+//!
+//! Road closures that may happen (`Uncertainty::closures`): each is drawn once per run (whether it
+//! happens, when it begins and ends). A leg uses the travel times of the closures in force when it
+//! sets out (one that begins during the leg does not stop it). When they make the leg impossible,
+//! the vehicle waits where it is for the first moment a closure's end (or beginning) makes it
+//! possible; when none ever does, the vehicle is cut off: its trip is lost (nobody picked up so far
+//! is delivered) unless it had not yet set out, and its trips from then on go to other vehicles as
+//! if it were lost, each recorded as a [`RoadCut`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use corridor_core::{
-    Crossing, HouseholdId, People, Plan, Scenario, Seconds, SiteId, Stop, Trip, Uncertainty,
-    VehicleId, VehicleRoute,
+    ClosureEnd, Crossing, HouseholdId, People, Plan, Scenario, Seconds, SiteId, Stop, Trip,
+    Uncertainty, VehicleId, VehicleRoute,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -59,11 +67,13 @@ pub enum Use {
     Breakdowns,
     /// Waiting for the timetable's departure time.
     Timetable,
+    /// Waiting for a closed road to reopen.
+    WaitingForRoad,
 }
 
 impl Use {
     /// All categories, in report order.
-    pub const ALL: [Use; 10] = [
+    pub const ALL: [Use; 11] = [
         Use::Driving,
         Use::Boarding,
         Use::Unloading,
@@ -74,6 +84,7 @@ impl Use {
         Use::HeldByDeal,
         Use::Breakdowns,
         Use::Timetable,
+        Use::WaitingForRoad,
     ];
 
     /// How a report names it.
@@ -89,6 +100,7 @@ impl Use {
             Use::HeldByDeal => "held by the deal",
             Use::Breakdowns => "breakdowns",
             Use::Timetable => "waiting for the timetable",
+            Use::WaitingForRoad => "waiting for a closed road",
         }
     }
 
@@ -105,6 +117,7 @@ impl Use {
             Use::HeldByDeal => "held_by_deal",
             Use::Breakdowns => "breakdowns",
             Use::Timetable => "timetable",
+            Use::WaitingForRoad => "waiting_for_road",
         }
     }
 }
@@ -120,6 +133,37 @@ pub struct Loss {
     pub trips_to: Vec<Option<VehicleId>>,
 }
 
+/// A possible road closure as drawn for one run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampledClosure {
+    /// Whether it happened in this run.
+    pub happened: bool,
+    /// When it began (drawn whether or not it happened).
+    pub from: Seconds,
+    /// When it reopened; `None` when it stayed closed.
+    pub until: Option<Seconds>,
+}
+
+/// A vehicle cut off by road closures that never reopen, and where its trips went.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoadCut {
+    /// The vehicle.
+    pub vehicle: VehicleId,
+    /// When it found the way closed.
+    pub at: Seconds,
+    /// Where it was.
+    pub from: SiteId,
+    /// Where it had to go.
+    pub to: SiteId,
+    /// The closures in force (bit `i` for possible closure `i`).
+    pub closures: u32,
+    /// People on board, who were not delivered.
+    pub on_board: u32,
+    /// The trips it had not done (the current one first when it had not set out), each one's new
+    /// vehicle in order; `None` where no vehicle could take it.
+    pub trips_to: Vec<Option<VehicleId>>,
+}
+
 /// What one run of a plan came to.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunResult {
@@ -131,11 +175,15 @@ pub struct RunResult {
     /// (their trip was stranded by losses, or held for ever by a deal or a closed corridor).
     pub stranded: [u32; 3],
     /// Vehicle time per category of [`Use::ALL`], in seconds.
-    pub time_use: [i64; 10],
+    pub time_use: [i64; 11],
     /// Vehicles lost.
     pub losses: Vec<Loss>,
     /// Corridor suspensions sampled for the run: (corridor index, start, end).
     pub suspensions: Vec<(usize, Seconds, Seconds)>,
+    /// Each possible road closure as drawn for the run, in the scenario's order.
+    pub closures: Vec<SampledClosure>,
+    /// Vehicles cut off by closures.
+    pub road_cuts: Vec<RoadCut>,
     /// The plan as it was carried out, when recording was asked for.
     pub executed: Option<Plan>,
 }
@@ -303,6 +351,16 @@ pub(crate) fn stream(seed: u64, run: u64, purpose: u64, index: u64) -> ChaCha8Rn
 const CORRIDORS: u64 = 1;
 const HOUSEHOLDS: u64 = 2;
 const VEHICLES: u64 = 3;
+const CLOSURES: u64 = 4;
+
+/// Why a leg cannot be driven.
+#[derive(Clone, Copy, Debug)]
+enum Blocked {
+    /// Not even on the open roads.
+    Unreachable,
+    /// The closures of this mask are in force and none that would free the way ever ends.
+    Closed(u32),
+}
 
 /// A trip of the plan, by position, and whether it keeps the plan's timetable.
 #[derive(Clone, Copy, Debug)]
@@ -384,6 +442,32 @@ impl<'p, 'a> Run<'p, 'a> {
     fn new(p: &'p Prepared<'a>, seed: u64, run: u64, record: bool) -> Run<'p, 'a> {
         let s = p.s;
         let u = p.u;
+        // Each possible closure: its own stream, three draws whatever the outcome.
+        let closures = u
+            .closures
+            .closures()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut rng = stream(seed, run, CLOSURES, i as u64);
+                let happened = uniform(&mut rng) < c.chance;
+                let spread = (c.latest_from.0 - c.from.0) as f64;
+                let from = c.from.0 + (spread * uniform(&mut rng)).round() as i64;
+                let lasts = exponential(&mut rng, 1.0);
+                let until = match c.end {
+                    ClosureEnd::Never => None,
+                    ClosureEnd::At(t) => Some(t),
+                    ClosureEnd::MeanDuration(m) => {
+                        Some(Seconds(from + ((m.0 as f64 * lasts).round() as i64).max(1)))
+                    }
+                };
+                SampledClosure {
+                    happened,
+                    from: Seconds(from),
+                    until,
+                }
+            })
+            .collect();
         // Households: one stream, in household order.
         let mut hr = stream(seed, run, HOUSEHOLDS, 0);
         let ready: Vec<i64> = s
@@ -500,9 +584,11 @@ impl<'p, 'a> Run<'p, 'a> {
                 makespan: Seconds::ZERO,
                 deliveries: Vec::new(),
                 stranded: [0; 3],
-                time_use: [0; 10],
+                time_use: [0; 11],
                 losses: Vec::new(),
                 suspensions,
+                closures,
+                road_cuts: Vec::new(),
                 executed: None,
             },
             delivered_people: [0; 3],
@@ -572,10 +658,68 @@ impl<'p, 'a> Run<'p, 'a> {
         self.heap.push(Reverse((t, prio, kind, i)));
     }
 
-    /// Drives vehicle `v` from where it is to `to`, from `t`; returns the arrival (None when unreachable).
-    fn drive(&mut self, v: usize, t: i64, to: SiteId) -> Option<i64> {
+    /// The closures in force at `t` (bit `i` for possible closure `i`).
+    fn closed_at(&self, t: i64) -> u32 {
+        let mut mask = 0;
+        for (i, c) in self.out.closures.iter().enumerate() {
+            if c.happened && c.from.0 <= t && c.until.is_none_or(|u| t < u.0) {
+                mask |= 1 << i;
+            }
+        }
+        mask
+    }
+
+    /// Vehicle `v`'s planned time from `a` to `b` with the closures of `mask` in force.
+    fn travel_in(&self, mask: u32, v: usize, a: SiteId, b: SiteId) -> Option<Seconds> {
         let vid = VehicleId(v as u32);
-        let leg = self.p.s.travel_for(vid, self.v[v].at, to)?.0;
+        match self.p.u.closures.travel(mask) {
+            Some(m) => m.get(a, b).map(|t| self.p.s.vehicle_type_of(vid).travel(t)),
+            None => self.p.s.travel_for(vid, a, b),
+        }
+    }
+
+    /// When vehicle `v` can set out from `a` to `b` at `t` or later, and the planned time of the
+    /// leg then: now, or the first moment the closures in force change so that the leg is possible.
+    fn set_out(&self, v: usize, t: i64, a: SiteId, b: SiteId) -> Result<(i64, i64), Blocked> {
+        let mask = self.closed_at(t);
+        if mask == 0 || self.p.s.travel_for(VehicleId(v as u32), a, b).is_none() {
+            return self
+                .p
+                .s
+                .travel_for(VehicleId(v as u32), a, b)
+                .map(|l| (t, l.0))
+                .ok_or(Blocked::Unreachable);
+        }
+        if let Some(l) = self.travel_in(mask, v, a, b) {
+            return Ok((t, l.0));
+        }
+        let mut changes: Vec<i64> = self
+            .out
+            .closures
+            .iter()
+            .filter(|c| c.happened)
+            .flat_map(|c| [Some(c.from.0), c.until.map(|u| u.0)])
+            .flatten()
+            .filter(|&x| x > t)
+            .collect();
+        changes.sort_unstable();
+        changes.dedup();
+        changes
+            .into_iter()
+            .find_map(|x| self.travel_in(self.closed_at(x), v, a, b).map(|l| (x, l.0)))
+            .ok_or(Blocked::Closed(mask))
+    }
+
+    /// Drives vehicle `v` from where it is to `to`, from `t` (after waiting for closed roads);
+    /// returns the arrival.
+    fn drive(&mut self, v: usize, t: i64, to: SiteId) -> Result<i64, Blocked> {
+        let (t, leg) = match self.set_out(v, t, self.v[v].at, to) {
+            Ok((at, leg)) => {
+                self.spend(Use::WaitingForRoad, at - t);
+                (at, leg)
+            }
+            Err(b) => return Err(b),
+        };
         let u = self.p.u;
         let veh = &mut self.v[v];
         let f = lognormal_factor(&mut veh.rng, u.travel_time_cv);
@@ -600,7 +744,7 @@ impl<'p, 'a> Run<'p, 'a> {
         veh.at = to;
         self.spend(Use::Driving, leg);
         self.spend(Use::Breakdowns, repair);
-        Some(t + leg + repair)
+        Ok(t + leg + repair)
     }
 
     /// Vehicle `v` is free at `t`: it begins its next trip, or goes home.
@@ -617,7 +761,8 @@ impl<'p, 'a> Run<'p, 'a> {
                     (false, Some(r)) => self.p.plan.routes[r].returns_at.map(|x| x.0),
                     _ => None,
                 };
-                if let Some(back) = self.drive(v, t, depot) {
+                // Cut off from its depot for good, it stays where it is: nobody is on board.
+                if let Ok(back) = self.drive(v, t, depot) {
                     let back = self.keep_time(back, planned);
                     self.v[v].returns_at = Some(back);
                     self.v[v].t = back;
@@ -667,11 +812,11 @@ impl<'p, 'a> Run<'p, 'a> {
         let planned = job.planned;
         if let Some(next) = trip.stops.get(stop) {
             match self.drive(v, t, next.site) {
-                Some(at) => {
+                Ok(at) => {
                     let at = self.keep_time(at, planned.then_some(next.arrives.0));
                     self.push(at, 0, Kind::Arrive, v);
                 }
-                None => self.stuck(v),
+                Err(b) => self.blocked(v, t, next.site, b),
             }
             return;
         }
@@ -680,18 +825,21 @@ impl<'p, 'a> Run<'p, 'a> {
         {
             let cp = self.p.s.corridors[c.corridor.index()].checkpoint;
             match self.drive(v, t, cp) {
-                Some(at) => {
+                Ok(at) => {
                     let at = self.keep_time(at, planned.then_some(c.queued.0));
                     self.push(at, 0, Kind::Queue, v);
                 }
-                None => self.stuck(v),
+                Err(b) => self.blocked(v, t, cp, b),
             }
             return;
         }
         let dest = trip.destination;
-        let Some(arrives) = self.drive(v, t, dest) else {
-            self.stuck(v);
-            return;
+        let arrives = match self.drive(v, t, dest) {
+            Ok(at) => at,
+            Err(b) => {
+                self.blocked(v, t, dest, b);
+                return;
+            }
         };
         let arrives = self.keep_time(arrives, planned.then_some(trip.arrives.0));
         let (seated, stretchers) = self.p.trip_load[job.route][job.trip];
@@ -737,6 +885,43 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             _ => at,
         }
+    }
+
+    /// Vehicle `v` cannot drive on to `to` at `t`. Closed roads that never reopen cut it off: its
+    /// trip is lost unless it had not set out (then it goes to another vehicle, like its later
+    /// trips). A leg unreachable on the open roads only ends the vehicle's work, as before.
+    fn blocked(&mut self, v: usize, t: i64, to: SiteId, why: Blocked) {
+        let Blocked::Closed(closures) = why else {
+            self.stuck(v);
+            return;
+        };
+        let from = self.v[v].at;
+        let Some(cur) = self.v[v].cur.take() else {
+            return;
+        };
+        let trip = self.p.trip(cur.job);
+        let on_board: u32 = trip.stops[..cur.stop.min(trip.stops.len())]
+            .iter()
+            .flat_map(|s| s.households.iter())
+            .map(|&h| self.p.s.household(h).people.0)
+            .sum();
+        let mut jobs = Vec::new();
+        if cur.stop == 0 {
+            jobs.push(cur.job);
+        }
+        jobs.extend(self.v[v].jobs.drain(..));
+        self.v[v].alive = false;
+        self.v[v].idle = true;
+        let trips_to = self.hand_over(t, jobs);
+        self.out.road_cuts.push(RoadCut {
+            vehicle: VehicleId(v as u32),
+            at: Seconds(t),
+            from,
+            to,
+            closures,
+            on_board,
+            trips_to,
+        });
     }
 
     /// The vehicle cannot go on (an unreachable leg, no window left): its trip and later ones never happen.
@@ -1077,6 +1262,18 @@ impl<'p, 'a> Run<'p, 'a> {
         self.v[v].idle = true;
         let mut jobs: Vec<Job> = vec![job];
         jobs.extend(self.v[v].jobs.drain(..));
+        let trips_to = self.hand_over(t, jobs);
+        self.out.losses.push(Loss {
+            vehicle: VehicleId(v as u32),
+            at: Seconds(t),
+            trips_to,
+        });
+    }
+
+    /// Trips of a vehicle that stopped at `t` go, in order, each to the running vehicle that can
+    /// start it earliest; returns each one's new vehicle (`None`: nobody could take it).
+    fn hand_over(&mut self, t: i64, jobs: Vec<Job>) -> Vec<Option<VehicleId>> {
+        let mask = self.closed_at(t);
         let mut trips_to = Vec::new();
         for j in jobs {
             let trip = self.p.trip(j);
@@ -1092,7 +1289,8 @@ impl<'p, 'a> Run<'p, 'a> {
                 .filter_map(|w| {
                     let x = &self.v[w];
                     let from = x.jobs.back().map_or(x.at, |b| self.p.trip(*b).destination);
-                    let leg = s.travel_for(VehicleId(w as u32), from, first)?.0;
+                    // On the roads as they are now: a vehicle cut off from the trip cannot take it.
+                    let leg = self.travel_in(mask, w, from, first)?.0;
                     Some((x.est_free.max(t) + leg, w))
                 })
                 .min();
@@ -1116,10 +1314,6 @@ impl<'p, 'a> Run<'p, 'a> {
                 None => trips_to.push(None),
             }
         }
-        self.out.losses.push(Loss {
-            vehicle: VehicleId(v as u32),
-            at: Seconds(t),
-            trips_to,
-        });
+        trips_to
     }
 }

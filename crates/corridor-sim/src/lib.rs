@@ -17,8 +17,8 @@ mod engine;
 mod sample;
 mod summary;
 
-pub use engine::{Loss, Prepared, RunResult, Use};
-pub use summary::{Comparison, Curve, Difference, Summary, shares_ranked};
+pub use engine::{Loss, Prepared, RoadCut, RunResult, SampledClosure, Use};
+pub use summary::{ClosureEffect, Comparison, Curve, Difference, Outcomes, Summary, shares_ranked};
 
 use rayon::prelude::*;
 

@@ -60,9 +60,9 @@ pub struct Summary {
     /// Share of runs that delivered everyone by the deadline, when one is given.
     pub by_deadline: Option<f64>,
     /// Share of all vehicle time per category of [`Use::ALL`].
-    pub time_shares: [f64; 10],
+    pub time_shares: [f64; 11],
     /// Mean vehicle hours per run per category.
-    pub time_hours: [f64; 10],
+    pub time_hours: [f64; 11],
     /// Mean vehicles lost per run.
     pub losses_per_run: f64,
     /// Share of runs with at least one loss.
@@ -79,6 +79,61 @@ pub struct Summary {
     pub suspensions_per_run: f64,
     /// The evacuation curve.
     pub curve: Curve,
+    /// Per possible road closure, in the scenario's order: how often it happened and what it cost.
+    pub closures: Vec<ClosureEffect>,
+    /// Mean vehicles cut off by closures per run.
+    pub road_cuts_per_run: f64,
+}
+
+/// Outcomes of a subset of runs (those with a closure, or those without).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcomes {
+    /// Number of runs.
+    pub runs: usize,
+    /// Runs in which everyone the plan carries was delivered.
+    pub complete_runs: usize,
+    /// The median makespan (`None`: half the runs or more left people behind, or there are none).
+    pub p50: Option<Seconds>,
+    /// 90 % of these runs finish by then.
+    pub p90: Option<Seconds>,
+    /// Mean people left behind per run (all tiers).
+    pub stranded_mean: f64,
+}
+
+impl Outcomes {
+    fn of<'r>(runs: impl Iterator<Item = &'r RunResult>) -> Outcomes {
+        let runs: Vec<&RunResult> = runs.collect();
+        let mut fin: Vec<Option<Seconds>> = runs.iter().map(|r| finish(r)).collect();
+        fin.sort_by_key(|x| x.map_or(i64::MAX, |s| s.0));
+        let left: u64 = runs
+            .iter()
+            .map(|r| u64::from(r.stranded.iter().sum::<u32>()))
+            .sum();
+        Outcomes {
+            runs: runs.len(),
+            complete_runs: fin.iter().flatten().count(),
+            p50: quantile(&fin, 0.5).flatten(),
+            p90: quantile(&fin, 0.9).flatten(),
+            stranded_mean: if runs.is_empty() {
+                0.0
+            } else {
+                left as f64 / runs.len() as f64
+            },
+        }
+    }
+}
+
+/// What one possible road closure did over the runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClosureEffect {
+    /// Share of runs in which it happened.
+    pub share: f64,
+    /// The runs in which it happened.
+    pub with: Outcomes,
+    /// The runs in which it did not.
+    pub without: Outcomes,
+    /// Vehicles it cut off (alone or with others), over all runs.
+    pub vehicles_cut_off: usize,
 }
 
 impl Summary {
@@ -93,7 +148,7 @@ impl Summary {
         let fin = sorted_finishes(runs);
         let done: Vec<Seconds> = fin.iter().flatten().copied().collect();
         let q = |x: f64| quantile(&fin, x).flatten();
-        let mut total_use = [0f64; 10];
+        let mut total_use = [0f64; 11];
         for r in runs {
             for (a, b) in total_use.iter_mut().zip(r.time_use) {
                 *a += b as f64;
@@ -147,6 +202,23 @@ impl Summary {
                 runs.iter().map(|r| r.suspensions.len()).sum::<usize>() as f64
             ),
             curve: curve(runs, people, points),
+            closures: (0..runs.first().map_or(0, |r| r.closures.len()))
+                .map(|i| {
+                    let happened = |r: &RunResult| r.closures.get(i).is_some_and(|c| c.happened);
+                    let with = Outcomes::of(runs.iter().filter(|r| happened(r)));
+                    ClosureEffect {
+                        share: per_run(with.runs as f64),
+                        with,
+                        without: Outcomes::of(runs.iter().filter(|r| !happened(r))),
+                        vehicles_cut_off: runs
+                            .iter()
+                            .flat_map(|r| &r.road_cuts)
+                            .filter(|c| c.closures >> i & 1 == 1)
+                            .count(),
+                    }
+                })
+                .collect(),
+            road_cuts_per_run: per_run(runs.iter().map(|r| r.road_cuts.len()).sum::<usize>() as f64),
         }
     }
 
@@ -358,9 +430,11 @@ mod tests {
             makespan: Seconds((makespan_h * 3600.0) as i64),
             deliveries: vec![(Seconds((makespan_h * 3600.0) as i64), [0, 0, 10])],
             stranded: [0, 0, stranded],
-            time_use: [0; 10],
+            time_use: [0; 11],
             losses: vec![],
             suspensions: vec![],
+            closures: vec![],
+            road_cuts: vec![],
             executed: None,
         }
     }
