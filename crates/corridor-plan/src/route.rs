@@ -338,47 +338,65 @@ impl RouteTimes {
         changed: &Load,
         rest: usize,
     ) -> Option<(i64, i64)> {
-        let &(t, place, done) = self.before.get(at)?;
+        self.splice(inst, v, at, Some(changed), self, route, rest)
+    }
+
+    /// As [`RouteTimes::finish`], for this route's trips `[..at]`, then
+    /// `changed` (if any), then trips `[rest..]` of `tail_route` (timed in
+    /// `tail`, for a vehicle of the same type as `v`): the routes of two
+    /// vehicles exchanging their ends, or a trip.
+    #[allow(clippy::too_many_arguments)] // two routes, each with its times and a position
+    pub(crate) fn splice(
+        &self,
+        inst: &Instance<'_>,
+        v: VehicleId,
+        at: usize,
+        changed: Option<&Load>,
+        tail: &RouteTimes,
+        tail_route: &[Load],
+        rest: usize,
+    ) -> Option<(i64, i64)> {
+        let &(mut t, mut place, mut done) = self.before.get(at)?;
         let mut d = 0;
-        let t = time_load(inst, v, t, place, changed, &mut d)?;
-        let done = if changed.households().next().is_some() {
-            done.max(t)
-        } else {
-            done
-        };
-        let (end, done, last) = if rest >= route.len() {
-            (t, done, changed.dest)
-        } else if self.after.is_empty() {
-            // A corridor's windows: time the rest trip by trip.
-            let (mut t, mut at, mut done) = (t, changed.dest, done);
-            for l in &route[rest..] {
-                t = time_load(inst, v, t, at, l, &mut d)?;
-                at = l.dest;
-                if l.households().next().is_some() {
-                    done = done.max(t);
-                }
+        if let Some(changed) = changed {
+            t = time_load(inst, v, t, place, changed, &mut d)?;
+            place = changed.dest;
+            if changed.households().next().is_some() {
+                done = done.max(t);
             }
-            (t, done, at)
-        } else {
-            let (end, last_unloading) = self.after[rest]?;
-            let leg = inst.tt(v, changed.dest, entry(&route[rest]));
-            if leg >= UNREACHABLE {
-                return None;
-            }
-            let x = t + leg;
-            let done = last_unloading.map_or(done, |l| done.max(l.at(x)));
-            (end.at(x), done, route[route.len() - 1].dest)
-        };
-        let vehicle = inst.s.vehicle(v);
-        let mut end = end;
-        if let Some(depot) = vehicle.return_depot {
-            let leg = inst.tt(v, last, depot);
-            if leg >= UNREACHABLE {
-                return None;
-            }
-            end += leg;
         }
-        Some((done, (end - vehicle.available_until.0).max(0)))
+        if rest < tail_route.len() {
+            if tail.after.is_empty() {
+                // A corridor's windows: time the rest trip by trip.
+                for l in &tail_route[rest..] {
+                    t = time_load(inst, v, t, place, l, &mut d)?;
+                    place = l.dest;
+                    if l.households().next().is_some() {
+                        done = done.max(t);
+                    }
+                }
+            } else {
+                let (end, last_unloading) = tail.after[rest]?;
+                let leg = inst.tt(v, place, entry(&tail_route[rest]));
+                if leg >= UNREACHABLE {
+                    return None;
+                }
+                let x = t + leg;
+                done = last_unloading.map_or(done, |l| done.max(l.at(x)));
+                t = end.at(x);
+                place = tail_route[tail_route.len() - 1].dest;
+            }
+        }
+        let vehicle = inst.s.vehicle(v);
+        let empty = at == 0 && changed.is_none() && rest >= tail_route.len();
+        if let (Some(depot), false) = (vehicle.return_depot, empty) {
+            let leg = inst.tt(v, place, depot);
+            if leg >= UNREACHABLE {
+                return None;
+            }
+            t += leg;
+        }
+        Some((done, (t - vehicle.available_until.0).max(0)))
     }
 }
 
@@ -415,9 +433,10 @@ mod tests {
         }
     }
 
-    /// Pricing a change from the route's summaries gives what timing the
-    /// changed route from scratch gives: joins, new trips, removals, with
-    /// households that are ready late, return depots, and corridors.
+    /// Pricing a change from the routes' summaries gives what timing the
+    /// changed route from scratch gives: new trips, replaced and removed ones,
+    /// two routes' ends exchanged, with households that are ready late, empty
+    /// trips, return depots and corridors.
     #[test]
     fn priced_changes_match_a_full_timing() {
         let mut checked = 0;
@@ -444,8 +463,8 @@ mod tests {
                     dest: dests[rng.random_range(0..dests.len())],
                 })
             };
-            for v in 0..s.vehicles.len() {
-                let vid = VehicleId(v as u32);
+            let mut routes = Vec::new();
+            for _ in 0..s.vehicles.len() {
                 let mut route = Vec::new();
                 for _ in 0..rng.random_range(0..7) {
                     let h = rng.random_range(0..s.households.len());
@@ -456,30 +475,50 @@ mod tests {
                         route.push(l);
                     }
                 }
-                let times = RouteTimes::new(&inst, vid, &route);
-                for _ in 0..20 {
-                    let h = rng.random_range(0..s.households.len());
-                    let Some(changed) = load_of(h, &mut rng) else {
-                        continue;
-                    };
-                    let at = rng.random_range(0..=route.len());
+                routes.push(route);
+            }
+            let times: Vec<RouteTimes> = routes
+                .iter()
+                .enumerate()
+                .map(|(v, r)| RouteTimes::new(&inst, VehicleId(v as u32), r))
+                .collect();
+            for _ in 0..60 {
+                let v = rng.random_range(0..routes.len());
+                // The tail comes from the same route, or another of the same type.
+                let w = rng.random_range(0..routes.len());
+                let w = if s.vehicles[w].vehicle_type == s.vehicles[v].vehicle_type {
+                    w
+                } else {
+                    v
+                };
+                let (route, tail) = (&routes[v], &routes[w]);
+                let changed = if rng.random_bool(0.7) {
+                    load_of(rng.random_range(0..s.households.len()), &mut rng)
+                } else {
+                    None
+                };
+                let at = rng.random_range(0..=route.len());
+                let rest = if v == w {
                     // Insert before `at`, or replace the trip there.
-                    let rest = if at < route.len() && rng.random_bool(0.5) {
+                    if at < route.len() && rng.random_bool(0.5) {
                         at + 1
                     } else {
                         at
-                    };
-                    let mut full: Vec<Load> = route[..at].to_vec();
-                    full.push(changed.clone());
-                    full.extend_from_slice(&route[rest..]);
-                    let e = eval_route(&inst, vid, &full);
-                    let expected = e.reachable.then_some((e.completion, e.overrun));
-                    let got = times.finish(&inst, vid, &route, at, &changed, rest);
-                    assert_eq!(got, expected, "seed {seed}, vehicle {v}, at {at}, rest {rest}");
-                    checked += 1;
-                }
+                    }
+                } else {
+                    rng.random_range(0..=tail.len())
+                };
+                let mut full: Vec<Load> = route[..at].to_vec();
+                full.extend(changed.clone());
+                full.extend_from_slice(&tail[rest..]);
+                let vid = VehicleId(v as u32);
+                let e = eval_route(&inst, vid, &full);
+                let expected = e.reachable.then_some((e.completion, e.overrun));
+                let got = times[v].splice(&inst, vid, at, changed.as_ref(), &times[w], tail, rest);
+                assert_eq!(got, expected, "seed {seed}, {v} at {at}, {w} from {rest}");
+                checked += 1;
             }
         }
-        assert!(checked > 300, "only {checked} changes checked");
+        assert!(checked >= 700, "only {checked} changes checked");
     }
 }

@@ -12,6 +12,7 @@ use crate::route::{RouteTimes, eval_route};
 use crate::schedule::Load;
 use crate::state::{
     Change, Cost, State, best_destinations, best_insertion, fits_with, load_people, objective,
+    standing,
 };
 
 /// How long the search may go on, and who to tell about progress.
@@ -24,6 +25,10 @@ pub(crate) struct Budget<'a> {
 
 const HISTORY: usize = 500;
 const CANDIDATES: usize = 6;
+/// Iterations without a better plan before the search starts again from the best.
+const STALL: u64 = 4000;
+/// Ruins that shake the best plan at such a restart.
+const KICKS: usize = 3;
 
 /// Runs the search from `start`; returns the best state found and the iterations done.
 pub(crate) fn improve(
@@ -34,8 +39,18 @@ pub(crate) fn improve(
 ) -> (State, u64) {
     let mut cur = start;
     let mut best = cur.clone();
+    // Aim one below the best makespan. Where vehicles interact, re-aiming
+    // would mean scheduling the whole fleet again: there the target stays off.
+    let aim = |cur: &mut State, best: &State| {
+        if !inst.coupled && best.cost.makespan > 0 {
+            cur.target = best.cost.makespan - 1;
+            cur.cost = cur.full_cost(inst);
+        }
+    };
+    aim(&mut cur, &best);
     let mut history = vec![cur.cost; HISTORY];
     let mut it = 0u64;
+    let mut stalled = 0u64;
     let has_work = cur.a.routes.iter().any(|r| !r.is_empty());
     loop {
         if !has_work {
@@ -50,10 +65,28 @@ pub(crate) fn improve(
         {
             break; // proven optimal makespan
         }
+        if stalled >= STALL {
+            // A local optimum the acceptance rule cannot leave: start again
+            // from the best plan, shaken by a few ruins kept whatever they cost.
+            stalled = 0;
+            cur = best.clone();
+            aim(&mut cur, &best);
+            for _ in 0..KICKS {
+                // (Not one that overfills a destination: such a change is only priced, never kept.)
+                if let Some((change, cost)) = ruin_recreate(inst, &mut cur, rng)
+                    && cost.overrun != i64::MAX
+                {
+                    cur.apply(inst, change, cost);
+                }
+            }
+            history.fill(cur.cost);
+        }
+        stalled += 1;
         let candidate = match rng.random_range(0..100u32) {
-            0..30 => relocate(inst, &mut cur, rng),
-            30..42 => swap(inst, &mut cur, rng),
-            42..52 => reorder(inst, &mut cur, rng),
+            0..26 => relocate(inst, &mut cur, rng),
+            26..36 => swap(inst, &mut cur, rng),
+            36..44 => exchange_tails(inst, &mut cur, rng),
+            44..52 => reorder(inst, &mut cur, rng),
             52..60 => change_destination(inst, &mut cur, rng),
             60..66 => swap_destinations(inst, &mut cur, rng),
             _ => ruin_recreate(inst, &mut cur, rng),
@@ -62,9 +95,14 @@ pub(crate) fn improve(
             let slot = (it as usize) % HISTORY;
             if cost <= cur.cost || cost <= history[slot] {
                 cur.apply(inst, change, cost);
-                if cur.cost < best.cost {
+                if standing(&cur.cost) < standing(&best.cost) {
                     best = cur.clone();
+                    stalled = 0;
                     (budget.on_improvement)(&best.cost);
+                    if best.cost.makespan <= cur.target {
+                        aim(&mut cur, &best);
+                        history.fill(cur.cost);
+                    }
                 }
             }
             history[slot] = cur.cost;
@@ -164,24 +202,53 @@ fn relocate(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option
     best
 }
 
+/// Two vehicles' work after a change, compared: shift overruns, then the later
+/// completion, then both (the makespan is a max, so the pair's sum breaks ties).
+fn pair_key(a: (i64, i64), b: (i64, i64)) -> (i64, i64, i64) {
+    (a.1 + b.1, a.0.max(b.0), a.0 + b.0)
+}
+
+/// Another vehicle of the same type as `r`'s, for moves priced from both
+/// routes' summaries (which hold for one vehicle type).
+fn partner(inst: &Instance<'_>, st: &State, r: usize, rng: &mut ChaCha8Rng) -> Option<usize> {
+    let kind = inst.s.vehicles[r].vehicle_type;
+    let t: Vec<usize> = targets(inst, st, r, rng)
+        .into_iter()
+        .filter(|&b| inst.s.vehicles[b].vehicle_type == kind)
+        .collect();
+    (!t.is_empty()).then(|| t[rng.random_range(0..t.len())])
+}
+
+/// The best exchange of one trip of the critical vehicle with one of
+/// another's, every pair priced from the two routes' summaries.
 fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
     let r = pick_route(inst, st, rng)?;
-    let t = targets(inst, st, r, rng);
-    if t.is_empty() {
-        return None; // a fleet of one vehicle has nobody to swap with
+    let b = partner(inst, st, r, rng)?;
+    let (ra, rb) = (&st.a.routes[r], &st.a.routes[b]);
+    let (va, vb) = (VehicleId(r as u32), VehicleId(b as u32));
+    let (ta, tb) = (RouteTimes::new(inst, va, ra), RouteTimes::new(inst, vb, rb));
+    let mut best: Option<((i64, i64, i64), usize, usize)> = None;
+    for i in 0..ra.len() {
+        for j in 0..rb.len() {
+            let Some(a) = ta.finish(inst, va, ra, i, &rb[j], i + 1) else {
+                continue;
+            };
+            let Some(b) = tb.finish(inst, vb, rb, j, &ra[i], j + 1) else {
+                continue;
+            };
+            let key = pair_key(a, b);
+            if best.is_none_or(|(k, _, _)| key < k) {
+                best = Some((key, i, j));
+            }
+        }
     }
-    let b = t[rng.random_range(0..t.len())];
-    if st.a.routes[b].is_empty() {
-        return None;
-    }
-    let i = rng.random_range(0..st.a.routes[r].len());
-    let j = rng.random_range(0..st.a.routes[b].len());
-    let (li, lj) = (st.a.routes[r][i].clone(), st.a.routes[b][j].clone());
+    let (_, i, j) = best?;
+    let (li, lj) = (ra[i].clone(), rb[j].clone());
     if !load_fits(inst, b, &li) || !load_fits(inst, r, &lj) {
         return None;
     }
-    let mut ra = st.a.routes[r].clone();
-    let mut rb = st.a.routes[b].clone();
+    let mut ra = ra.clone();
+    let mut rb = rb.clone();
     ra[i] = lj;
     rb[j] = li;
     if rng.random_bool(0.5) {
@@ -189,6 +256,51 @@ fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Ch
         best_destinations(inst, st, b, &mut rb);
     }
     Some(st.price(inst, vec![(r, ra), (b, rb)]))
+}
+
+/// The best exchange of route ends between the critical vehicle and another
+/// (`a[..i] + b[j..]` and `b[..j] + a[i..]`), every cut priced from the two
+/// routes' summaries: how a vehicle that shuttles to a far site hands its last
+/// trips to one that finished early.
+fn exchange_tails(
+    inst: &Instance<'_>,
+    st: &mut State,
+    rng: &mut ChaCha8Rng,
+) -> Option<(Change, Cost)> {
+    let r = pick_route(inst, st, rng)?;
+    let b = partner(inst, st, r, rng)?;
+    let (ra, rb) = (&st.a.routes[r], &st.a.routes[b]);
+    let (va, vb) = (VehicleId(r as u32), VehicleId(b as u32));
+    let (ta, tb) = (RouteTimes::new(inst, va, ra), RouteTimes::new(inst, vb, rb));
+    let mut best: Option<((i64, i64, i64), usize, usize)> = None;
+    for i in 0..=ra.len() {
+        for j in 0..=rb.len() {
+            if i == ra.len() && j == rb.len() {
+                continue; // nothing exchanged
+            }
+            let Some(a) = ta.splice(inst, va, i, None, &tb, rb, j) else {
+                continue;
+            };
+            let Some(b) = tb.splice(inst, vb, j, None, &ta, ra, i) else {
+                continue;
+            };
+            let key = pair_key(a, b);
+            if best.is_none_or(|(k, _, _)| key < k) {
+                best = Some((key, i, j));
+            }
+        }
+    }
+    let (_, i, j) = best?;
+    if !ra[i..].iter().all(|l| load_fits(inst, b, l))
+        || !rb[j..].iter().all(|l| load_fits(inst, r, l))
+    {
+        return None;
+    }
+    let mut na: Vec<Load> = ra[..i].to_vec();
+    na.extend_from_slice(&rb[j..]);
+    let mut nb: Vec<Load> = rb[..j].to_vec();
+    nb.extend_from_slice(&ra[i..]);
+    Some(st.price(inst, vec![(r, na), (b, nb)]))
 }
 
 fn reorder(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {

@@ -10,19 +10,41 @@ use crate::schedule::{Assignment, Load, Pickup, schedule};
 
 /// What the search minimises, compared field by field (the lexicographic objective,
 /// with shift overruns first so that the search is drawn back to feasible plans,
-/// and the sum of completions after the makespan so that work moves off the
-/// critical vehicle even while another is equally late).
+/// the work beyond a target makespan before the makespan itself, and the sum of
+/// completions after it so that work moves off the critical vehicle even while
+/// another is equally late).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Cost {
     pub(crate) overrun: i64,
     pub(crate) uncarried: [i64; 3],
+    /// Σ over vehicles of the time their completion passes the target (one
+    /// less than the best makespan yet): a max is flat under most moves, this
+    /// sum is not, and it reaches zero exactly when the target is met.
+    pub(crate) excess: i64,
     pub(crate) makespan: i64,
+    /// Vehicles whose completion is the makespan: with a makespan of whole
+    /// units, most moves leave it unchanged, and fewer critical vehicles is
+    /// the way down to a lower one.
+    pub(crate) critical: i64,
     pub(crate) spread: i64,
     pub(crate) weighted: i128,
     pub(crate) driving: i64,
 }
 
-/// The final objective: as [`Cost`] without the search's balancing term.
+/// How good a plan is, whatever the search's target: as [`Cost`] without the excess.
+pub(crate) fn standing(c: &Cost) -> (i64, [i64; 3], i64, i64, i64, i128, i64) {
+    (
+        c.overrun,
+        c.uncarried,
+        c.makespan,
+        c.critical,
+        c.spread,
+        c.weighted,
+        c.driving,
+    )
+}
+
+/// The final objective: as [`Cost`] without the search's balancing terms.
 pub(crate) fn objective(c: &Cost) -> (i64, [i64; 3], i64, i128, i64) {
     (c.overrun, c.uncarried, c.makespan, c.weighted, c.driving)
 }
@@ -37,6 +59,9 @@ pub(crate) struct State {
     /// fill the room kept for them (`Instance::reserved`).
     pub(crate) stretcher_load: Vec<i64>,
     pub(crate) cost: Cost,
+    /// The makespan the search is trying to reach (see [`Cost::excess`]);
+    /// `i64::MAX` when there is none.
+    pub(crate) target: i64,
 }
 
 /// A change to some routes (whole new versions of them).
@@ -59,6 +84,7 @@ impl State {
             dest_load: vec![0; inst.n_sites],
             stretcher_load: vec![0; inst.n_sites],
             cost: Cost::default(),
+            target: i64::MAX,
         };
         st.cost = st.full_cost(inst);
         st
@@ -77,12 +103,12 @@ impl State {
         let uncarried = Self::uncarried_cost(inst, &self.uncarried);
         if inst.coupled {
             let s = schedule(inst, &self.a, None, true, &[], false);
-            cost_of_schedule(&s, uncarried)
+            cost_of_schedule(&s, uncarried, self.target)
         } else {
             for v in 0..self.a.routes.len() {
                 self.evals[v] = eval_route(inst, VehicleId(v as u32), &self.a.routes[v]);
             }
-            cost_of(&self.evals, uncarried)
+            cost_of(&self.evals, uncarried, self.target)
         }
     }
 
@@ -105,7 +131,7 @@ impl State {
             for (v, r) in old {
                 self.a.routes[v] = r;
             }
-            cost_of_schedule(&s, uncarried)
+            cost_of_schedule(&s, uncarried, self.target)
         } else {
             let mut evals_changed: Vec<(usize, RouteEval)> =
                 Vec::with_capacity(change.routes.len());
@@ -121,7 +147,7 @@ impl State {
                     .iter()
                     .find(|(w, _)| *w == v)
                     .map_or(e, |(_, e)| e);
-                add_eval(&mut c, e);
+                add_eval(&mut c, e, self.target);
             }
             c
         }
@@ -199,37 +225,49 @@ impl State {
     }
 }
 
-fn add_eval(c: &mut Cost, e: &RouteEval) {
+fn add_eval(c: &mut Cost, e: &RouteEval, target: i64) {
+    c.excess += (e.completion - target).max(0);
     c.overrun += e.overrun
         + if e.reachable {
             0
         } else {
             crate::schedule::STUCK
         };
-    c.makespan = c.makespan.max(e.completion);
+    if e.completion > c.makespan {
+        c.makespan = e.completion;
+        c.critical = 1;
+    } else if e.completion == c.makespan && e.completion > 0 {
+        c.critical += 1;
+    }
     c.spread += e.completion;
     c.weighted += e.weighted_arrival;
     c.driving += e.driving;
 }
 
-fn cost_of_schedule(s: &crate::schedule::Schedule, uncarried: [i64; 3]) -> Cost {
+fn cost_of_schedule(s: &crate::schedule::Schedule, uncarried: [i64; 3], target: i64) -> Cost {
     Cost {
         overrun: s.overrun,
         uncarried,
+        excess: s.completion.iter().map(|&c| (c - target).max(0)).sum(),
         makespan: s.makespan(),
+        critical: s
+            .completion
+            .iter()
+            .filter(|&&c| c > 0 && c == s.makespan())
+            .count() as i64,
         spread: s.completion.iter().sum(),
         weighted: s.weighted_arrival,
         driving: s.driving,
     }
 }
 
-pub(crate) fn cost_of(evals: &[RouteEval], uncarried: [i64; 3]) -> Cost {
+pub(crate) fn cost_of(evals: &[RouteEval], uncarried: [i64; 3], target: i64) -> Cost {
     let mut c = Cost {
         uncarried,
         ..Cost::default()
     };
     for e in evals {
-        add_eval(&mut c, e);
+        add_eval(&mut c, e, target);
     }
     c
 }
