@@ -103,6 +103,10 @@ fn parse_args(args: &[String], corridor_only: bool) -> anyhow::Result<Args> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     let a = match args.first().map(String::as_str) {
         Some("bench") => parse_args(&args[1..], false)?,
         Some("bench-literature") => parse_args(&args[1..], true)?,

@@ -1,7 +1,10 @@
 //! Improvement: a late-acceptance local search with large-neighbourhood moves
 //! that work on the critical vehicle (the one whose last unloading sets the
-//! makespan): trip relocations and swaps between vehicles, trip reordering,
-//! destination changes, and ruin-and-recreate of households around it.
+//! makespan): trip relocations, swaps and route-end exchanges between
+//! vehicles, trip reordering, destination changes, and ruin-and-recreate of
+//! households around it. It aims one unit below the best makespan (see
+//! [`Cost::excess`](crate::state::Cost)) and starts again from the best plan,
+//! shaken, when it stalls.
 
 use corridor_core::{HouseholdId, VehicleId};
 use rand::{RngExt, SeedableRng};
