@@ -17,6 +17,7 @@ mod draw;
 mod file;
 mod import;
 mod network;
+mod order;
 mod profile;
 mod restrict;
 mod router;

@@ -90,7 +90,8 @@ pub enum BuildError {
 
 impl RoadNetwork {
     /// Builds a network from node positions and arcs, and computes its contraction order
-    /// (inertial-flow nested dissection: the slow, metric-independent part of preparation).
+    /// (inertial-flow nested dissection, see `order.rs`: the slow, metric-independent part of
+    /// preparation).
     pub fn new(
         positions: &[LatLon],
         mut arcs: Vec<ArcSpec>,
@@ -138,7 +139,13 @@ impl RoadNetwork {
         let head: Vec<u32> = arcs.iter().map(|a| a.to).collect();
         let lat32: Vec<f32> = lat.iter().map(|&x| x as f32).collect();
         let lon32: Vec<f32> = lon.iter().map(|&x| x as f32).collect();
-        let order = cch::inertial_order(n as u32, &tail, &head, &lat32, &lon32);
+        let order = crate::order::contraction_order(
+            &tail,
+            &head,
+            &lat32,
+            &lon32,
+            crate::order::SPLIT_MIN_NODES,
+        );
         Ok(RoadNetwork {
             lat,
             lon,
