@@ -222,38 +222,78 @@ fn partner(inst: &Instance<'_>, st: &State, r: usize, rng: &mut ChaCha8Rng) -> O
     (!t.is_empty()).then(|| t[rng.random_range(0..t.len())])
 }
 
+/// The critical vehicle and a partner of its type, their routes and their summaries.
+struct Pair<'s> {
+    r: usize,
+    b: usize,
+    ra: &'s [Load],
+    rb: &'s [Load],
+    ta: RouteTimes,
+    tb: RouteTimes,
+}
+
+impl<'s> Pair<'s> {
+    fn pick(inst: &Instance<'_>, st: &'s State, rng: &mut ChaCha8Rng) -> Option<Pair<'s>> {
+        let r = pick_route(inst, st, rng)?;
+        let b = partner(inst, st, r, rng)?;
+        let (ra, rb) = (&st.a.routes[r][..], &st.a.routes[b][..]);
+        Some(Pair {
+            r,
+            b,
+            ra,
+            rb,
+            ta: RouteTimes::new(inst, VehicleId(r as u32), ra),
+            tb: RouteTimes::new(inst, VehicleId(b as u32), rb),
+        })
+    }
+
+    /// The positions `(i, j)` whose change `price` (both vehicles' work
+    /// after it) finds best: trips (`0..len`) or cuts (`0..=len`, not both at the end).
+    fn best(
+        &self,
+        cuts: bool,
+        price: impl Fn(&Pair<'s>, usize, usize) -> Option<((i64, i64), (i64, i64))>,
+    ) -> Option<(usize, usize)> {
+        let (na, nb) = (
+            self.ra.len() + usize::from(cuts),
+            self.rb.len() + usize::from(cuts),
+        );
+        let mut best: Option<((i64, i64, i64), usize, usize)> = None;
+        for i in 0..na {
+            for j in 0..nb {
+                if cuts && i == self.ra.len() && j == self.rb.len() {
+                    continue; // nothing exchanged
+                }
+                let Some((a, b)) = price(self, i, j) else {
+                    continue;
+                };
+                let key = pair_key(a, b);
+                if best.is_none_or(|(k, _, _)| key < k) {
+                    best = Some((key, i, j));
+                }
+            }
+        }
+        best.map(|(_, i, j)| (i, j))
+    }
+}
+
 /// The best exchange of one trip of the critical vehicle with one of
 /// another's, every pair priced from the two routes' summaries.
 fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
-    let r = pick_route(inst, st, rng)?;
-    let b = partner(inst, st, r, rng)?;
-    let (ra, rb) = (&st.a.routes[r], &st.a.routes[b]);
-    let (va, vb) = (VehicleId(r as u32), VehicleId(b as u32));
-    let (ta, tb) = (RouteTimes::new(inst, va, ra), RouteTimes::new(inst, vb, rb));
-    let mut best: Option<((i64, i64, i64), usize, usize)> = None;
-    for i in 0..ra.len() {
-        for j in 0..rb.len() {
-            let Some(a) = ta.finish(inst, va, ra, i, &rb[j], i + 1) else {
-                continue;
-            };
-            let Some(b) = tb.finish(inst, vb, rb, j, &ra[i], j + 1) else {
-                continue;
-            };
-            let key = pair_key(a, b);
-            if best.is_none_or(|(k, _, _)| key < k) {
-                best = Some((key, i, j));
-            }
-        }
-    }
-    let (_, i, j) = best?;
-    let (li, lj) = (ra[i].clone(), rb[j].clone());
-    if !load_fits(inst, b, &li) || !load_fits(inst, r, &lj) {
+    let p = Pair::pick(inst, st, rng)?;
+    let (va, vb) = (VehicleId(p.r as u32), VehicleId(p.b as u32));
+    let (i, j) = p.best(false, |p, i, j| {
+        let a = p.ta.finish(inst, va, p.ra, i, &p.rb[j], i + 1)?;
+        let b = p.tb.finish(inst, vb, p.rb, j, &p.ra[i], j + 1)?;
+        Some((a, b))
+    })?;
+    let (r, b) = (p.r, p.b);
+    if !load_fits(inst, b, &p.ra[i]) || !load_fits(inst, r, &p.rb[j]) {
         return None;
     }
-    let mut ra = ra.clone();
-    let mut rb = rb.clone();
-    ra[i] = lj;
-    rb[j] = li;
+    let mut ra = p.ra.to_vec();
+    let mut rb = p.rb.to_vec();
+    std::mem::swap(&mut ra[i], &mut rb[j]);
     if rng.random_bool(0.5) {
         best_destinations(inst, st, r, &mut ra);
         best_destinations(inst, st, b, &mut rb);
@@ -270,39 +310,23 @@ fn exchange_tails(
     st: &mut State,
     rng: &mut ChaCha8Rng,
 ) -> Option<(Change, Cost)> {
-    let r = pick_route(inst, st, rng)?;
-    let b = partner(inst, st, r, rng)?;
-    let (ra, rb) = (&st.a.routes[r], &st.a.routes[b]);
-    let (va, vb) = (VehicleId(r as u32), VehicleId(b as u32));
-    let (ta, tb) = (RouteTimes::new(inst, va, ra), RouteTimes::new(inst, vb, rb));
-    let mut best: Option<((i64, i64, i64), usize, usize)> = None;
-    for i in 0..=ra.len() {
-        for j in 0..=rb.len() {
-            if i == ra.len() && j == rb.len() {
-                continue; // nothing exchanged
-            }
-            let Some(a) = ta.splice(inst, va, i, None, &tb, rb, j) else {
-                continue;
-            };
-            let Some(b) = tb.splice(inst, vb, j, None, &ta, ra, i) else {
-                continue;
-            };
-            let key = pair_key(a, b);
-            if best.is_none_or(|(k, _, _)| key < k) {
-                best = Some((key, i, j));
-            }
-        }
-    }
-    let (_, i, j) = best?;
-    if !ra[i..].iter().all(|l| load_fits(inst, b, l))
-        || !rb[j..].iter().all(|l| load_fits(inst, r, l))
+    let p = Pair::pick(inst, st, rng)?;
+    let (va, vb) = (VehicleId(p.r as u32), VehicleId(p.b as u32));
+    let (i, j) = p.best(true, |p, i, j| {
+        let a = p.ta.splice(inst, va, i, None, &p.tb, p.rb, j)?;
+        let b = p.tb.splice(inst, vb, j, None, &p.ta, p.ra, i)?;
+        Some((a, b))
+    })?;
+    let (r, b) = (p.r, p.b);
+    if !p.ra[i..].iter().all(|l| load_fits(inst, b, l))
+        || !p.rb[j..].iter().all(|l| load_fits(inst, r, l))
     {
         return None;
     }
-    let mut na: Vec<Load> = ra[..i].to_vec();
-    na.extend_from_slice(&rb[j..]);
-    let mut nb: Vec<Load> = rb[..j].to_vec();
-    nb.extend_from_slice(&ra[i..]);
+    let mut na: Vec<Load> = p.ra[..i].to_vec();
+    na.extend_from_slice(&p.rb[j..]);
+    let mut nb: Vec<Load> = p.rb[..j].to_vec();
+    nb.extend_from_slice(&p.ra[i..]);
     Some(st.price(inst, vec![(r, na), (b, nb)]))
 }
 
