@@ -254,6 +254,17 @@ fn load_stretch(inst: &Instance<'_>, v: VehicleId, load: &Load) -> Option<Stretc
     Some(s.then(Stretch::drive(last_leg + unload)))
 }
 
+/// A load timed once from its arrival at its first stop, to be priced at many
+/// positions (a [`Stretch`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LoadSummary(Stretch);
+
+/// The summary of `load` for vehicle `v`; None where it must be timed stop by
+/// stop (a corridor's windows, an unreachable leg).
+pub(crate) fn load_summary(inst: &Instance<'_>, v: VehicleId, load: &Load) -> Option<LoadSummary> {
+    load_stretch(inst, v, load).map(LoadSummary)
+}
+
 /// One route timed once, so that a change at any position is priced without
 /// re-timing the trips after it: the state before each trip, and each suffix
 /// as a [`Stretch`] (when no trip of the route crosses a corridor).
@@ -338,7 +349,23 @@ impl RouteTimes {
         changed: &Load,
         rest: usize,
     ) -> Option<(i64, i64)> {
-        self.splice(inst, v, at, Some(changed), self, route, rest)
+        self.splice(inst, v, at, Some((changed, None)), self, route, rest)
+    }
+
+    /// As [`RouteTimes::finish`] for a load priced at many positions, with its
+    /// summary made once by [`load_summary`].
+    #[allow(clippy::too_many_arguments)] // finish's arguments and the summary
+    pub(crate) fn finish_summarised(
+        &self,
+        inst: &Instance<'_>,
+        v: VehicleId,
+        route: &[Load],
+        at: usize,
+        changed: &Load,
+        summary: Option<LoadSummary>,
+        rest: usize,
+    ) -> Option<(i64, i64)> {
+        self.splice(inst, v, at, Some((changed, summary)), self, route, rest)
     }
 
     /// As [`RouteTimes::finish`], for this route's trips `[..at]`, then
@@ -351,15 +378,24 @@ impl RouteTimes {
         inst: &Instance<'_>,
         v: VehicleId,
         at: usize,
-        changed: Option<&Load>,
+        changed: Option<(&Load, Option<LoadSummary>)>,
         tail: &RouteTimes,
         tail_route: &[Load],
         rest: usize,
     ) -> Option<(i64, i64)> {
         let &(mut t, mut place, mut done) = self.before.get(at)?;
         let mut d = 0;
-        if let Some(changed) = changed {
-            t = time_load(inst, v, t, place, changed, &mut d)?;
+        if let Some((changed, summary)) = changed {
+            t = match summary {
+                Some(LoadSummary(s)) => {
+                    let leg = inst.tt(v, place, entry(changed));
+                    if leg >= UNREACHABLE {
+                        return None;
+                    }
+                    s.at(t + leg)
+                }
+                None => time_load(inst, v, t, place, changed, &mut d)?,
+            };
             place = changed.dest;
             if changed.households().next().is_some() {
                 done = done.max(t);
@@ -514,7 +550,13 @@ mod tests {
                 let vid = VehicleId(v as u32);
                 let e = eval_route(&inst, vid, &full);
                 let expected = e.reachable.then_some((e.completion, e.overrun));
-                let got = times[v].splice(&inst, vid, at, changed.as_ref(), &times[w], tail, rest);
+                // The changed trip timed stop by stop, or from its summary.
+                let summary = changed
+                    .as_ref()
+                    .and_then(|l| load_summary(&inst, vid, l))
+                    .filter(|_| rng.random_bool(0.5));
+                let changed = changed.as_ref().map(|l| (l, summary));
+                let got = times[v].splice(&inst, vid, at, changed, &times[w], tail, rest);
                 assert_eq!(got, expected, "seed {seed}, {v} at {at}, {w} from {rest}");
                 checked += 1;
             }

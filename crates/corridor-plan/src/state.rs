@@ -4,7 +4,8 @@ use corridor_core::{HouseholdId, SiteId, VehicleId};
 
 use crate::instance::Instance;
 use crate::route::{
-    RouteEval, RouteTimes, eval_route, final_leg, time_load, time_load_until_final_leg,
+    RouteEval, RouteTimes, eval_route, final_leg, load_summary, time_load,
+    time_load_until_final_leg,
 };
 use crate::schedule::{Assignment, Load, Pickup, schedule};
 
@@ -363,10 +364,7 @@ pub(crate) fn best_insertion(
         New(usize, SiteId),
     }
     let mut best: Option<(i64, Choice)> = None;
-    let mut consider = |at: usize, changed: &Load, rest: usize, choice: &dyn Fn() -> Choice| {
-        let Some((completion, overrun)) = times.finish(inst, vid, route, at, changed, rest) else {
-            return;
-        };
+    let mut consider = |completion: i64, overrun: i64, choice: &dyn Fn() -> Choice| {
         let key = ((completion + overrun * 1000) as f64 * noise()) as i64;
         if best.as_ref().is_none_or(|(k, _)| key < *k) {
             best = Some((key, choice()));
@@ -396,7 +394,10 @@ pub(crate) fn best_insertion(
         } else {
             continue;
         }
-        consider(i, &l2, i + 1, &|| Choice::Join(i, l2.clone()));
+        let Some((completion, overrun)) = times.finish(inst, vid, route, i, &l2, i + 1) else {
+            continue;
+        };
+        consider(completion, overrun, &|| Choice::Join(i, l2.clone()));
     }
     // A new trip, to every destination with room (the next trip starts there,
     // so the nearest is not always the best), at every position.
@@ -416,8 +417,14 @@ pub(crate) fn best_insertion(
             }],
             dest: d,
         };
+        let summary = load_summary(inst, vid, &new);
         for pos in positions.clone() {
-            consider(pos, &new, pos, &|| Choice::New(pos, d));
+            let Some((completion, overrun)) =
+                times.finish_summarised(inst, vid, route, pos, &new, summary, pos)
+            else {
+                continue;
+            };
+            consider(completion, overrun, &|| Choice::New(pos, d));
         }
     }
     let (key, choice) = best?;
