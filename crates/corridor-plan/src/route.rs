@@ -472,11 +472,12 @@ mod tests {
     /// Pricing a change from the routes' summaries gives what timing the
     /// changed route from scratch gives: new trips, replaced and removed ones,
     /// two routes' ends exchanged, with households that are ready late, empty
-    /// trips, return depots and corridors.
+    /// trips, trips with several stops, unreachable legs, return depots and
+    /// corridors.
     #[test]
     fn priced_changes_match_a_full_timing() {
         let mut checked = 0;
-        for seed in 0..12u64 {
+        for seed in 0..36u64 {
             let mut s = scenario(seed, seed % 3 == 2);
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             for h in &mut s.households {
@@ -484,18 +485,46 @@ mod tests {
                     h.ready = Seconds(rng.random_range(0..4 * 3600));
                 }
             }
-            let inst = Instance::new(&s);
+            let mut inst = Instance::new(&s);
+            // Some legs unreachable (a cut road), in a third of the scenarios.
+            if seed % 3 == 1 {
+                for table in &mut inst.travel {
+                    for t in table.iter_mut() {
+                        if rng.random_bool(0.1) {
+                            *t = UNREACHABLE;
+                        }
+                    }
+                }
+            }
+            let inst = inst;
+            // A trip from household `h`'s site, sometimes with another household
+            // there and up to two more stops elsewhere.
             let load_of = |h: usize, rng: &mut ChaCha8Rng| -> Option<Load> {
-                let hh = &s.households[h];
                 let dests = &inst.allowed_dest[h];
                 if dests.is_empty() {
                     return None;
                 }
+                let mut pickups: Vec<Pickup> = Vec::new();
+                for k in 0..rng.random_range(1..=3) {
+                    let h = if k == 0 {
+                        h
+                    } else {
+                        rng.random_range(0..s.households.len())
+                    };
+                    let site = s.households[h].site;
+                    let mut households = vec![HouseholdId(h as u32)];
+                    if let Some(o) = (0..s.households.len())
+                        .find(|&o| o != h && s.households[o].site == site && rng.random_bool(0.3))
+                    {
+                        households.push(HouseholdId(o as u32));
+                    }
+                    match pickups.iter_mut().find(|p| p.site == site) {
+                        Some(p) => p.households.extend(households),
+                        None => pickups.push(Pickup { site, households }),
+                    }
+                }
                 Some(Load {
-                    pickups: vec![Pickup {
-                        site: hh.site,
-                        households: vec![HouseholdId(h as u32)],
-                    }],
+                    pickups,
                     dest: dests[rng.random_range(0..dests.len())],
                 })
             };

@@ -29,9 +29,9 @@ pub(crate) struct Budget<'a> {
 const HISTORY: usize = 500;
 const CANDIDATES: usize = 6;
 /// Iterations without a better plan before the search starts again from the best.
-const STALL: u64 = 4000;
-/// Ruins that shake the best plan at such a restart.
-const KICKS: usize = 3;
+const STALL: u64 = 1500;
+/// Ruins that shake the best plan at such a restart (one: more lose what made it best).
+const KICKS: usize = 1;
 
 /// Runs the search from `start`; returns the best state found and the iterations done.
 pub(crate) fn improve(
@@ -41,7 +41,11 @@ pub(crate) fn improve(
     budget: &Budget<'_>,
 ) -> (State, u64) {
     let mut cur = start;
+    // `best` leads the search (balance counts); `kept` is what it returns,
+    // the best by the objective alone (among plans as short, the one whose
+    // people arrive earliest, whatever the balance).
     let mut best = cur.clone();
+    let mut kept = cur.clone();
     // Aim one below the best makespan. Where vehicles interact, re-aiming
     // would mean scheduling the whole fleet again: there the target stays off.
     let aim = |cur: &mut State, best: &State| {
@@ -98,6 +102,9 @@ pub(crate) fn improve(
             let slot = (it as usize) % HISTORY;
             if cost <= cur.cost || cost <= history[slot] {
                 cur.apply(inst, change, cost);
+                if objective(&cur.cost) < objective(&kept.cost) {
+                    kept = cur.clone();
+                }
                 if standing(&cur.cost) < standing(&best.cost) {
                     best = cur.clone();
                     stalled = 0;
@@ -112,8 +119,8 @@ pub(crate) fn improve(
         }
         it += 1;
     }
-    polish(inst, &mut best, budget.should_stop);
-    (best, it)
+    polish(inst, &mut kept, budget.should_stop);
+    (kept, it)
 }
 
 /// The route whose completion is latest (the critical vehicle), or a random busy one.
@@ -211,18 +218,7 @@ fn pair_key(a: (i64, i64), b: (i64, i64)) -> (i64, i64, i64) {
     (a.1 + b.1, a.0.max(b.0), a.0 + b.0)
 }
 
-/// Another vehicle of the same type as `r`'s, for moves priced from both
-/// routes' summaries (which hold for one vehicle type).
-fn partner(inst: &Instance<'_>, st: &State, r: usize, rng: &mut ChaCha8Rng) -> Option<usize> {
-    let kind = inst.s.vehicles[r].vehicle_type;
-    let t: Vec<usize> = targets(inst, st, r, rng)
-        .into_iter()
-        .filter(|&b| inst.s.vehicles[b].vehicle_type == kind)
-        .collect();
-    (!t.is_empty()).then(|| t[rng.random_range(0..t.len())])
-}
-
-/// The critical vehicle and a partner of its type, their routes and their summaries.
+/// The critical vehicle and another, their routes and their summaries.
 struct Pair<'s> {
     r: usize,
     b: usize,
@@ -235,7 +231,11 @@ struct Pair<'s> {
 impl<'s> Pair<'s> {
     fn pick(inst: &Instance<'_>, st: &'s State, rng: &mut ChaCha8Rng) -> Option<Pair<'s>> {
         let r = pick_route(inst, st, rng)?;
-        let b = partner(inst, st, r, rng)?;
+        let t = targets(inst, st, r, rng);
+        if t.is_empty() {
+            return None; // a fleet of one vehicle has nobody to exchange with
+        }
+        let b = t[rng.random_range(0..t.len())];
         let (ra, rb) = (&st.a.routes[r][..], &st.a.routes[b][..]);
         Some(Pair {
             r,
@@ -248,7 +248,8 @@ impl<'s> Pair<'s> {
     }
 
     /// The positions `(i, j)` whose change `price` (both vehicles' work
-    /// after it) finds best: trips (`0..len`) or cuts (`0..=len`, not both at the end).
+    /// after it, None where it does not fit) finds best: trips (`0..len`) or
+    /// cuts (`0..=len`, not both at the end).
     fn best(
         &self,
         cuts: bool,
@@ -281,16 +282,19 @@ impl<'s> Pair<'s> {
 /// another's, every pair priced from the two routes' summaries.
 fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
     let p = Pair::pick(inst, st, rng)?;
-    let (va, vb) = (VehicleId(p.r as u32), VehicleId(p.b as u32));
+    let (r, b) = (p.r, p.b);
+    let (va, vb) = (VehicleId(r as u32), VehicleId(b as u32));
+    // Which trips each vehicle can take (a mixed fleet: seats, stretchers).
+    let a_takes: Vec<bool> = p.rb.iter().map(|l| load_fits(inst, r, l)).collect();
+    let b_takes: Vec<bool> = p.ra.iter().map(|l| load_fits(inst, b, l)).collect();
     let (i, j) = p.best(false, |p, i, j| {
+        if !a_takes[j] || !b_takes[i] {
+            return None;
+        }
         let a = p.ta.finish(inst, va, p.ra, i, &p.rb[j], i + 1)?;
         let b = p.tb.finish(inst, vb, p.rb, j, &p.ra[i], j + 1)?;
         Some((a, b))
     })?;
-    let (r, b) = (p.r, p.b);
-    if !load_fits(inst, b, &p.ra[i]) || !load_fits(inst, r, &p.rb[j]) {
-        return None;
-    }
     let mut ra = p.ra.to_vec();
     let mut rb = p.rb.to_vec();
     std::mem::swap(&mut ra[i], &mut rb[j]);
@@ -299,6 +303,15 @@ fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Ch
         best_destinations(inst, st, b, &mut rb);
     }
     Some(st.price(inst, vec![(r, ra), (b, rb)]))
+}
+
+/// Whether vehicle `v` can take every trip of `route[k..]`, for each `k` (and the empty end).
+fn takes_ends(inst: &Instance<'_>, v: usize, route: &[Load]) -> Vec<bool> {
+    let mut ok = vec![true; route.len() + 1];
+    for k in (0..route.len()).rev() {
+        ok[k] = ok[k + 1] && load_fits(inst, v, &route[k]);
+    }
+    ok
 }
 
 /// The best exchange of route ends between the critical vehicle and another
@@ -311,18 +324,44 @@ fn exchange_tails(
     rng: &mut ChaCha8Rng,
 ) -> Option<(Change, Cost)> {
     let p = Pair::pick(inst, st, rng)?;
-    let (va, vb) = (VehicleId(p.r as u32), VehicleId(p.b as u32));
+    let (r, b) = (p.r, p.b);
+    let (va, vb) = (VehicleId(r as u32), VehicleId(b as u32));
+    // A route's summaries hold for one vehicle type: each end timed for the
+    // vehicle that would drive it.
+    let same = inst.s.vehicles[r].vehicle_type == inst.s.vehicles[b].vehicle_type;
+    let (rb_for_a, ra_for_b) = if same {
+        (None, None)
+    } else {
+        (
+            Some(RouteTimes::new(inst, va, p.rb)),
+            Some(RouteTimes::new(inst, vb, p.ra)),
+        )
+    };
+    let (a_takes, b_takes) = (takes_ends(inst, r, p.rb), takes_ends(inst, b, p.ra));
     let (i, j) = p.best(true, |p, i, j| {
-        let a = p.ta.splice(inst, va, i, None, &p.tb, p.rb, j)?;
-        let b = p.tb.splice(inst, vb, j, None, &p.ta, p.ra, i)?;
+        if !a_takes[j] || !b_takes[i] {
+            return None;
+        }
+        let a = p.ta.splice(
+            inst,
+            va,
+            i,
+            None,
+            rb_for_a.as_ref().unwrap_or(&p.tb),
+            p.rb,
+            j,
+        )?;
+        let b = p.tb.splice(
+            inst,
+            vb,
+            j,
+            None,
+            ra_for_b.as_ref().unwrap_or(&p.ta),
+            p.ra,
+            i,
+        )?;
         Some((a, b))
     })?;
-    let (r, b) = (p.r, p.b);
-    if !p.ra[i..].iter().all(|l| load_fits(inst, b, l))
-        || !p.rb[j..].iter().all(|l| load_fits(inst, r, l))
-    {
-        return None;
-    }
     let mut na: Vec<Load> = p.ra[..i].to_vec();
     na.extend_from_slice(&p.rb[j..]);
     let mut nb: Vec<Load> = p.rb[..j].to_vec();
