@@ -74,7 +74,7 @@ pub(crate) fn improve(
         }
         if stalled >= STALL {
             // A local optimum the acceptance rule cannot leave: start again
-            // from the best plan, shaken by a few ruins kept whatever they cost.
+            // from the best plan, shaken by a ruin kept whatever it costs.
             stalled = 0;
             cur = best.clone();
             aim(&mut cur, &best);
