@@ -136,6 +136,31 @@ impl RoadClosures {
     /// Most possible closures a scenario may list (2^8 − 1 = 255 combinations to compute).
     pub const MAX: usize = 8;
 
+    /// Most memory the travel times under every combination may take (512 MiB): they are all
+    /// kept while the scenario is loaded, and an operations-room laptop must not run out of memory
+    /// because many sites meet many doubtful roads.
+    pub const MEMORY_BUDGET: u64 = 512 * 1024 * 1024;
+
+    /// Bytes the travel times under every combination of `closures` possible closures take for
+    /// `sites` sites: 2^k − 1 matrices of `sites`² entries.
+    pub fn table_bytes(sites: usize, closures: usize) -> u64 {
+        let entry = std::mem::size_of::<Option<Seconds>>() as u64;
+        let combinations = (1u64 << closures.min(63)) - 1;
+        let n = sites as u64;
+        n.saturating_mul(n)
+            .saturating_mul(entry)
+            .saturating_mul(combinations)
+    }
+
+    /// Most possible closures that `sites` sites allow: [`RoadClosures::MAX`], or fewer when the
+    /// travel times under every combination would exceed [`RoadClosures::MEMORY_BUDGET`].
+    pub fn max_for_sites(sites: usize) -> usize {
+        (0..=Self::MAX)
+            .rev()
+            .find(|&k| Self::table_bytes(sites, k) <= Self::MEMORY_BUDGET)
+            .unwrap_or(0)
+    }
+
     /// Closures with their matrices: `travel[mask - 1]` holds the times when exactly the
     /// closures in bit mask `mask` (bit `i` for `closures[i]`) are in force. `None` when there
     /// are more than [`RoadClosures::MAX`] closures, the number of matrices is not 2^k − 1, or a
@@ -165,5 +190,28 @@ impl RoadClosures {
         (mask as usize)
             .checked_sub(1)
             .and_then(|i| self.travel.get(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RoadClosures;
+
+    #[test]
+    fn the_closures_allowed_shrink_as_the_sites_grow_to_keep_the_tables_in_the_budget() {
+        // 16 bytes an entry: 500 sites take 4 MB a matrix, 1,000 sites 16 MB.
+        assert_eq!(RoadClosures::table_bytes(500, 8), 250_000 * 16 * 255);
+        assert_eq!(RoadClosures::max_for_sites(10), RoadClosures::MAX);
+        assert_eq!(RoadClosures::max_for_sites(300), RoadClosures::MAX);
+        assert_eq!(RoadClosures::max_for_sites(500), 7);
+        assert_eq!(RoadClosures::max_for_sites(1_000), 5);
+        assert_eq!(RoadClosures::max_for_sites(6_000), 0);
+        for sites in [1, 362, 363, 500, 1_000, 2_000, 5_792, 5_793, 100_000] {
+            let k = RoadClosures::max_for_sites(sites);
+            assert!(RoadClosures::table_bytes(sites, k) <= RoadClosures::MEMORY_BUDGET);
+            if k < RoadClosures::MAX {
+                assert!(RoadClosures::table_bytes(sites, k + 1) > RoadClosures::MEMORY_BUDGET);
+            }
+        }
     }
 }

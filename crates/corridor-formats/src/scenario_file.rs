@@ -923,8 +923,11 @@ impl<'a> Resolver<'a> {
         let network = self.resolve_network(&doc.network, &doc.closure, &doc.slowdown);
         let mut uncertainty = self.resolve_rehearsal(doc.rehearsal.as_ref());
         let before_possible = self.problems.len();
-        let possible = self
-            .resolve_possible_closures(doc.rehearsal.as_ref(), doc.network.get_ref().osm.is_some());
+        let possible = self.resolve_possible_closures(
+            doc.rehearsal.as_ref(),
+            doc.network.get_ref().osm.is_some(),
+            sites.len(),
+        );
         let possible_broken = self.problems.len() > before_possible;
 
         // Whether the file has them at all: those it has but that have errors are reported already.
@@ -2022,6 +2025,7 @@ impl<'a> Resolver<'a> {
         &mut self,
         doc: Option<&RehearsalDoc>,
         on_roads: bool,
+        sites: usize,
     ) -> Option<Vec<(RoadChange, PossibleClosure)>> {
         let list = doc.map_or(&[][..], |r| &r.closure[..]);
         let first = list.first()?;
@@ -2033,6 +2037,25 @@ impl<'a> Resolver<'a> {
         if let Some(extra) = list.get(RoadClosures::MAX) {
             let at = self.at(extra.span());
             self.err(at.problem("closure", format!("at most {} possible closures can be rehearsed (every combination of them is routed before the runs); merge closures that happen together into one, or make the surest ones `[[closure]]`", RoadClosures::MAX)));
+            return None;
+        }
+        // Checked before anything is routed: the tables would be built, and kept, in full.
+        let allowed = RoadClosures::max_for_sites(sites);
+        if let Some(extra) = list.get(allowed) {
+            let at = self.at(extra.span());
+            let mib = RoadClosures::MEMORY_BUDGET / (1024 * 1024);
+            let would = RoadClosures::table_bytes(sites, list.len()).div_ceil(1024 * 1024);
+            let msg = if allowed == 0 {
+                format!(
+                    "with {sites} sites no possible closure can be rehearsed: the travel times between every pair of sites under a closure alone would take more than the {mib} MiB allowed; make the closure a `[[closure]]` or rehearse fewer sites"
+                )
+            } else {
+                format!(
+                    "with {sites} sites at most {allowed} possible closures can be rehearsed: the travel times between every pair of sites under every combination of the {} listed would take {would} MiB, more than the {mib} MiB allowed; merge closures that happen together into one, or make the surest ones `[[closure]]`",
+                    list.len()
+                )
+            };
+            self.err(at.problem("closure", msg));
             return None;
         }
         let mut out = Vec::new();

@@ -277,3 +277,46 @@ fn more_possible_closures_than_can_be_routed_are_an_error_at_the_first_too_many(
     );
     assert!(problems[0].message.contains("at most 8 possible closures"));
 }
+
+#[test]
+fn possible_closures_whose_tables_would_not_fit_in_memory_are_refused_before_routing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 400 sites: every combination of 8 closures would take 400² × 16 bytes × 255 ≈ 620 MiB,
+    // over the 512 MiB allowed, so at most 7.
+    let mut sites = std::fs::read_to_string(example("sites.csv")).expect("read sites");
+    let have = sites.lines().count() - 2;
+    for i in have..400 {
+        let (lat, lon) = (
+            53.55 + (i % 20) as f64 * 0.001,
+            13.25 + (i / 20) as f64 * 0.001,
+        );
+        sites.push_str(&format!("Extra stop {i},pickup,{lat:.6},{lon:.6},,\n"));
+    }
+    let sites_path = dir.path().join("many-sites.csv");
+    std::fs::write(&sites_path, &sites).expect("write sites");
+    assert_eq!(corridor_core::RoadClosures::max_for_sites(400), 7);
+    let one = "[[rehearsal.closure]]\nstreet = \"Woldegker Straße\"\nchance = 0.1\n\n";
+    let (path, text) = with_closures(dir.path(), &one.repeat(8));
+    let text = text.replace(
+        &example("sites.csv").display().to_string(),
+        &sites_path.display().to_string(),
+    );
+    std::fs::write(&path, &text).expect("write");
+    let problems = load_scenario(&path).expect_err("too many for 400 sites").0;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let eighth = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("[[rehearsal.closure]]"))
+        .nth(7)
+        .map(|(i, _)| i + 1);
+    let p = &problems[0];
+    assert_eq!((p.line, p.field.as_deref()), (eighth, Some("closure")));
+    assert!(
+        p.message
+            .contains("with 400 sites at most 7 possible closures")
+            && p.message.contains("512 MiB"),
+        "{}",
+        p.message
+    );
+}

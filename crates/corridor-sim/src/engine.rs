@@ -30,7 +30,9 @@
 //! the vehicle waits where it is for the first moment a closure's end (or beginning) makes it
 //! possible; when none ever does, the vehicle is cut off: its trip is lost (nobody picked up so far
 //! is delivered) unless it had not yet set out, and its trips from then on go to other vehicles as
-//! if it were lost, each recorded as a [`RoadCut`].
+//! if it were lost, each recorded as a [`RoadCut`]. A taker's drive to a handed-over trip is judged
+//! the same way: one held up by a closure that reopens counts from the reopening and takes the trip
+//! late; only one that no closure's end ever frees (or that no road links) cannot take it.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -1273,7 +1275,6 @@ impl<'p, 'a> Run<'p, 'a> {
     /// Trips of a vehicle that stopped at `t` go, in order, each to the running vehicle that can
     /// start it earliest; returns each one's new vehicle (`None`: nobody could take it).
     fn hand_over(&mut self, t: i64, jobs: Vec<Job>) -> Vec<Option<VehicleId>> {
-        let mask = self.closed_at(t);
         let mut trips_to = Vec::new();
         for j in jobs {
             let trip = self.p.trip(j);
@@ -1289,9 +1290,10 @@ impl<'p, 'a> Run<'p, 'a> {
                 .filter_map(|w| {
                     let x = &self.v[w];
                     let from = x.jobs.back().map_or(x.at, |b| self.p.trip(*b).destination);
-                    // On the roads as they are now: a vehicle cut off from the trip cannot take it.
-                    let leg = self.travel_in(mask, w, from, first)?.0;
-                    Some((x.est_free.max(t) + leg, w))
+                    // As a leg sets out: a taker held up by a closure that reopens waits for it
+                    // and takes the trip late; only one cut off for good (or never linked) cannot.
+                    let (start, leg) = self.set_out(w, x.est_free.max(t), from, first).ok()?;
+                    Some((start + leg, w))
                 })
                 .min();
             match best {

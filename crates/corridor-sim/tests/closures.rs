@@ -223,3 +223,61 @@ fn a_seeded_rehearsal_with_closures_is_the_same_on_any_number_of_threads() {
     );
     assert!(runs.iter().any(|r| !r.road_cuts.is_empty()));
 }
+
+#[test]
+fn a_lost_vehicles_trip_goes_to_a_vehicle_held_up_by_a_closure_that_reopens_and_is_delivered() {
+    // Every road into the market square is shut for the first three hours: whoever takes a lost
+    // vehicle's trip there in that time must wait for the reopening, not give the people up.
+    let (s, reopens) = neubrandenburg(&format!(
+        "[[rehearsal.closure]]\n{MARKET}\nchance = 1\nuntil = \"3h\"\n"
+    ));
+    let p = plan(&s);
+    let market = site(&s, "Marktplatz (Rathaus)");
+    let mut u = Uncertainty::none();
+    u.closures = reopens.closures.clone();
+    u.losses_per_working_hour = 0.3;
+    let prepared = Prepared::new(&s, &p, &u);
+    let type_of = |v: corridor_core::VehicleId| s.vehicle_type_of(v).name.clone();
+    let mut handed_during_closure = 0;
+    for run in 0..40 {
+        let r = prepared.run(2, run, false);
+        assert!(
+            r.road_cuts.is_empty(),
+            "the closure reopens: nobody is cut off"
+        );
+        for (i, loss) in r.losses.iter().enumerate() {
+            // A vehicle of the same type still running can take every trip of the lost one.
+            let same_type_running = s.vehicles.iter().enumerate().any(|(w, _)| {
+                let w = corridor_core::VehicleId(w as u32);
+                w != loss.vehicle
+                    && type_of(w) == type_of(loss.vehicle)
+                    && !r.losses[..i].iter().any(|l| l.vehicle == w)
+            });
+            if loss.at.0 < 3 * 3600 && same_type_running && !loss.trips_to.is_empty() {
+                handed_during_closure += 1;
+                assert!(
+                    loss.trips_to.iter().all(Option::is_some),
+                    "run {run}: trips lost at {} found no taker: {:?}",
+                    loss.at.0,
+                    loss.trips_to
+                );
+            }
+        }
+        if r.losses
+            .iter()
+            .all(|l| l.trips_to.iter().all(Option::is_some))
+        {
+            assert!(r.complete(), "run {run}: {:?} left behind", r.stranded);
+        }
+    }
+    let to_market = p
+        .routes
+        .iter()
+        .flat_map(|r| &r.trips)
+        .any(|t| t.stops.iter().any(|x| x.site == market));
+    assert!(to_market, "the plan goes to the market square");
+    assert!(
+        handed_during_closure > 0,
+        "some trips are handed over while the roads are shut"
+    );
+}
