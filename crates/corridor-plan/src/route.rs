@@ -339,23 +339,10 @@ impl RouteTimes {
 
     /// The route's completion and shift overrun (return leg included), as
     /// [`eval_route`] would give them, when trips `[..at]` are kept, then
-    /// `changed`, then trips `[rest..]`; None if a leg is unreachable.
+    /// `changed` (with its [`load_summary`] when it is priced at many
+    /// positions), then trips `[rest..]`; None if a leg is unreachable.
+    #[allow(clippy::too_many_arguments)] // a route, a change and where it goes
     pub(crate) fn finish(
-        &self,
-        inst: &Instance<'_>,
-        v: VehicleId,
-        route: &[Load],
-        at: usize,
-        changed: &Load,
-        rest: usize,
-    ) -> Option<(i64, i64)> {
-        self.splice(inst, v, at, Some((changed, None)), self, route, rest)
-    }
-
-    /// As [`RouteTimes::finish`] for a load priced at many positions, with its
-    /// summary made once by [`load_summary`].
-    #[allow(clippy::too_many_arguments)] // finish's arguments and the summary
-    pub(crate) fn finish_summarised(
         &self,
         inst: &Instance<'_>,
         v: VehicleId,

@@ -169,7 +169,8 @@ fn best_position(inst: &Instance<'_>, route: &[Load], v: usize, load: &Load) -> 
     let times = RouteTimes::new(inst, vid, route);
     let mut best: Option<(i64, usize)> = None;
     for pos in 0..=route.len() {
-        let Some((completion, overrun)) = times.finish(inst, vid, route, pos, load, pos) else {
+        let Some((completion, overrun)) = times.finish(inst, vid, route, pos, load, None, pos)
+        else {
             continue;
         };
         let key = completion + overrun * 1000;
@@ -291,8 +292,8 @@ fn swap(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Ch
         if !a_takes[j] || !b_takes[i] {
             return None;
         }
-        let a = p.ta.finish(inst, va, p.ra, i, &p.rb[j], i + 1)?;
-        let b = p.tb.finish(inst, vb, p.rb, j, &p.ra[i], j + 1)?;
+        let a = p.ta.finish(inst, va, p.ra, i, &p.rb[j], None, i + 1)?;
+        let b = p.tb.finish(inst, vb, p.rb, j, &p.ra[i], None, j + 1)?;
         Some((a, b))
     })?;
     let mut ra = p.ra.to_vec();

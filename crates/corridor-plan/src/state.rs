@@ -394,7 +394,8 @@ pub(crate) fn best_insertion(
         } else {
             continue;
         }
-        let Some((completion, overrun)) = times.finish(inst, vid, route, i, &l2, i + 1) else {
+        let Some((completion, overrun)) = times.finish(inst, vid, route, i, &l2, None, i + 1)
+        else {
             continue;
         };
         consider(completion, overrun, &|| Choice::Join(i, l2.clone()));
@@ -420,7 +421,7 @@ pub(crate) fn best_insertion(
         let summary = load_summary(inst, vid, &new);
         for pos in positions.clone() {
             let Some((completion, overrun)) =
-                times.finish_summarised(inst, vid, route, pos, &new, summary, pos)
+                times.finish(inst, vid, route, pos, &new, summary, pos)
             else {
                 continue;
             };
