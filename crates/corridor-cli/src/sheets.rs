@@ -52,13 +52,17 @@ fn rows(s: &Scenario, plan: &Plan) -> Vec<Row> {
                     People(0),
                     String::new(),
                 ));
-                out.push(row(
-                    "board",
-                    s.site(st.site).name.clone(),
-                    st.loading_starts,
-                    people,
-                    refs,
-                ));
+                // A stop without households is passed on the way (a faster leg):
+                // nobody boards there.
+                if !st.households.is_empty() {
+                    out.push(row(
+                        "board",
+                        s.site(st.site).name.clone(),
+                        st.loading_starts,
+                        people,
+                        refs,
+                    ));
+                }
                 out.push(row(
                     "depart",
                     s.site(st.site).name.clone(),

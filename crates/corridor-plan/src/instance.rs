@@ -1,5 +1,6 @@
 //! The scenario, precomputed for fast evaluation: per-type travel tables, compatibilities.
 
+use crate::detours::{self, Detours};
 use corridor_core::{Corridor, HouseholdId, Scenario, Seconds, SiteId, SiteKind, VehicleId};
 
 /// Stands for "unreachable" in travel tables: large, but safe to add a few times.
@@ -9,8 +10,13 @@ pub(crate) const UNREACHABLE: i64 = i64::MAX / 16;
 pub(crate) struct Instance<'a> {
     pub(crate) s: &'a Scenario,
     pub(crate) n_sites: usize,
-    /// `travel[type][a * n + b]`, with the type's factor applied.
+    /// `travel[type][a * n + b]`, with the type's factor applied: the matrix's direct legs.
     pub(crate) travel: Vec<Vec<i64>>,
+    /// The legs the search times: `travel`, or shorter by way of empty stops
+    /// (see [`crate::detours`]), per type.
+    pub(crate) legs: Vec<Vec<i64>>,
+    /// Per type, the empty stops each shorter leg passes (None: every leg direct).
+    pub(crate) detours: Vec<Option<Detours>>,
     /// Destination sites.
     pub(crate) destinations: Vec<SiteId>,
     /// For each household, the destinations that may receive it.
@@ -23,9 +29,11 @@ pub(crate) struct Instance<'a> {
     pub(crate) capacity: Vec<i64>,
     /// Whether vehicles interact (lanes, deals): then every evaluation schedules the whole fleet.
     pub(crate) coupled: bool,
-    /// Room kept at each destination for households with stretcher cases (only
-    /// destinations that accept them and have a capacity keep any).
-    pub(crate) reserved: Vec<i64>,
+    /// People in households with stretcher cases: room is kept for them.
+    pub(crate) stretcher_need: i64,
+    /// Destinations whose room is kept for stretcher cases: those that accept
+    /// them and have a capacity (none when one that accepts them has no limit).
+    pub(crate) keeps_room: Vec<bool>,
     /// Each household's position in the priority order (see [`crate::construct::priority_order`]).
     pub(crate) rank: Vec<u32>,
 }
@@ -33,7 +41,7 @@ pub(crate) struct Instance<'a> {
 impl<'a> Instance<'a> {
     pub(crate) fn new(s: &'a Scenario) -> Instance<'a> {
         let n = s.sites.len();
-        let travel = s
+        let travel: Vec<Vec<i64>> = s
             .vehicle_types
             .iter()
             .map(|t| {
@@ -48,6 +56,34 @@ impl<'a> Instance<'a> {
                 m
             })
             .collect();
+        let passable: Vec<bool> = (0..n)
+            .map(|i| {
+                let site = SiteId(i as u32);
+                matches!(s.site(site).kind, SiteKind::Pickup)
+                    && s.corridor_governing(site).is_none()
+            })
+            .collect();
+        let from_ok: Vec<bool> = s
+            .sites
+            .iter()
+            .map(|x| !matches!(x.kind, SiteKind::Checkpoint))
+            .collect();
+        let to_ok: Vec<bool> = s
+            .sites
+            .iter()
+            .map(|x| matches!(x.kind, SiteKind::Pickup | SiteKind::Destination(_)))
+            .collect();
+        let (legs, detours) = s
+            .vehicle_types
+            .iter()
+            .zip(&travel)
+            .map(|(t, direct)| {
+                match detours::close(n, direct, t.stop_time.0, &passable, &from_ok, &to_ok) {
+                    Some((closed, d)) => (closed, Some(d)),
+                    None => (direct.clone(), None),
+                }
+            })
+            .unzip();
         let destinations = s.sites_where(|k| matches!(k, SiteKind::Destination(_)));
         let allowed_dest = s
             .households
@@ -92,6 +128,8 @@ impl<'a> Instance<'a> {
             s,
             n_sites: n,
             travel,
+            legs,
+            detours,
             destinations,
             allowed_dest,
             fits,
@@ -99,27 +137,26 @@ impl<'a> Instance<'a> {
             capacity,
             coupled,
             rank: vec![],
-            reserved: vec![],
+            stretcher_need: 0,
+            keeps_room: vec![],
         };
-        // Stretcher households' people, shared out over the accepting destinations by capacity.
-        let need: i64 = s
+        inst.stretcher_need = s
             .households
             .iter()
             .filter(|h| h.stretcher_cases.0 > 0)
             .map(|h| i64::from(h.people.0))
             .sum();
-        let accepting: Vec<usize> = (0..n)
-            .filter(|&i| inst.capacity[i] < i64::MAX && matches!(&s.sites[i].kind, SiteKind::Destination(d) if d.accepts_stretcher_cases))
+        let accepts = |x: &corridor_core::Site| matches!(&x.kind, SiteKind::Destination(d) if d.accepts_stretcher_cases);
+        let unlimited = s
+            .sites
+            .iter()
+            .enumerate()
+            .any(|(i, x)| accepts(x) && inst.capacity[i] == i64::MAX);
+        inst.keeps_room = s
+            .sites
+            .iter()
+            .map(|x| !unlimited && inst.stretcher_need > 0 && accepts(x))
             .collect();
-        let total: i64 = accepting.iter().map(|&i| inst.capacity[i]).sum();
-        let unlimited = s.sites.iter().any(|x| matches!(&x.kind, SiteKind::Destination(d) if d.accepts_stretcher_cases && d.capacity.is_none()));
-        let mut reserved = vec![0i64; n];
-        if !unlimited && total > 0 {
-            for &i in &accepting {
-                reserved[i] = ((need * inst.capacity[i] + total - 1) / total).min(inst.capacity[i]);
-            }
-        }
-        inst.reserved = reserved;
         let mut rank = vec![0u32; s.households.len()];
         for (i, h) in crate::construct::priority_order(&inst)
             .into_iter()
@@ -131,9 +168,26 @@ impl<'a> Instance<'a> {
         inst
     }
 
-    /// Travel time for vehicle `v` from `a` to `b`.
+    /// Travel time for vehicle `v` from `a` to `b`, by way of empty stops where
+    /// that is faster (see [`crate::detours`]).
     #[inline]
     pub(crate) fn tt(&self, v: VehicleId, a: SiteId, b: SiteId) -> i64 {
+        let t = self.s.vehicle(v).vehicle_type.index();
+        self.legs[t][a.index() * self.n_sites + b.index()]
+    }
+
+    /// The sites vehicle `v` passes as empty stops on the leg `a → b` of [`Instance::tt`].
+    pub(crate) fn passed(&self, v: VehicleId, a: SiteId, b: SiteId) -> Vec<SiteId> {
+        let t = self.s.vehicle(v).vehicle_type.index();
+        let mut out = Vec::new();
+        if let Some(d) = &self.detours[t] {
+            d.passed(a.index(), b.index(), &mut out);
+        }
+        out.into_iter().map(|k| SiteId(k as u32)).collect()
+    }
+
+    /// The matrix's own travel time for vehicle `v` from `a` to `b`.
+    pub(crate) fn direct(&self, v: VehicleId, a: SiteId, b: SiteId) -> i64 {
         let t = self.s.vehicle(v).vehicle_type.index();
         self.travel[t][a.index() * self.n_sites + b.index()]
     }

@@ -28,6 +28,7 @@
 
 mod bounds;
 mod construct;
+mod detours;
 mod instance;
 mod route;
 mod schedule;

@@ -475,7 +475,7 @@ mod tests {
             let mut inst = Instance::new(&s);
             // Some legs unreachable (a cut road), in a third of the scenarios.
             if seed % 3 == 1 {
-                for table in &mut inst.travel {
+                for table in &mut inst.legs {
                     for t in table.iter_mut() {
                         if rng.random_bool(0.1) {
                             *t = UNREACHABLE;

@@ -198,6 +198,7 @@ pub(crate) fn schedule(
                 }
             }
             if record {
+                pass_by(inst, vid, st.at, p.site, st.t, &mut trip.stops);
                 trip.stops.push(Stop {
                     site: p.site,
                     arrives: secs(arrives),
@@ -571,12 +572,39 @@ fn finish_leg(
     let people: i64 = load.households().map(|h| inst.people(h)).sum();
     let unloaded = arrives + vt.unloading(People(people as u32)).0;
     if let Some(trip) = st.trip.as_mut() {
+        pass_by(inst, vid, st.at, load.dest, st.t, &mut trip.stops);
         trip.arrives = secs(arrives);
         trip.unloaded = secs(unloaded);
     }
     st.at = load.dest;
     st.t = unloaded;
     unloaded
+}
+
+/// Writes the empty stops that the leg `from → to`, set out on at `t`, passes
+/// (see [`crate::detours`]); the leg's time already counts them.
+fn pass_by(
+    inst: &Instance<'_>,
+    vid: VehicleId,
+    from: SiteId,
+    to: SiteId,
+    t: i64,
+    stops: &mut Vec<Stop>,
+) {
+    let stop = inst.s.vehicle_type_of(vid).stop_time.0;
+    let (mut t, mut at) = (t, from);
+    for w in inst.passed(vid, from, to) {
+        let arrives = t + inst.direct(vid, at, w);
+        t = arrives + stop;
+        at = w;
+        stops.push(Stop {
+            site: w,
+            arrives: secs(arrives),
+            loading_starts: secs(arrives),
+            departs: secs(t),
+            households: Vec::new(),
+        });
+    }
 }
 
 /// Deliveries that only help a deal go before those it limits, at the same instant.

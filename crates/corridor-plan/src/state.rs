@@ -57,7 +57,7 @@ pub(crate) struct State {
     pub(crate) uncarried: Vec<HouseholdId>,
     pub(crate) dest_load: Vec<i64>,
     /// People of households with stretcher cases unloaded per destination: they
-    /// fill the room kept for them (`Instance::reserved`).
+    /// fill the room kept for them (see [`has_room`]).
     pub(crate) stretcher_load: Vec<i64>,
     pub(crate) cost: Cost,
     /// The makespan the search is trying to reach (see [`Cost::excess`]);
@@ -329,14 +329,27 @@ pub(crate) fn has_room(
     h: HouseholdId,
     people: i64,
 ) -> bool {
-    // Room kept for stretcher cases, less what they already fill.
-    let reserve = if inst.s.household(h).stretcher_cases.0 == 0 {
-        (inst.reserved[d.index()] - st.stretcher_load[d.index()]).max(0)
-    } else {
-        0
-    };
-    st.dest_load[d.index()] + people + reserve <= inst.capacity[d.index()]
+    if st.dest_load[d.index()] + people > inst.capacity[d.index()] {
+        return false;
+    }
+    if inst.s.household(h).stretcher_cases.0 > 0 || !inst.keeps_room[d.index()] {
+        return true;
+    }
+    // Another household may take room at a destination that accepts stretcher
+    // cases while those still to place fit in what all of them have left.
+    let (mut placed, mut left) = (0, 0);
+    for x in &inst.destinations {
+        let i = x.index();
+        placed += st.stretcher_load[i];
+        if inst.keeps_room[i] {
+            left += inst.capacity[i] - st.dest_load[i];
+        }
+    }
+    left - people >= inst.stretcher_need - placed
 }
+
+/// Most stops a trip is given by insertion.
+const MAX_STOPS: usize = 4;
 
 /// The best way to add household `h` to route `v`, by the route's resulting
 /// completion: join a load that already stops at its site, add a stop to a load,
@@ -383,22 +396,40 @@ pub(crate) fn best_insertion(
         {
             continue;
         }
-        let mut l2 = l.clone();
-        if let Some(p) = l2.pickups.iter_mut().find(|p| p.site == hh.site) {
-            p.households.push(h);
-        } else if corridor_compatible(inst, l, hh.site) && l.pickups.len() < 4 {
-            l2.pickups.push(Pickup {
-                site: hh.site,
-                households: vec![h],
-            });
-        } else {
+        // Board at a stop the trip already makes at the site, or at a stop of
+        // its own anywhere in the trip: a second stop at the same site lets a
+        // household that is ready late board after the others, and sometimes
+        // another site fits better in between.
+        for k in 0..l.pickups.len() {
+            if l.pickups[k].site != hh.site {
+                continue;
+            }
+            let mut l2 = l.clone();
+            l2.pickups[k].households.push(h);
+            if let Some((completion, overrun)) =
+                times.finish(inst, vid, route, i, &l2, None, i + 1)
+            {
+                consider(completion, overrun, &|| Choice::Join(i, l2.clone()));
+            }
+        }
+        if l.pickups.len() >= MAX_STOPS || !corridor_compatible(inst, l, hh.site) {
             continue;
         }
-        let Some((completion, overrun)) = times.finish(inst, vid, route, i, &l2, None, i + 1)
-        else {
-            continue;
-        };
-        consider(completion, overrun, &|| Choice::Join(i, l2.clone()));
+        for k in 0..=l.pickups.len() {
+            let mut l2 = l.clone();
+            l2.pickups.insert(
+                k,
+                Pickup {
+                    site: hh.site,
+                    households: vec![h],
+                },
+            );
+            if let Some((completion, overrun)) =
+                times.finish(inst, vid, route, i, &l2, None, i + 1)
+            {
+                consider(completion, overrun, &|| Choice::Join(i, l2.clone()));
+            }
+        }
     }
     // A new trip, to every destination with room (the next trip starts there,
     // so the nearest is not always the best), at every position.

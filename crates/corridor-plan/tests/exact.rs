@@ -708,7 +708,7 @@ fn planner_is_valid_never_beats_the_optimum_and_mostly_finds_it() {
         threads: 1,
     };
     let mut failures = Vec::new();
-    let (mut optimal, mut optimal_structured) = (0, 0);
+    let (mut optimal, mut beats_structured) = (0, 0);
     let mut misses = Vec::new();
     for c in cases() {
         let run = std::panic::catch_unwind(|| plan(&c.scenario, &options, &|| false, &|_| {}));
@@ -762,45 +762,44 @@ fn planner_is_valid_never_beats_the_optimum_and_mostly_finds_it() {
                 c.name, c.full.makespan, outcome.plan, c.files
             ));
         }
+        if ms < c.structured.makespan {
+            beats_structured += 1;
+        }
         if ms == c.full.makespan {
             optimal += 1;
-        }
-        if ms == c.structured.makespan {
-            optimal_structured += 1;
         } else {
             if std::env::var_os("EXACT_VERBOSE").is_some() {
                 eprintln!(
-                    "{}: planner {ms}, structured optimum {}\nplanner:\n{}optimum:\n{}{}",
+                    "{}: planner {ms}, optimum {}\nplanner:\n{}optimum:\n{}{}",
                     c.name,
-                    c.structured.makespan,
+                    c.full.makespan,
                     show(&c.scenario, &outcome.plan),
-                    show(&c.scenario, &c.structured.plan),
+                    show(&c.scenario, &c.full.plan),
                     c.files
                 );
             }
             misses.push(format!(
                 "{} ({ms} vs {}, +{:.1} %)",
                 c.name,
-                c.structured.makespan,
-                100.0 * (ms - c.structured.makespan) as f64 / c.structured.makespan as f64
+                c.full.makespan,
+                100.0 * (ms - c.full.makespan) as f64 / c.full.makespan as f64
             ));
         }
     }
     let n = cases().len();
     eprintln!(
-        "exact: the planner is optimal on {optimal} of {n} instances ({:.0} %), and matches the structured optimum on {optimal_structured} ({:.0} %); {:.2} s",
+        "exact: the planner is optimal on {optimal} of {n} instances ({:.0} %); on {beats_structured} it beats the best plan with one stop per site and direct legs; {:.2} s",
         100.0 * optimal as f64 / n as f64,
-        100.0 * optimal_structured as f64 / n as f64,
         started.elapsed().as_secs_f64()
     );
     if !misses.is_empty() {
-        eprintln!("exact: structured optimum missed on {}", misses.join(", "));
+        eprintln!("exact: optimum missed on {}", misses.join(", "));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    // The floor is on the planner's own model (one stop per site, direct legs):
-    // the full model's optima are out of its reach by design.
+    // A floor under the 95 % target, so that a change that loses optima fails
+    // here; the rate itself is what the line above reports.
     assert!(
-        optimal_structured * 4 >= n * 3,
-        "the planner finds the structured optimum on only {optimal_structured} of {n} instances (floor 75 %)"
+        optimal * 10 >= n * 9,
+        "the planner finds the optimum on only {optimal} of {n} instances (floor 90 %)"
     );
 }
