@@ -162,6 +162,13 @@ fn earliest_arrival(inst: &Instance<'_>) -> i64 {
 
 /// The cheapest legs around every site, over the vehicle types in `types`,
 /// on shortest paths: what the fleet-work and seat-hour bounds charge trips.
+///
+/// For trips that must end at some destinations only (`to`: those that accept
+/// stretcher cases), the legs out go there, and the legs in come from there
+/// or, after a trip of another kind, from another destination `d`: that trip
+/// stopped at some pickup site and drove to `d`, so it is charged at least
+/// the shortest way from any pickup site to `d` and two stops on top of the
+/// leg from `d` (a Dijkstra with that offset at `d`).
 struct Legs {
     /// From where a vehicle of these types starts, or from any destination.
     in_any: Vec<i64>,
@@ -178,10 +185,12 @@ struct Legs {
 }
 
 impl Legs {
-    fn new(inst: &Instance<'_>, types: &[usize]) -> Legs {
+    fn new(inst: &Instance<'_>, types: &[usize], to: Option<&[SiteId]>) -> Legs {
         let s = inst.s;
         let n = inst.n_sites;
         let dests = &inst.destinations;
+        let ends_at = |d: &SiteId| to.is_none_or(|t| t.contains(d));
+        let pickups = s.sites_where(|k| matches!(k, SiteKind::Pickup));
         let mut legs = Legs {
             in_any: vec![UNREACHABLE; n],
             in_dest: vec![UNREACHABLE; n],
@@ -190,10 +199,27 @@ impl Legs {
             stops: i64::MAX,
             per_person: i64::MAX,
         };
-        let dsrc: Vec<(usize, i64)> = dests.iter().map(|x| (x.index(), 0)).collect();
+        let ends: Vec<(usize, i64)> = dests
+            .iter()
+            .filter(|d| ends_at(d))
+            .map(|x| (x.index(), 0))
+            .collect();
         for &ty in types {
             let t = &s.vehicle_types[ty];
             let table = &inst.travel[ty];
+            // Where a trip of this kind sets out from: a destination it may end
+            // at, or any other after a trip that got there (see above).
+            let mut dsrc = ends.clone();
+            if to.is_some() {
+                let src: Vec<(usize, i64)> = pickups.iter().map(|p| (p.index(), 0)).collect();
+                let from_pickups = dijkstra(n, table, &src, false);
+                for d in dests.iter().filter(|d| !ends_at(d)) {
+                    let reach = from_pickups[d.index()];
+                    if reach < UNREACHABLE {
+                        dsrc.push((d.index(), reach + 2 * t.stop_time.0));
+                    }
+                }
+            }
             // A vehicle starts where the scenario puts it: its depot, or (re-planning) any site.
             let mut starts = dsrc.clone();
             starts.extend(
@@ -223,13 +249,13 @@ impl Legs {
             };
             let fin = dijkstra(n, table, &starts, false);
             let from_dests = dijkstra(n, table, &dsrc, false);
-            let out = through(&dijkstra(n, table, &dsrc, true));
+            let out = through(&dijkstra(n, table, &ends, true));
             for i in 0..n {
                 legs.in_any[i] = legs.in_any[i].min(fin[i]);
                 legs.in_dest[i] = legs.in_dest[i].min(from_dests[i]);
                 legs.out[i] = legs.out[i].min(out[i]);
             }
-            for (k, d) in dests.iter().enumerate() {
+            for (k, d) in dests.iter().enumerate().filter(|(_, d)| ends_at(d)) {
                 let out_k = through(&dijkstra(n, table, &[(d.index(), 0)], true));
                 for i in 0..n {
                     legs.out_to[k][i] = legs.out_to[k][i].min(out_k[i]);
@@ -267,8 +293,11 @@ fn max_load(s: &Scenario) -> i64 {
 /// `ceil(P_s / largest load)` trips, charged that site's own legs. The same
 /// argument holds for the stretcher cases alone, which only vehicles with
 /// stretcher slots can carry (at most their slots per trip, and, since a
-/// household rides whole, their companions at most the seats per trip), sharing
-/// only those vehicles' time: both bounds are computed and the larger kept.
+/// household rides whole, their companions at most the seats per trip, and
+/// every one of them boards and is unloaded by those vehicles), each such trip
+/// ending at a destination that a stretcher household may go to (its legs in
+/// as [`Legs`] says), sharing only those vehicles' time: both bounds are
+/// computed and the larger kept.
 fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId], i64)>) -> i64 {
     let s = inst.s;
     let n = inst.n_sites;
@@ -306,7 +335,19 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
         return 0;
     }
     let pickups = s.sites_where(|k| matches!(k, SiteKind::Pickup));
-    let legs = Legs::new(inst, &types);
+    // Trips with stretcher cases end where some stretcher household may go.
+    let stretcher_dests: Vec<SiteId> = inst
+        .destinations
+        .iter()
+        .copied()
+        .filter(|d| {
+            s.households
+                .iter()
+                .enumerate()
+                .any(|(hi, h)| h.stretcher_cases.0 > 0 && inst.allowed_dest[hi].contains(d))
+        })
+        .collect();
+    let legs = Legs::new(inst, &types, stretcher_only.then_some(&stretcher_dests[..]));
     let (in_leg, in_from_dest, out_leg) = (&legs.in_any, &legs.in_dest, &legs.out);
     let (stops, per_person) = (legs.stops, legs.per_person);
     let mut site_people = vec![0i64; n];
@@ -366,7 +407,10 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
         .map(|&i| in_from_dest[i].min(UNREACHABLE) - in_leg[i])
         .max()
         .unwrap_or(0);
-    let mut work = total * per_person;
+    // A stretcher household rides whole, so its companions board and are
+    // unloaded by the same vehicles.
+    let companions: i64 = site_seated.iter().sum();
+    let mut work = (total + companions) * per_person;
     if single_site_trips {
         let (mut legs, mut cheap_in, mut from_dest) = (0i64, 0i64, 0i64);
         for &i in &inhabited {
@@ -474,7 +518,7 @@ fn seat_work(inst: &Instance<'_>) -> i64 {
         return 0;
     }
     let all_types: Vec<usize> = (0..s.vehicle_types.len()).collect();
-    let legs = Legs::new(inst, &all_types);
+    let legs = Legs::new(inst, &all_types, None);
     let (in_dest, in_any, out) = (&legs.in_dest, &legs.in_any, &legs.out_to);
     let (stops, per_person) = (legs.stops, legs.per_person);
     // Groups of people with the same site and the same accepting destinations.
