@@ -14,8 +14,8 @@ use crate::instance::Instance;
 use crate::route::{RouteTimes, eval_route};
 use crate::schedule::Load;
 use crate::state::{
-    Change, Cost, State, best_destinations, best_insertion, fits_with, load_people, objective,
-    standing,
+    Change, Cost, State, best_destinations, best_insertion, corridor_compatible, fits_with,
+    load_people, objective, standing,
 };
 
 /// How long the search may go on, and who to tell about progress.
@@ -32,6 +32,123 @@ const CANDIDATES: usize = 6;
 const STALL: u64 = 1500;
 /// Ruins that shake the best plan at such a restart (one: more lose what made it best).
 const KICKS: usize = 1;
+
+/// The search's moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Move {
+    Relocate,
+    Swap,
+    Tails,
+    Reorder,
+    Destination,
+    SwapDestinations,
+    Trade,
+    Ruin,
+}
+
+/// Each move and its share of the iterations before the search has learnt
+/// anything (percent; tuned on the literature's instances).
+const MOVES: [(Move, f64); 8] = [
+    (Move::Relocate, 26.0),
+    (Move::Swap, 10.0),
+    (Move::Tails, 8.0),
+    (Move::Reorder, 8.0),
+    (Move::Destination, 8.0),
+    (Move::SwapDestinations, 6.0),
+    (Move::Trade, 4.0),
+    (Move::Ruin, 30.0),
+];
+
+/// What came of one move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Rejected,
+    Accepted,
+    Better,
+    Best,
+}
+
+/// Iterations between two updates of the moves' weights.
+const SEGMENT: u32 = 200;
+/// How far one segment's results move a weight.
+const REACTION: f64 = 0.3;
+
+/// Adaptive choice of moves (Ropke & Pisinger's ALNS): every segment, each
+/// move's weight moves toward what it earned per use: a new best plan, a
+/// better current one, or a sideways step. Instances differ in what pays
+/// (on city-sized ones, trading households between trips; on the
+/// literature's, ruin and relocation), and this lets each run find out.
+/// Half of each draw keeps the prior shares, so no move dies out. It depends
+/// on outcomes only, never on time, so a seed and an iteration budget still
+/// fix the plan.
+struct Operators {
+    weight: [f64; MOVES.len()],
+    earned: [f64; MOVES.len()],
+    used: [u32; MOVES.len()],
+    draws: u32,
+}
+
+impl Operators {
+    fn new() -> Operators {
+        Operators {
+            weight: MOVES.map(|(_, w)| w),
+            earned: [0.0; MOVES.len()],
+            used: [0; MOVES.len()],
+            draws: 0,
+        }
+    }
+
+    fn pick(&mut self, rng: &mut ChaCha8Rng) -> Move {
+        let prior: f64 = MOVES.iter().map(|(_, w)| w).sum();
+        let learnt: f64 = self.weight.iter().sum();
+        let share = |i: usize| 0.5 * MOVES[i].1 / prior + 0.5 * self.weight[i] / learnt;
+        let mut x = rng.random::<f64>();
+        let mut chosen = MOVES.len() - 1;
+        for i in 0..MOVES.len() {
+            x -= share(i);
+            if x < 0.0 {
+                chosen = i;
+                break;
+            }
+        }
+        MOVES[chosen].0
+    }
+
+    fn reward(&mut self, m: Move, outcome: Outcome) {
+        let i = MOVES.iter().position(|(x, _)| *x == m).unwrap_or(0);
+        self.used[i] += 1;
+        self.earned[i] += match outcome {
+            Outcome::Rejected => 0.0,
+            Outcome::Accepted => 1.0,
+            Outcome::Better => 3.0,
+            Outcome::Best => 10.0,
+        };
+        self.draws += 1;
+        if self.draws < SEGMENT {
+            return;
+        }
+        // Rates in the prior's units, so that a weight keeps its scale.
+        let prior: f64 = MOVES.iter().map(|(_, w)| w).sum();
+        let rates: Vec<f64> = (0..MOVES.len())
+            .map(|i| {
+                (self.used[i] > 0).then(|| self.earned[i] / f64::from(self.used[i]))
+            })
+            .map(|r| r.unwrap_or(0.0))
+            .collect();
+        let total: f64 = rates.iter().sum();
+        if total > 0.0 {
+            for i in 0..MOVES.len() {
+                if self.used[i] > 0 {
+                    let target = prior * rates[i] / total;
+                    self.weight[i] = (1.0 - REACTION) * self.weight[i] + REACTION * target;
+                }
+            }
+        }
+        self.earned = [0.0; MOVES.len()];
+        self.used = [0; MOVES.len()];
+        self.draws = 0;
+    }
+}
 
 /// Runs the search from `start`; returns the best state found and the iterations done.
 pub(crate) fn improve(
@@ -58,6 +175,7 @@ pub(crate) fn improve(
     let mut history = vec![cur.cost; HISTORY];
     let mut it = 0u64;
     let mut stalled = 0u64;
+    let mut ops = Operators::new();
     let has_work = cur.a.routes.iter().any(|r| !r.is_empty());
     loop {
         if !has_work {
@@ -89,23 +207,32 @@ pub(crate) fn improve(
             history.fill(cur.cost);
         }
         stalled += 1;
-        let candidate = match rng.random_range(0..100u32) {
-            0..26 => relocate(inst, &mut cur, rng),
-            26..36 => swap(inst, &mut cur, rng),
-            36..44 => exchange_tails(inst, &mut cur, rng),
-            44..52 => reorder(inst, &mut cur, rng),
-            52..60 => change_destination(inst, &mut cur, rng),
-            60..66 => swap_destinations(inst, &mut cur, rng),
-            _ => ruin_recreate(inst, &mut cur, rng),
+        let op = ops.pick(rng);
+        let candidate = match op {
+            Move::Relocate => relocate(inst, &mut cur, rng),
+            Move::Swap => swap(inst, &mut cur, rng),
+            Move::Tails => exchange_tails(inst, &mut cur, rng),
+            Move::Reorder => reorder(inst, &mut cur, rng),
+            Move::Destination => change_destination(inst, &mut cur, rng),
+            Move::SwapDestinations => swap_destinations(inst, &mut cur, rng),
+            Move::Trade => trade(inst, &mut cur, rng),
+            Move::Ruin => ruin_recreate(inst, &mut cur, rng),
         };
+        let mut outcome = Outcome::Rejected;
         if let Some((change, cost)) = candidate {
             let slot = (it as usize) % HISTORY;
             if cost <= cur.cost || cost <= history[slot] {
+                outcome = if cost < cur.cost {
+                    Outcome::Better
+                } else {
+                    Outcome::Accepted
+                };
                 cur.apply(inst, change, cost);
                 if objective(&cur.cost) < objective(&kept.cost) {
                     kept = cur.clone();
                 }
                 if standing(&cur.cost) < standing(&best.cost) {
+                    outcome = Outcome::Best;
                     best = cur.clone();
                     stalled = 0;
                     (budget.on_improvement)(&best.cost);
@@ -117,6 +244,7 @@ pub(crate) fn improve(
             }
             history[slot] = cur.cost;
         }
+        ops.reward(op, outcome);
         it += 1;
     }
     polish(inst, &mut kept, budget.should_stop);
@@ -141,12 +269,25 @@ fn pick_route(inst: &Instance<'_>, st: &State, rng: &mut ChaCha8Rng) -> Option<u
     }
 }
 
-/// Routes worth trying to move work to: the least loaded, and a couple at random.
+/// Routes worth trying to move work to: the least loaded, the least loaded of
+/// the same vehicle type (in a mixed fleet only those may be able to take a
+/// trip with stretcher cases), and a couple at random.
 fn targets(inst: &Instance<'_>, st: &State, except: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
     let c = st.completions(inst);
-    let mut order: Vec<usize> = (0..st.a.routes.len()).filter(|&v| v != except).collect();
-    order.sort_by_key(|&v| (c[v], v));
-    order.truncate(CANDIDATES);
+    let mut by_load: Vec<usize> = (0..st.a.routes.len()).filter(|&v| v != except).collect();
+    by_load.sort_by_key(|&v| (c[v], v));
+    let kind = inst.s.vehicles[except].vehicle_type;
+    let mut order: Vec<usize> = by_load.iter().copied().take(CANDIDATES).collect();
+    for v in by_load
+        .iter()
+        .copied()
+        .filter(|&v| inst.s.vehicles[v].vehicle_type == kind)
+        .take(CANDIDATES)
+    {
+        if !order.contains(&v) {
+            order.push(v);
+        }
+    }
     let n = st.a.routes.len();
     for _ in 0..2 {
         let v = rng.random_range(0..n);
@@ -368,6 +509,124 @@ fn exchange_tails(
     let mut nb: Vec<Load> = p.rb[..j].to_vec();
     nb.extend_from_slice(&p.ra[i..]);
     Some(st.price(inst, vec![(r, na), (b, nb)]))
+}
+
+/// Households priced per trade: the move looks at this many partners at most.
+const TRADE_PARTNERS: usize = 12;
+
+/// Takes household `h` out of `load` (dropping its stop if it empties).
+fn without(load: &Load, h: HouseholdId) -> Load {
+    let mut l = load.clone();
+    for p in &mut l.pickups {
+        p.households.retain(|&x| x != h);
+    }
+    l.pickups.retain(|p| !p.households.is_empty());
+    l
+}
+
+/// Puts household `h` into `load`: at a stop the trip makes at its site, or
+/// at `pos` (clamped) as a stop of its own.
+fn with(inst: &Instance<'_>, load: &Load, h: HouseholdId, pos: usize) -> Load {
+    let site = inst.s.household(h).site;
+    let mut l = load.clone();
+    if let Some(p) = l.pickups.iter_mut().find(|p| p.site == site) {
+        p.households.push(h);
+    } else {
+        let pos = pos.min(l.pickups.len());
+        l.pickups.insert(
+            pos,
+            crate::schedule::Pickup {
+                site,
+                households: vec![h],
+            },
+        );
+    }
+    l
+}
+
+/// Two households at different sites trade trips so that a trip stops at
+/// fewer sites: a household of a trip with several stops goes to another
+/// trip, whose household from a site the first trip already stops at takes
+/// its place. A stop saved is a stop time and a leg saved; where households
+/// are small and trips full (stretcher cases in ambulances), no move of one
+/// household alone can do it.
+fn trade(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
+    let r = pick_route(inst, st, rng)?;
+    let route = st.a.routes[r].clone();
+    let multi: Vec<usize> = (0..route.len())
+        .filter(|&i| route[i].pickups.len() >= 2)
+        .collect();
+    if multi.is_empty() {
+        return None;
+    }
+    let i = multi[rng.random_range(0..multi.len())];
+    let load = &route[i];
+    let m = rng.random_range(0..load.pickups.len());
+    let leaving = &load.pickups[m];
+    let h = leaving.households[rng.random_range(0..leaving.households.len())];
+    let kept: Vec<_> = load
+        .pickups
+        .iter()
+        .map(|p| p.site)
+        .filter(|&x| x != leaving.site)
+        .collect();
+    let (vr, hh) = (VehicleId(r as u32), inst.s.household(h));
+    // Partners: households at a site the trip keeps, in other trips.
+    let mut partners: Vec<(usize, usize, HouseholdId, usize)> = Vec::new();
+    for (v, rv) in st.a.routes.iter().enumerate() {
+        for (j, l) in rv.iter().enumerate() {
+            if v == r && j == i {
+                continue;
+            }
+            for (k, p) in l.pickups.iter().enumerate() {
+                if kept.contains(&p.site) {
+                    partners.extend(p.households.iter().map(|&x| (v, j, x, k)));
+                }
+            }
+        }
+    }
+    if partners.len() > TRADE_PARTNERS {
+        for n in 0..TRADE_PARTNERS {
+            let pick = rng.random_range(n..partners.len());
+            partners.swap(n, pick);
+        }
+        partners.truncate(TRADE_PARTNERS);
+    }
+    let mut best: Option<(Change, Cost)> = None;
+    for (v, j, x, k) in partners {
+        let vv = VehicleId(v as u32);
+        let other = st.a.routes[v][j].clone();
+        if !inst.fits[x.index()].contains(&vr)
+            || !inst.fits[h.index()].contains(&vv)
+            || !inst.allowed_dest[x.index()].contains(&load.dest)
+            || !inst.allowed_dest[h.index()].contains(&other.dest)
+            || !corridor_compatible(inst, &other, hh.site)
+        {
+            continue;
+        }
+        let a = with(inst, &without(load, h), x, usize::MAX);
+        let b = with(inst, &without(&other, x), h, k);
+        if !fits_with(inst, vr, Some(&a), None) || !fits_with(inst, vv, Some(&b), None) {
+            continue;
+        }
+        let routes = if v == r {
+            let mut one = route.clone();
+            one[i] = a;
+            one[j] = b;
+            vec![(r, one)]
+        } else {
+            let mut ra = route.clone();
+            ra[i] = a;
+            let mut rb = st.a.routes[v].clone();
+            rb[j] = b;
+            vec![(r, ra), (v, rb)]
+        };
+        let priced = st.price(inst, routes);
+        if best.as_ref().is_none_or(|(_, c)| priced.1 < *c) {
+            best = Some(priced);
+        }
+    }
+    best
 }
 
 fn reorder(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(Change, Cost)> {
