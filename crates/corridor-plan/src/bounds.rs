@@ -476,6 +476,9 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
         dearest_first = dearest_first.saturating_add((trips - counted).max(0) * cheapest_site);
         let by_site = dearest_first + trips * stops - trips.min(first_trips) * saving;
         work += cheapest.max(by_site);
+        if !partial && trips >= first_trips {
+            work += shared_trip_stops(&site_people, total, cmax, trips, stops);
+        }
     }
     // Smallest T with Σ_v clamp(T) ≥ work, by bisection on T.
     let supply = |t: i64| -> i64 {
@@ -497,6 +500,36 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
         }
     }
     lo
+}
+
+/// Stops that trips must make beyond one pickup each, in seconds (`stops` is
+/// a trip's two stops, so one stop is half of it). A site whose `units` are
+/// not a multiple of the most a trip carries (`cmax`) has a trip that carries
+/// some of its units and is either not full or takes units from another site
+/// too (were all its trips full of its units alone, their count would divide
+/// it). With `T` trips at most `cmax·T − total` are not full, so at least
+/// `o − (cmax·T − total)` such sites, of `o`, share a trip with another site,
+/// and a trip taking units from `j ≥ 2` sites makes `j − 1 ≥ j / 2` stops
+/// beyond its first: at least half that many extra stops. A plan may use more
+/// trips than the fewest, `trips`, to avoid them; once every vehicle has a
+/// first trip (`trips` at least the fleet) each one more adds at least its two
+/// stops to both fleet-work sums, so the least over `T ≥ trips` of those
+/// stops plus the extra stops is a bound on work the sums leave out.
+fn shared_trip_stops(units: &[i64], total: i64, cmax: i64, trips: i64, stops: i64) -> i64 {
+    let odd = units.iter().filter(|&&u| u > 0 && u % cmax != 0).count() as i64;
+    let one_stop = stops / 2;
+    let mut best = i64::MAX;
+    let mut t = trips;
+    loop {
+        let shared = (odd - (cmax * t - total)).max(0);
+        let cost = (t - trips) * stops + one_stop * ((shared + 1) / 2);
+        best = best.min(cost);
+        if shared == 0 {
+            break;
+        }
+        t += 1;
+    }
+    best
 }
 
 /// The fleet's seat-hours against the people-hours the operation needs, with
