@@ -150,6 +150,46 @@ impl Operators {
     }
 }
 
+/// A plan the search keeps (its best, the one it returns). Most new bests
+/// are found in a row while the current plan improves, so the copy is made
+/// only when the current plan moves away from it.
+struct Snapshot {
+    /// None while the current plan is this one.
+    state: Option<State>,
+    cost: Cost,
+}
+
+impl Snapshot {
+    /// The current plan, not copied.
+    fn of(cur: &State) -> Snapshot {
+        Snapshot {
+            state: None,
+            cost: cur.cost,
+        }
+    }
+
+    /// The current plan is about to change: copy it if it is this one.
+    fn leave(&mut self, cur: &State) {
+        if self.state.is_none() {
+            let mut copy = cur.clone();
+            copy.cost = self.cost;
+            self.state = Some(copy);
+        }
+    }
+
+    fn state<'a>(&'a self, cur: &'a State) -> &'a State {
+        self.state.as_ref().unwrap_or(cur)
+    }
+
+    fn into_state(self, cur: State) -> State {
+        self.state.unwrap_or_else(|| {
+            let mut cur = cur;
+            cur.cost = self.cost;
+            cur
+        })
+    }
+}
+
 /// Runs the search from `start`; returns the best state found and the iterations done.
 pub(crate) fn improve(
     inst: &Instance<'_>,
@@ -161,17 +201,17 @@ pub(crate) fn improve(
     // `best` leads the search (balance counts); `kept` is what it returns,
     // the best by the objective alone (among plans as short, the one whose
     // people arrive earliest, whatever the balance).
-    let mut best = cur.clone();
-    let mut kept = cur.clone();
+    let mut best = Snapshot::of(&cur);
+    let mut kept = Snapshot::of(&cur);
     // Aim one below the best makespan. Where vehicles interact, re-aiming
     // would mean scheduling the whole fleet again: there the target stays off.
-    let aim = |cur: &mut State, best: &State| {
-        if !inst.coupled && best.cost.makespan > 0 {
-            cur.target = best.cost.makespan - 1;
+    let aim = |cur: &mut State, best: &Cost| {
+        if !inst.coupled && best.makespan > 0 {
+            cur.target = best.makespan - 1;
             cur.cost = cur.full_cost(inst);
         }
     };
-    aim(&mut cur, &best);
+    aim(&mut cur, &best.cost);
     let mut history = vec![cur.cost; HISTORY];
     let mut it = 0u64;
     let mut stalled = 0u64;
@@ -194,8 +234,10 @@ pub(crate) fn improve(
             // A local optimum the acceptance rule cannot leave: start again
             // from the best plan, shaken by a ruin kept whatever it costs.
             stalled = 0;
-            cur = best.clone();
-            aim(&mut cur, &best);
+            kept.leave(&cur);
+            best.leave(&cur);
+            cur = best.state(&cur).clone();
+            aim(&mut cur, &best.cost);
             for _ in 0..KICKS {
                 // (Not one that overfills a destination: such a change is only priced, never kept.)
                 if let Some((change, cost)) = ruin_recreate(inst, &mut cur, rng)
@@ -227,17 +269,27 @@ pub(crate) fn improve(
                 } else {
                     Outcome::Accepted
                 };
-                cur.apply(inst, change, cost);
-                if objective(&cur.cost) < objective(&kept.cost) {
-                    kept = cur.clone();
+                let new_kept = objective(&cost) < objective(&kept.cost);
+                let new_best = standing(&cost) < standing(&best.cost);
+                if !new_kept {
+                    kept.leave(&cur);
                 }
-                if standing(&cur.cost) < standing(&best.cost) {
+                if !new_best {
+                    best.leave(&cur);
+                }
+                cur.apply(inst, change, cost);
+                if new_kept {
+                    kept = Snapshot::of(&cur);
+                }
+                if new_best {
                     outcome = Outcome::Best;
-                    best = cur.clone();
+                    best = Snapshot::of(&cur);
                     stalled = 0;
                     (budget.on_improvement)(&best.cost);
                     if best.cost.makespan <= cur.target {
-                        aim(&mut cur, &best);
+                        // (`best` keeps the cost it was found with: the
+                        // target only steers, and `standing` leaves it out.)
+                        aim(&mut cur, &best.cost);
                         history.fill(cur.cost);
                     }
                 }
@@ -247,6 +299,7 @@ pub(crate) fn improve(
         ops.reward(op, outcome);
         it += 1;
     }
+    let mut kept = kept.into_state(cur);
     polish(inst, &mut kept, budget.should_stop);
     (kept, it)
 }
@@ -739,13 +792,25 @@ fn ruin_recreate(
     rng: &mut ChaCha8Rng,
 ) -> Option<(Change, Cost)> {
     let r = pick_route(inst, st, rng)?;
-    let mut ws = st.clone();
+    // The ruin works on the state itself and puts back every route it
+    // changed before pricing (a copy of a city-sized state costs more than
+    // the whole move).
+    let mut undo = Undo {
+        routes: Vec::new(),
+        uncarried: st.uncarried.clone(),
+    };
+    let ws = st;
     let mut touched = vec![r];
     let mut removed: Vec<HouseholdId> = Vec::new();
-    let take = |ws: &mut State, v: usize, removed: &mut Vec<HouseholdId>, rng: &mut ChaCha8Rng| {
+    let take = |ws: &mut State,
+                undo: &mut Undo,
+                v: usize,
+                removed: &mut Vec<HouseholdId>,
+                rng: &mut ChaCha8Rng| {
         if ws.a.routes[v].is_empty() {
             return;
         }
+        undo.keep(ws, v);
         let i = rng.random_range(0..ws.a.routes[v].len());
         let l = ws.a.routes[v].remove(i);
         ws.count_load(inst, &l, -1);
@@ -759,7 +824,7 @@ fn ruin_recreate(
         let o = rng.random_range(0..ws.a.routes.len());
         for v in [r, o] {
             while !ws.a.routes[v].is_empty() {
-                take(&mut ws, v, &mut removed, rng);
+                take(ws, &mut undo, v, &mut removed, rng);
             }
             if !touched.contains(&v) {
                 touched.push(v);
@@ -767,7 +832,7 @@ fn ruin_recreate(
         }
     }
     for _ in 0..rng.random_range(1..=2u32) {
-        take(&mut ws, r, &mut removed, rng);
+        take(ws, &mut undo, r, &mut removed, rng);
     }
     // Sometimes a wider ruin: a random share of all trips (small instances need
     // several trips to change at once, e.g. when destinations are full).
@@ -779,7 +844,7 @@ fn ruin_recreate(
     };
     for _ in 0..extra {
         let o = rng.random_range(0..ws.a.routes.len());
-        take(&mut ws, o, &mut removed, rng);
+        take(ws, &mut undo, o, &mut removed, rng);
         if !touched.contains(&o) {
             touched.push(o);
         }
@@ -803,7 +868,7 @@ fn ruin_recreate(
         .collect();
     keyed.sort_unstable();
     let removed: Vec<HouseholdId> = keyed.into_iter().map(|(_, _, h)| h).collect();
-    let mut cands = targets(inst, &ws, r, rng);
+    let mut cands = targets(inst, ws, r, rng);
     cands.extend(touched.iter().copied());
     cands.sort_unstable();
     cands.dedup();
@@ -823,11 +888,11 @@ fn ruin_recreate(
     // current); only where none does, where it is unloaded earliest. Pure
     // "earliest unloading" spreads a site's many busloads over all vehicles,
     // while the optimum often chains them on one vehicle that shuttles.
-    let target = st.cost.makespan - 1;
+    let target = ws.cost.makespan - 1;
     for h in removed {
         let mut best: Option<((i64, i64), usize, Vec<Load>)> = None;
         for &v in &cands {
-            if let Some((key, route)) = best_insertion(inst, &ws, v, h, false, &mut noise) {
+            if let Some((key, route)) = best_insertion(inst, ws, v, h, false, &mut noise) {
                 let old = eval_route(inst, VehicleId(v as u32), &ws.a.routes[v]).completion;
                 let key = (key.max(target), key - old);
                 if best.as_ref().is_none_or(|(k, bv, _)| (key, v) < (*k, *bv)) {
@@ -837,6 +902,7 @@ fn ruin_recreate(
         }
         match best {
             Some((_, v, route)) => {
+                undo.keep(ws, v);
                 ws.set_route(inst, v, route);
                 if !touched.contains(&v) {
                     touched.push(v);
@@ -848,7 +914,7 @@ fn ruin_recreate(
     if rng.random_bool(0.5) {
         for &v in &touched {
             let mut route = ws.a.routes[v].clone();
-            best_destinations(inst, &ws, v, &mut route);
+            best_destinations(inst, ws, v, &mut route);
             ws.set_route(inst, v, route);
         }
     }
@@ -859,8 +925,31 @@ fn ruin_recreate(
             .collect(),
         uncarried: Some(ws.uncarried.clone()),
     };
-    let cost = st.try_change(inst, &change);
+    undo.restore(inst, ws);
+    let cost = ws.try_change(inst, &change);
     Some((change, cost))
+}
+
+/// What a ruin changed in the state, to put back.
+struct Undo {
+    routes: Vec<(usize, Vec<Load>)>,
+    uncarried: Vec<HouseholdId>,
+}
+
+impl Undo {
+    /// Remembers route `v` as it is, unless it already was.
+    fn keep(&mut self, st: &State, v: usize) {
+        if !self.routes.iter().any(|(w, _)| *w == v) {
+            self.routes.push((v, st.a.routes[v].clone()));
+        }
+    }
+
+    fn restore(self, inst: &Instance<'_>, st: &mut State) {
+        for (v, route) in self.routes {
+            st.set_route(inst, v, route);
+        }
+        st.uncarried = self.uncarried;
+    }
 }
 
 /// With the makespan fixed, moves higher-priority trips earlier where that lowers
