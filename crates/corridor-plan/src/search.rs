@@ -631,9 +631,19 @@ fn trade(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(C
             if v == r && j == i {
                 continue;
             }
+            // Only partners whose vehicles can carry each other's household.
+            let vv = VehicleId(v as u32);
+            if !fits_with(inst, vv, None, Some(h)) {
+                continue;
+            }
             for (k, p) in l.pickups.iter().enumerate() {
                 if kept.contains(&p.site) {
-                    partners.extend(p.households.iter().map(|&x| (v, j, x, k)));
+                    partners.extend(
+                        p.households
+                            .iter()
+                            .filter(|&&x| fits_with(inst, vr, None, Some(x)))
+                            .map(|&x| (v, j, x, k)),
+                    );
                 }
             }
         }
@@ -649,9 +659,7 @@ fn trade(inst: &Instance<'_>, st: &mut State, rng: &mut ChaCha8Rng) -> Option<(C
     for (v, j, x, k) in partners {
         let vv = VehicleId(v as u32);
         let other = st.a.routes[v][j].clone();
-        if !inst.fits[x.index()].contains(&vr)
-            || !inst.fits[h.index()].contains(&vv)
-            || !inst.allowed_dest[x.index()].contains(&load.dest)
+        if !inst.allowed_dest[x.index()].contains(&load.dest)
             || !inst.allowed_dest[h.index()].contains(&other.dest)
             || !corridor_compatible(inst, &other, hh.site)
         {
