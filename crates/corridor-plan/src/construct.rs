@@ -101,7 +101,7 @@ pub(crate) fn construct(inst: &Instance<'_>) -> State {
         for &(v, i) in &open[hh.site.index()] {
             let vid = VehicleId(v as u32);
             let l = &st.a.routes[v][i];
-            if !inst.fits[h.index()].contains(&vid)
+            if !inst.carries(vid, h)
                 || !fits_with(inst, vid, Some(l), Some(h))
                 || !inst.allowed_dest[h.index()].contains(&l.dest)
                 || !has_room(inst, &st, l.dest, h, people)
@@ -258,7 +258,7 @@ pub(crate) fn follow(inst: &Instance<'_>, hint: &corridor_core::Plan) -> State {
                     if h.index() < placed.len()
                         && !placed[h.index()]
                         && s.household(h).site == stop.site
-                        && inst.fits[h.index()].contains(&r.vehicle)
+                        && inst.carries(r.vehicle, h)
                         && fits_with(inst, r.vehicle, Some(&load), Some(h))
                         && inst.allowed_dest[h.index()].contains(&trip.destination)
                         && has_room(inst, &st, trip.destination, h, people)

@@ -186,6 +186,14 @@ impl<'a> Instance<'a> {
         out.into_iter().map(|k| SiteId(k as u32)).collect()
     }
 
+    /// Whether vehicle `v` can carry household `h` whole (as [`Instance::fits`], in O(1)).
+    #[inline]
+    pub(crate) fn carries(&self, v: VehicleId, h: HouseholdId) -> bool {
+        let t = self.s.vehicle_type_of(v);
+        let hh = self.s.household(h);
+        t.seats >= hh.seated() && t.stretchers >= hh.stretcher_cases
+    }
+
     /// The matrix's own travel time for vehicle `v` from `a` to `b`.
     pub(crate) fn direct(&self, v: VehicleId, a: SiteId, b: SiteId) -> i64 {
         let t = self.s.vehicle(v).vehicle_type.index();

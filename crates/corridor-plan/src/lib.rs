@@ -237,7 +237,7 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
         let target = (0..st.a.routes.len())
             .filter(|&w| {
                 load.households()
-                    .all(|h| inst.fits[h.index()].contains(&corridor_core::VehicleId(w as u32)))
+                    .all(|h| inst.carries(corridor_core::VehicleId(w as u32), h))
             })
             .min_by_key(|&w| (ends[w], w));
         if let Some(w) = target {

@@ -353,7 +353,7 @@ fn targets(inst: &Instance<'_>, st: &State, except: usize, rng: &mut ChaCha8Rng)
 
 fn load_fits(inst: &Instance<'_>, v: usize, l: &Load) -> bool {
     let vid = VehicleId(v as u32);
-    l.households().all(|h| inst.fits[h.index()].contains(&vid))
+    l.households().all(|h| inst.carries(vid, h))
         && fits_with(inst, vid, Some(l), None)
 }
 

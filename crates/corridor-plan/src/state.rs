@@ -363,7 +363,7 @@ pub(crate) fn best_insertion(
     noise: &mut dyn FnMut() -> f64,
 ) -> Option<(i64, Vec<Load>)> {
     let vid = VehicleId(v as u32);
-    if !inst.fits[h.index()].contains(&vid) {
+    if !inst.carries(vid, h) {
         return None;
     }
     let hh = inst.s.household(h);
