@@ -330,22 +330,25 @@ fn targets(inst: &Instance<'_>, st: &State, except: usize, rng: &mut ChaCha8Rng)
     let mut by_load: Vec<usize> = (0..st.a.routes.len()).filter(|&v| v != except).collect();
     by_load.sort_by_key(|&v| (c[v], v));
     let kind = inst.s.vehicles[except].vehicle_type;
-    let mut order: Vec<usize> = by_load.iter().copied().take(CANDIDATES).collect();
-    for v in by_load
+    let same: Vec<usize> = by_load
         .iter()
         .copied()
         .filter(|&v| inst.s.vehicles[v].vehicle_type == kind)
-        .take(CANDIDATES)
-    {
+        .collect();
+    let mut order: Vec<usize> = by_load.iter().copied().take(CANDIDATES).collect();
+    for &v in same.iter().take(CANDIDATES) {
         if !order.contains(&v) {
             order.push(v);
         }
     }
-    let n = st.a.routes.len();
-    for _ in 0..2 {
-        let v = rng.random_range(0..n);
-        if v != except && !order.contains(&v) {
-            order.push(v);
+    // And one at random of any type, one of the same: a vehicle with slack
+    // but not the least loaded may hold the trip that fits best.
+    for pool in [&by_load, &same] {
+        if !pool.is_empty() {
+            let v = pool[rng.random_range(0..pool.len())];
+            if !order.contains(&v) {
+                order.push(v);
+            }
         }
     }
     order
