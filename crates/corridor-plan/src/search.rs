@@ -30,6 +30,10 @@ const HISTORY: usize = 500;
 const CANDIDATES: usize = 6;
 /// Iterations without a better plan before the search starts again from the best.
 const STALL: u64 = 1500;
+/// A wide ruin stops taking trips once it has this many households: where
+/// trips are full of small households (a city), more at once only slows the
+/// search down (30 s runs on 25,000 households: 5.2 % gap to the bound with 12, 5.4 % with 24 and 40).
+const RUIN_HOUSEHOLDS: usize = 12;
 /// Ruins that shake the best plan at such a restart (one: more lose what made it best).
 const KICKS: usize = 1;
 
@@ -854,6 +858,9 @@ fn ruin_recreate(
         rng.random_range(1..=(total * 3 / 10).clamp(1, 12))
     };
     for _ in 0..extra {
+        if removed.len() >= RUIN_HOUSEHOLDS {
+            break;
+        }
         let o = rng.random_range(0..ws.a.routes.len());
         take(ws, &mut undo, o, &mut removed, rng);
         if !touched.contains(&o) {
