@@ -216,7 +216,9 @@ impl TimeUse {
                         boarding.min(stop.departs - stop.loading_starts),
                     );
                     let held = stop.departs - stop.loading_starts - boarding;
-                    let last = i + 1 == trip.stops.len();
+                    // The last stop that boards anyone (empty stops passed on the
+                    // way to the destination may follow it).
+                    let last = trip.stops[i + 1..].iter().all(|x| x.households.is_empty());
                     let order_rule = s
                         .deals
                         .iter()

@@ -1,8 +1,8 @@
 //! Micro-benchmarks of the planner's hot paths: the first plan (construction and
 //! joint scheduling), a fixed number of search iterations, and the lower bounds.
 //!
-//! Run with `cargo bench -p corridor-plan`. Compare runs on the same machine in
-//! one session; absolute times on a shared machine mean little.
+//! Run with `cargo bench -p corridor-plan`. Compare runs made on the same machine
+//! close together in time; absolute times on a shared machine mean little.
 
 use std::path::Path;
 

@@ -68,10 +68,16 @@ impl<'a> Instance<'a> {
             .iter()
             .map(|x| !matches!(x.kind, SiteKind::Checkpoint))
             .collect();
+        // (A return depot's leg follows the last trip, outside any trip's
+        // stops: it stays direct whatever kind of site the depot is.)
         let to_ok: Vec<bool> = s
             .sites
             .iter()
-            .map(|x| matches!(x.kind, SiteKind::Pickup | SiteKind::Destination(_)))
+            .enumerate()
+            .map(|(i, x)| {
+                matches!(x.kind, SiteKind::Pickup | SiteKind::Destination(_))
+                    && !s.vehicles.iter().any(|v| v.return_depot == Some(SiteId(i as u32)))
+            })
             .collect();
         let (legs, detours) = s
             .vehicle_types
