@@ -27,7 +27,11 @@ pub(crate) struct Budget<'a> {
 }
 
 const HISTORY: usize = 500;
-const CANDIDATES: usize = 6;
+/// Least loaded vehicles tried as partners, of any type and of the critical
+/// one's type (three: each ruin inserts into fewer routes and the search does
+/// more of them; 6 medium instances 0.5 % shorter at 10 s than with six, the
+/// literature's count unchanged).
+const CANDIDATES: usize = 3;
 /// Iterations without a better plan before the search starts again from the best.
 const STALL: u64 = 1500;
 /// A wide ruin stops taking trips once it has this many households: where
