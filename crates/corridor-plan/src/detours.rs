@@ -2,7 +2,7 @@
 //!
 //! A plan may stop at a pickup site without loading anyone, for one fixed stop
 //! time. Where the travel times break the triangle inequality (explicit
-//! matrices often do; shortest paths on a road network never do) going by way
+//! matrices often do; shortest paths on a road network do not, up to rounding) going by way
 //! of such stops can be faster than the direct leg. The planner times its legs
 //! on the closure computed here and writes the sites passed into the plan as
 //! empty stops, so the validator sees every leg as the matrix gives it.
