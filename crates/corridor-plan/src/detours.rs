@@ -149,11 +149,18 @@ mod tests {
                     }
                     // Brute force over every order of up to two passable sites.
                     let mut best = direct[a * n + b];
-                    for &k in (0..n).filter(|&k| passable[k] && k != a && k != b).collect::<Vec<_>>().iter() {
+                    for &k in (0..n)
+                        .filter(|&k| passable[k] && k != a && k != b)
+                        .collect::<Vec<_>>()
+                        .iter()
+                    {
                         best = best.min(direct[a * n + k] + stop + direct[k * n + b]);
                         for l in (0..n).filter(|&l| passable[l] && l != a && l != b && l != k) {
                             best = best.min(
-                                direct[a * n + k] + direct[k * n + l] + direct[l * n + b] + 2 * stop,
+                                direct[a * n + k]
+                                    + direct[k * n + l]
+                                    + direct[l * n + b]
+                                    + 2 * stop,
                             );
                         }
                     }

@@ -76,7 +76,10 @@ impl<'a> Instance<'a> {
             .enumerate()
             .map(|(i, x)| {
                 matches!(x.kind, SiteKind::Pickup | SiteKind::Destination(_))
-                    && !s.vehicles.iter().any(|v| v.return_depot == Some(SiteId(i as u32)))
+                    && !s
+                        .vehicles
+                        .iter()
+                        .any(|v| v.return_depot == Some(SiteId(i as u32)))
             })
             .collect();
         let (legs, detours) = s

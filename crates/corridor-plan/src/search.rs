@@ -137,18 +137,15 @@ impl Operators {
         }
         // Rates in the prior's units, so that a weight keeps its scale.
         let prior: f64 = MOVES.iter().map(|(_, w)| w).sum();
-        let rates: Vec<f64> = (0..MOVES.len())
-            .map(|i| {
-                (self.used[i] > 0).then(|| self.earned[i] / f64::from(self.used[i]))
-            })
-            .map(|r| r.unwrap_or(0.0))
+        // A move not drawn in this segment earns nothing and keeps its weight.
+        let rates: Vec<Option<f64>> = (0..MOVES.len())
+            .map(|i| (self.used[i] > 0).then(|| self.earned[i] / f64::from(self.used[i])))
             .collect();
-        let total: f64 = rates.iter().sum();
+        let total: f64 = rates.iter().flatten().sum();
         if total > 0.0 {
-            for i in 0..MOVES.len() {
-                if self.used[i] > 0 {
-                    let target = prior * rates[i] / total;
-                    self.weight[i] = (1.0 - REACTION) * self.weight[i] + REACTION * target;
+            for (w, rate) in self.weight.iter_mut().zip(&rates) {
+                if let Some(rate) = rate {
+                    *w = (1.0 - REACTION) * *w + REACTION * prior * rate / total;
                 }
             }
         }
@@ -364,8 +361,7 @@ fn targets(inst: &Instance<'_>, st: &State, except: usize, rng: &mut ChaCha8Rng)
 
 fn load_fits(inst: &Instance<'_>, v: usize, l: &Load) -> bool {
     let vid = VehicleId(v as u32);
-    l.households().all(|h| inst.carries(vid, h))
-        && fits_with(inst, vid, Some(l), None)
+    l.households().all(|h| inst.carries(vid, h)) && fits_with(inst, vid, Some(l), None)
 }
 
 /// Best position for `load` in route `v` by the route's own completion.

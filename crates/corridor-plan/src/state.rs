@@ -406,8 +406,7 @@ pub(crate) fn best_insertion(
             }
             let mut l2 = l.clone();
             l2.pickups[k].households.push(h);
-            if let Some((completion, overrun)) =
-                times.finish(inst, vid, route, i, &l2, None, i + 1)
+            if let Some((completion, overrun)) = times.finish(inst, vid, route, i, &l2, None, i + 1)
             {
                 consider(completion, overrun, &|| Choice::Join(i, l2.clone()));
             }
@@ -424,8 +423,7 @@ pub(crate) fn best_insertion(
                     households: vec![h],
                 },
             );
-            if let Some((completion, overrun)) =
-                times.finish(inst, vid, route, i, &l2, None, i + 1)
+            if let Some((completion, overrun)) = times.finish(inst, vid, route, i, &l2, None, i + 1)
             {
                 consider(completion, overrun, &|| Choice::Join(i, l2.clone()));
             }
