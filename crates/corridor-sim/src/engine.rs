@@ -612,8 +612,12 @@ impl<'p, 'a> Run<'p, 'a> {
                 planned: true,
             }));
         }
+        // The plan's vehicles set out, in vehicle order. One the plan leaves unused is not started
+        // here: trips of a vehicle lost as its first trip began start it as they are handed over.
         for v in 0..self.v.len() {
-            if !self.v[v].jobs.is_empty() {
+            let planned =
+                self.p.route_of[v].is_some_and(|r| !self.p.plan.routes[r].trips.is_empty());
+            if planned {
                 let t = self.v[v].t;
                 self.begin(v, t);
             }
@@ -749,9 +753,13 @@ impl<'p, 'a> Run<'p, 'a> {
         Ok(t + leg + repair)
     }
 
-    /// Vehicle `v` is free at `t`: it begins its next trip, or goes home.
+    /// Vehicle `v` is free at `t`: it begins its next trip, or goes home. A vehicle with a trip in
+    /// hand is not free: its events belong to that trip, and it begins the next when it delivers.
     fn begin(&mut self, v: usize, t: i64) {
         let veh = &mut self.v[v];
+        if veh.cur.is_some() {
+            return;
+        }
         veh.t = veh.t.max(t);
         let Some(job) = veh.jobs.pop_front() else {
             veh.idle = true;
