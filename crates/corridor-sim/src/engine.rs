@@ -934,11 +934,14 @@ impl<'p, 'a> Run<'p, 'a> {
         });
     }
 
-    /// The vehicle cannot go on (an unreachable leg, no window left): its trip and later ones never happen.
+    /// The vehicle cannot go on (an unreachable leg, no window left): its trip and later ones never
+    /// happen, and its work is over. It takes no trips of lost vehicles: whoever it picked up is
+    /// still on board.
     fn stuck(&mut self, v: usize) {
         self.v[v].cur = None;
         self.v[v].jobs.clear();
         self.v[v].idle = true;
+        self.v[v].alive = false;
     }
 
     fn arrive(&mut self, v: usize, t: i64) {
@@ -1038,8 +1041,9 @@ impl<'p, 'a> Run<'p, 'a> {
                 if self.p.in_b[g][stop.site.index()] && self.gate_left[g] > 0 {
                     self.gate_left[g] -= 1;
                     if self.gate_left[g] == 0 {
+                        // Released by this deal, each may still wait for another deal's gate.
                         for (_, w) in std::mem::take(&mut self.gate_parked[g]) {
-                            self.depart_stop(w, t);
+                            self.leave(w, t);
                         }
                     }
                 }
