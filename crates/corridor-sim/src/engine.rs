@@ -1120,9 +1120,7 @@ impl<'p, 'a> Run<'p, 'a> {
         convoy: Option<u32>,
         v: usize,
     ) -> Option<i64> {
-        let Some(cur) = self.v[v].cur.as_ref() else {
-            return None;
-        };
+        let cur = self.v[v].cur.as_ref()?;
         let p = cur.processing;
         // Processing starts no sooner than the plan says.
         let from = match (cur.job.planned, &self.p.trip(cur.job).crossing) {

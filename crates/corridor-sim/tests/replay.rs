@@ -147,8 +147,10 @@ fn without_uncertainty_generated_scenarios_replay_exactly() {
 fn a_seeded_rehearsal_is_the_same_on_any_number_of_threads() {
     let a = aleppo(false);
     let p = plan(&a, 200);
-    let mut u = Uncertainty::default();
-    u.losses_per_working_hour = 0.01; // make losses and recovery happen
+    let u = Uncertainty {
+        losses_per_working_hour: 0.01, // make losses and recovery happen
+        ..Uncertainty::default()
+    };
     let prepared = [Prepared::new(&a, &p, &u)];
     let on = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
