@@ -8,6 +8,7 @@ mod commands;
 mod demo;
 mod explain;
 mod output;
+mod ops;
 mod plots;
 mod rehearse;
 mod roads;
@@ -148,6 +149,7 @@ Exit codes: 0 planned (possibly leaving people behind, with a warning), 1 the pl
     #[command(
         after_help = "Examples:\n  corridor state examples/aleppo-2016/scenario.toml plan.json --at 2016-12-16T11:00:00+02:00 --closed Ramouseh -o state.json\n  \
 corridor state scenario.toml plan.json --at 30h --lost bus-07 --closed \"North gate=36h\" -o state.json\n  \
+corridor state --data operation --at 2016-12-16T11:00:00+02:00 -o state.json\n  \
 corridor plan scenario.toml --from-state state.json --previous plan.json -o replan.json\n\n\
 Trips unloaded by then are delivered; a trip under way is finished as planned; every other vehicle waits where \
 its last trip left it. A starting point for a drill or a re-plan: edit it to match what really happened \
@@ -155,10 +157,18 @@ its last trip left it. A starting point for a drill or a re-plan: edit it to mat
 Exit codes: 0 written, 1 the plan breaks rules, 2 bad input."
     )]
     State {
-        /// The scenario file (TOML).
-        scenario: PathBuf,
-        /// The plan being carried out (JSON).
-        plan: PathBuf,
+        /// The scenario file (TOML); not with --data or --database.
+        #[arg(required_unless_present_any = ["data", "database"], conflicts_with_all = ["data", "database"])]
+        scenario: Option<PathBuf>,
+        /// The plan being carried out (JSON); not with --data or --database.
+        #[arg(required_unless_present_any = ["data", "database"])]
+        plan: Option<PathBuf>,
+        /// The state from a running operation's log instead: its embedded store.
+        #[arg(long, value_name = "DIR", conflicts_with = "database")]
+        data: Option<PathBuf>,
+        /// The state from a running operation's log in PostgreSQL.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
         /// The instant: an ISO 8601 time with offset, or a duration from the start ("30h").
         #[arg(long)]
         at: String,
@@ -256,6 +266,25 @@ Exit codes: 0 rehearsed, 1 a plan breaks rules (not rehearsed), 2 bad input."
     /// Road networks from OpenStreetMap.
     #[command(subcommand)]
     Roads(roads::RoadsCommand),
+    /// Serve the operation's HTTP API: field events, manifests, reconciliation, roles.
+    #[command(after_help = "Examples:\n  corridor serve --data operation examples/aleppo-2016/scenario.toml plan.json\n  corridor serve --data operation --listen 0.0.0.0:8080\n  corridor serve --database postgres://corridor:pw@127.0.0.1:5432/corridor scenario.toml plan.json\n\nOn a new store the scenario becomes the operation's registry and the plan (checked first) the active plan; on an existing store they may be left out, and another scenario is refused. Add users with `corridor users add`. The API is described at /api/openapi.json and in docs/operations.md.")]
+    Serve {
+        #[command(flatten)]
+        store: ops::StoreArgs,
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// The scenario to import on a new store.
+        scenario: Option<PathBuf>,
+        /// The plan that becomes the active plan.
+        plan: Option<PathBuf>,
+    },
+    /// Add, revoke and list the users of an operation's API.
+    #[command(subcommand)]
+    Users(ops::UsersCommand),
+    /// Field events from other sources: paper manifests and registration sheets.
+    #[command(subcommand)]
+    Events(ops::EventsCommand),
     /// Export a scenario and its plan for other programs.
     #[command(subcommand)]
     Export(roads::ExportCommand),
@@ -398,15 +427,25 @@ fn main() -> ExitCode {
             )
         }
         Command::State {
+            data,
+            database,
+            at,
+            output,
+            ..
+        } if data.is_some() || database.is_some() => {
+            ops::state_from_log(&ops::StoreArgs { data, database }, &at, output.as_deref())
+        }
+        Command::State {
             scenario,
             plan,
             at,
             lost,
             closed,
             output,
+            ..
         } => commands::state(
-            &scenario,
-            &plan,
+            scenario.as_deref().unwrap_or(std::path::Path::new("")),
+            plan.as_deref().unwrap_or(std::path::Path::new("")),
             &commands::StateArgs {
                 at: &at,
                 lost: &lost,
@@ -456,6 +495,14 @@ fn main() -> ExitCode {
             commands::import_bep(&file, &output)
         }
         Command::Roads(cmd) => roads::roads(cmd),
+        Command::Serve {
+            store,
+            listen,
+            scenario,
+            plan,
+        } => ops::serve(&store, &listen, scenario.as_deref(), plan.as_deref()),
+        Command::Users(cmd) => ops::users(&cmd),
+        Command::Events(cmd) => ops::events(&cmd),
         Command::Export(cmd) => roads::export(cmd),
         Command::Generate {
             seed,

@@ -357,6 +357,26 @@ impl LiveState {
         }
     }
 
+    /// Whether the state already holds what `e` says (a paper row typed up after a
+    /// device recorded the same thing): importing it again would change nothing.
+    pub fn already_known(&self, e: &Event) -> bool {
+        let h = |r: &str| self.household(r).map(|(_, h)| h);
+        match &e.what {
+            What::Registered { household, site, .. } => h(household).is_some_and(|x| x.registered.is_some() && x.site == *site),
+            What::Boarded { household, vehicle, trip } => {
+                h(household).is_some_and(|x| x.boarded.is_some_and(|b| (b.0, b.1) == (*vehicle, *trip)))
+            }
+            What::NoShow { household } => h(household).is_some_and(|x| x.no_show.is_some()),
+            What::Stayed { household } => h(household).is_some_and(|x| x.stayed.is_some()),
+            What::Arrived { household: Some(household), destination, .. } => {
+                h(household).is_some_and(|x| x.arrived.is_some_and(|a| a.0 == *destination))
+            }
+            What::Departed { vehicle, trip, .. } => self.trips.get(&(*vehicle, *trip)).is_some_and(|t| t.departed.is_some()),
+            What::Checkpoint { vehicle, trip, .. } => self.trips.get(&(*vehicle, *trip)).is_some_and(|t| t.checkpoint.is_some()),
+            _ => false,
+        }
+    }
+
     /// Appends an event to the state. A rejected event changes nothing; a
     /// duplicate id is the caller's to catch first ([`LiveState::has_event`]).
     pub fn apply(&mut self, e: &Event) -> Outcome {

@@ -1,0 +1,741 @@
+//! The HTTP API: thin handlers over the journal, one error type, authentication as an extractor.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use corridor_core::Seconds;
+use corridor_ops::{LiveState, What};
+use corridor_store::{AuditEntry, Journal, Role, Submitted, User, now_ms, verify_token};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+
+/// Largest request body.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Most events in one request.
+pub const MAX_BATCH: usize = 10_000;
+
+/// What every handler shares.
+pub struct App {
+    /// The log and its fold.
+    pub journal: Journal,
+    /// Tokens already checked against their hash: token → hash it matched.
+    verified: Mutex<HashMap<String, String>>,
+}
+
+impl App {
+    /// The application over a journal.
+    pub fn new(journal: Journal) -> Arc<App> {
+        Arc::new(App {
+            journal,
+            verified: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+type AppState = Arc<App>;
+
+/// An error a client can act on, as `{"error": "..."}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, m: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: m.into(),
+        }
+    }
+    fn bad(m: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m)
+    }
+    fn not_found(m: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, m)
+    }
+    fn unavailable(m: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m)
+    }
+}
+
+impl From<corridor_store::StoreError> for ApiError {
+    fn from(e: corridor_store::StoreError) -> Self {
+        // Database details stay in the server's log.
+        eprintln!("store error: {e}");
+        ApiError::unavailable("the database is not answering; nothing was changed; try again shortly")
+    }
+}
+
+/// The error body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    /// What went wrong and what to fix.
+    pub error: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, Json(ErrorBody { error: self.message })).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        r
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// The authenticated caller.
+pub(crate) struct Caller {
+    /// The user.
+    pub user: User,
+    /// The client's address.
+    pub origin: String,
+}
+
+fn origin_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let origin = origin_of(parts);
+        let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, m);
+        let Some(h) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(unauthorized(
+                "this route needs `Authorization: Bearer TOKEN`; `corridor users add` makes a token",
+            ));
+        };
+        let token = h
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
+        let refuse = |why: &str| {
+            let app = app.clone();
+            let why = why.to_string();
+            let origin = origin.clone();
+            async move {
+                let _ = app
+                    .journal
+                    .store()
+                    .audit(&AuditEntry {
+                        at_ms: now_ms(),
+                        actor: "anonymous".into(),
+                        role: "none".into(),
+                        action: "authenticate".into(),
+                        target: String::new(),
+                        origin,
+                        outcome: format!("refused: {why}"),
+                    })
+                    .await;
+            }
+        };
+        let Some((id, secret)) = token.split_once('.') else {
+            refuse("malformed token").await;
+            return Err(unauthorized("this token is malformed; a token looks like `0123abcd.…` as `corridor users add` printed it"));
+        };
+        let Some((user, hash)) = app.journal.store().token_user(id).await? else {
+            refuse("unknown token").await;
+            return Err(unauthorized("this token is not valid; ask a coordinator for a new one"));
+        };
+        let cached = app
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(token).cloned())
+            .is_some_and(|h| h == hash);
+        if !cached {
+            let (s, h) = (secret.to_string(), hash.clone());
+            let ok = tokio::task::spawn_blocking(move || verify_token(&s, &h)).await.unwrap_or(false);
+            if !ok {
+                refuse("wrong token").await;
+                return Err(unauthorized("this token is not valid; ask a coordinator for a new one"));
+            }
+            if let Ok(mut m) = app.verified.lock() {
+                if m.len() > 10_000 {
+                    m.clear();
+                }
+                m.insert(token.to_string(), hash);
+            }
+        }
+        if user.revoked_ms.is_some() {
+            refuse("revoked token").await;
+            return Err(unauthorized(format!("the token of `{}` was revoked; ask a coordinator for a new one", user.name).as_str()));
+        }
+        if user.expires_ms.is_some_and(|e| e <= now_ms()) {
+            refuse("expired token").await;
+            return Err(unauthorized(format!("the token of `{}` has expired; ask a coordinator for a new one", user.name).as_str()));
+        }
+        Ok(Caller { user, origin })
+    }
+}
+
+impl Caller {
+    async fn forbid(&self, app: &App, action: &str, target: &str, why: String) -> ApiError {
+        let _ = app
+            .journal
+            .store()
+            .audit(&AuditEntry {
+                at_ms: now_ms(),
+                actor: self.user.name.clone(),
+                role: self.user.role.as_str().into(),
+                action: action.into(),
+                target: target.into(),
+                origin: self.origin.clone(),
+                outcome: format!("refused: {why}"),
+            })
+            .await;
+        ApiError::new(StatusCode::FORBIDDEN, why)
+    }
+
+    async fn require(&self, app: &App, roles: &[Role], action: &str, target: &str) -> Result<(), ApiError> {
+        if roles.contains(&self.user.role) {
+            return Ok(());
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(self
+            .forbid(
+                app,
+                action,
+                target,
+                format!("a {} may not {action}; this needs the role {}", self.user.role.as_str(), names.join(" or ")),
+            )
+            .await)
+    }
+}
+
+/// `GET /api/health`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// Always true when the server answers.
+    pub ok: bool,
+    /// The operation's scenario.
+    pub scenario: String,
+    /// Events in the log.
+    pub events: u64,
+}
+
+#[utoipa::path(get, path = "/api/health", responses((status = 200, body = Health)))]
+async fn health(State(app): State<AppState>) -> ApiResult<Health> {
+    let (scenario, events) = app.journal.read(|l| (l.scenario.name.clone(), l.events)).await?;
+    Ok(Json(Health {
+        ok: true,
+        scenario,
+        events,
+    }))
+}
+
+/// Who the token belongs to.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Me {
+    /// User name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// A registrar's site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// A driver's vehicle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicle: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("token" = [])))]
+async fn me(caller: Caller) -> ApiResult<Me> {
+    Ok(Json(Me {
+        name: caller.user.name,
+        role: caller.user.role.as_str().into(),
+        site: caller.user.site,
+        vehicle: caller.user.vehicle,
+    }))
+}
+
+/// One event's answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct EventResult {
+    /// The client's id.
+    pub id: String,
+    /// `recorded`, `duplicate`, `conflict` or `rejected`.
+    pub result: String,
+    /// What happened, or what to fix.
+    pub message: String,
+}
+
+/// `POST /api/events`' answer, in the order sent.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct EventResults {
+    /// Per event.
+    pub results: Vec<EventResult>,
+}
+
+/// Checks that the caller's role may send this event; `Err` says why not.
+fn may_send(user: &User, live: &LiveState, e: &corridor_ops::Event) -> Result<(), String> {
+    let kind = e.what.kind();
+    match user.role {
+        Role::Coordinator => Ok(()),
+        Role::Monitor => Err("a monitor reads aggregates only and sends no events".into()),
+        Role::Registrar => {
+            if !matches!(e.what, What::Registered { .. } | What::Boarded { .. } | What::NoShow { .. } | What::Stayed { .. } | What::Split { .. }) {
+                return Err(format!("a registrar may not send `{kind}` events (event `{}`)", e.id));
+            }
+            let site = user.site.as_deref().unwrap_or("");
+            match live.site_of(e) {
+                Some(s) if live.scenario.site(s).name == site => Ok(()),
+                Some(s) => Err(format!(
+                    "event `{}` concerns {}, and this registrar acts at {site} only",
+                    e.id,
+                    live.scenario.site(s).name
+                )),
+                None => Ok(()),
+            }
+        }
+        Role::Driver => {
+            let mine = user.vehicle.as_deref().unwrap_or("");
+            let ok_kind = matches!(
+                e.what,
+                What::Boarded { .. } | What::Departed { .. } | What::Checkpoint { .. } | What::Arrived { .. } | What::VehicleOutOfService { .. }
+            );
+            match e.what.vehicle() {
+                Some(v) if ok_kind && live.scenario.vehicle(v).name == mine => Ok(()),
+                _ => Err(format!("event `{}`: a driver sends the movements of {mine} only", e.id)),
+            }
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/events",
+    request_body(content = Vec<corridor_ops::EventIn>, description = "One event or an array of events"),
+    responses((status = 200, body = EventResults), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("token" = [])))]
+async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>) -> ApiResult<EventResults> {
+    // Any content type: field devices and curl do not always say JSON.
+    let body = body.map_err(|e| ApiError::new(e.status(), format!("cannot read the body: {}; at most {MAX_BODY} bytes per request", e.body_text())))?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the body is not JSON ({e}); send one event (an object) or an array of events")))?;
+    let items = match body {
+        Value::Array(a) => a,
+        v @ Value::Object(_) => vec![v],
+        _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "send one event (an object) or an array of events")),
+    };
+    if items.len() > MAX_BATCH {
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("at most {MAX_BATCH} events per request; send the rest in another")));
+    }
+    let user = caller.user.clone();
+    let checked = app
+        .journal
+        .read(move |live| {
+            let mut out = Vec::with_capacity(items.len());
+            for v in items {
+                let id = corridor_ops::id_of(&v);
+                match corridor_ops::parse_value(v, &live.scenario) {
+                    Err(message) => out.push(Submitted::Malformed { id, message }),
+                    Ok(e) => {
+                        if let Err(why) = may_send(&user, live, &e) {
+                            return Err(why);
+                        }
+                        let raw = raw_of(&e, live);
+                        out.push(Submitted::Event(Box::new((raw, e))));
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    let submitted = match checked {
+        Ok(s) => s,
+        Err(why) => return Err(caller.forbid(&app, "send events", "", format!("{why}; nothing of this request was recorded")).await),
+    };
+    let answers = app
+        .journal
+        .submit(submitted, &caller.user.name)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(Json(EventResults {
+        results: answers
+            .into_iter()
+            .map(|a| EventResult {
+                id: a.id,
+                result: a.result.into(),
+                message: a.message,
+            })
+            .collect(),
+    }))
+}
+
+/// The event as stored: the client's fields, normalised (so replay parses it the same way).
+fn raw_of(e: &corridor_ops::Event, live: &LiveState) -> corridor_ops::EventIn {
+    let s = &live.scenario;
+    let mut r = corridor_ops::EventIn {
+        id: e.id.clone(),
+        kind: e.what.kind().into(),
+        at: e.at_text.clone(),
+        device: e.device.clone(),
+        ..Default::default()
+    };
+    let vname = |v: corridor_core::VehicleId| Some(s.vehicle(v).name.clone());
+    let sname = |x: corridor_core::SiteId| Some(s.site(x).name.clone());
+    let cname = |c: corridor_core::CorridorId| Some(s.corridors[c.index()].name.clone());
+    match &e.what {
+        What::Registered { household, site, people, stretcher_cases, tier } => {
+            r.household = Some(household.clone());
+            r.site = sname(*site);
+            r.people = people.map(|p| p.0);
+            r.stretcher_cases = stretcher_cases.map(|p| p.0);
+            r.tier = tier.map(|t| t.number());
+        }
+        What::Boarded { household, vehicle, trip } => {
+            r.household = Some(household.clone());
+            r.vehicle = vname(*vehicle);
+            r.trip = Some(*trip);
+        }
+        What::Departed { vehicle, trip, headcount } => {
+            r.vehicle = vname(*vehicle);
+            r.trip = Some(*trip);
+            r.headcount = *headcount;
+        }
+        What::Checkpoint { vehicle, trip, corridor } => {
+            r.vehicle = vname(*vehicle);
+            r.trip = Some(*trip);
+            r.corridor = cname(*corridor);
+        }
+        What::Arrived { vehicle, trip, destination, household } => {
+            r.vehicle = vname(*vehicle);
+            r.trip = Some(*trip);
+            r.destination = sname(*destination);
+            r.household = household.clone();
+        }
+        What::NoShow { household } | What::Stayed { household } => r.household = Some(household.clone()),
+        What::Split { household, new_household, people, stretcher_cases } => {
+            r.household = Some(household.clone());
+            r.new_household = Some(new_household.clone());
+            r.people = Some(people.0);
+            r.stretcher_cases = Some(stretcher_cases.0);
+        }
+        What::VehicleOutOfService { vehicle } => {
+            r.what = Some("vehicle_out_of_service".into());
+            r.vehicle = vname(*vehicle);
+        }
+        What::CorridorClosed { corridor, until } => {
+            r.what = Some("corridor_closed".into());
+            r.corridor = cname(*corridor);
+            r.until = until.map(|u| corridor_ops::iso(s, u));
+        }
+        What::CorridorReopened { corridor } => {
+            r.what = Some("corridor_reopened".into());
+            r.corridor = cname(*corridor);
+        }
+        What::Resolved { conflict, accept } => {
+            r.conflict = Some(conflict.clone());
+            r.accept = Some(match accept {
+                corridor_ops::Accept::First => "first".into(),
+                corridor_ops::Accept::Second => "second".into(),
+            });
+        }
+        What::PlanActivated { plan } => r.plan = Some(plan.clone()),
+    }
+    r
+}
+
+#[utoipa::path(get, path = "/api/manifests/{vehicle}", params(("vehicle" = String, Path, description = "Vehicle name")),
+    responses((status = 200, body = corridor_ops::Manifest), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+async fn manifest(State(app): State<AppState>, caller: Caller, Path(vehicle): Path<String>) -> ApiResult<corridor_ops::Manifest> {
+    match caller.user.role {
+        Role::Coordinator => {}
+        Role::Driver if caller.user.vehicle.as_deref() == Some(vehicle.as_str()) => {}
+        Role::Driver => {
+            let why = format!("a driver reads the manifest of {} only", caller.user.vehicle.as_deref().unwrap_or("their vehicle"));
+            return Err(caller.forbid(&app, "read a manifest", &vehicle, why).await);
+        }
+        _ => caller.require(&app, &[Role::Coordinator, Role::Driver], "read a manifest", &vehicle).await?,
+    }
+    let m = app.journal.read(|l| l.vehicle_id(&vehicle).map(|v| l.manifest(v))).await?;
+    m.map(Json).ok_or_else(|| ApiError::not_found(format!("no vehicle named `{vehicle}` in the operation")))
+}
+
+/// One line per vehicle.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ManifestIndex {
+    /// Vehicles with their planned and boarded people.
+    pub vehicles: Vec<ManifestIndexRow>,
+}
+
+/// A vehicle's totals.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ManifestIndexRow {
+    /// Vehicle.
+    pub vehicle: String,
+    /// Trips planned or recorded.
+    pub trips: u32,
+    /// People planned.
+    pub planned_people: u32,
+    /// People boarded.
+    pub boarded_people: u32,
+}
+
+#[utoipa::path(get, path = "/api/manifests", responses((status = 200, body = ManifestIndex), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("token" = [])))]
+async fn manifests(State(app): State<AppState>, caller: Caller) -> ApiResult<ManifestIndex> {
+    caller.require(&app, &[Role::Coordinator], "list manifests", "").await?;
+    let rows = app
+        .journal
+        .read(|l| {
+            (0..l.scenario.vehicles.len())
+                .map(|i| {
+                    let m = l.manifest(corridor_core::VehicleId(i as u32));
+                    ManifestIndexRow {
+                        vehicle: m.vehicle,
+                        trips: m.trips.len() as u32,
+                        planned_people: m.trips.iter().map(|t| t.planned_people).sum(),
+                        boarded_people: m.trips.iter().map(|t| t.boarded_people).sum(),
+                    }
+                })
+                .collect()
+        })
+        .await?;
+    Ok(Json(ManifestIndex { vehicles: rows }))
+}
+
+#[utoipa::path(get, path = "/api/timetables/{site}", params(("site" = String, Path, description = "Gathering point name")),
+    responses((status = 200, body = corridor_ops::Timetable), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+async fn timetable(State(app): State<AppState>, caller: Caller, Path(site): Path<String>) -> ApiResult<corridor_ops::Timetable> {
+    match caller.user.role {
+        Role::Coordinator => {}
+        Role::Registrar if caller.user.site.as_deref() == Some(site.as_str()) => {}
+        Role::Registrar => {
+            let why = format!("a registrar reads the timetable of {} only", caller.user.site.as_deref().unwrap_or("their site"));
+            return Err(caller.forbid(&app, "read a timetable", &site, why).await);
+        }
+        _ => caller.require(&app, &[Role::Coordinator, Role::Registrar], "read a timetable", &site).await?,
+    }
+    let t = app
+        .journal
+        .read(|l| {
+            l.site_id(&site)
+                .filter(|&s| matches!(l.scenario.site(s).kind, corridor_core::SiteKind::Pickup))
+                .map(|s| l.timetable(s))
+        })
+        .await?;
+    t.map(Json).ok_or_else(|| ApiError::not_found(format!("no gathering point named `{site}` in the operation")))
+}
+
+/// `?at=` for views that measure ages.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct AtQuery {
+    /// The instant to measure at (ISO 8601 with offset, or a duration from the start); default now.
+    pub at: Option<String>,
+}
+
+fn now_in(l: &LiveState) -> Seconds {
+    match &l.scenario.clock {
+        Some(c) => c.since_start(now_ms() / 1000),
+        None => l.latest.unwrap_or(Seconds::ZERO),
+    }
+}
+
+fn instant(l: &LiveState, at: &Option<String>) -> Result<Seconds, String> {
+    match at {
+        None => Ok(now_in(l)),
+        Some(t) => corridor_formats::parse_instant(t, l.scenario.clock.as_ref()).map_err(|e| format!("`at`: {e}")),
+    }
+}
+
+#[utoipa::path(get, path = "/api/reconciliation", params(AtQuery),
+    responses((status = 200, body = corridor_ops::Reconciliation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+async fn reconciliation(State(app): State<AppState>, caller: Caller, Query(q): Query<AtQuery>) -> ApiResult<corridor_ops::Reconciliation> {
+    caller.require(&app, &[Role::Coordinator], "read the reconciliation", "").await?;
+    let r = app.journal.read(|l| instant(l, &q.at).map(|t| l.reconciliation(t))).await?;
+    r.map(Json).map_err(ApiError::bad)
+}
+
+/// `?all=true` also lists resolved conflicts.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct ConflictQuery {
+    /// Include resolved conflicts.
+    pub all: Option<bool>,
+}
+
+/// Conflicts, open first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Conflicts {
+    /// The list.
+    pub conflicts: Vec<corridor_ops::ConflictView>,
+}
+
+#[utoipa::path(get, path = "/api/conflicts", params(ConflictQuery),
+    responses((status = 200, body = Conflicts), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+async fn conflicts(State(app): State<AppState>, caller: Caller, Query(q): Query<ConflictQuery>) -> ApiResult<Conflicts> {
+    caller.require(&app, &[Role::Coordinator], "read conflicts", "").await?;
+    let c = app.journal.read(|l| l.conflict_list(q.all.unwrap_or(false))).await?;
+    Ok(Json(Conflicts { conflicts: c }))
+}
+
+#[utoipa::path(get, path = "/api/households/{reference}", params(("reference" = String, Path, description = "Household reference")),
+    responses((status = 200, body = corridor_ops::Whereabouts), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+async fn household(State(app): State<AppState>, caller: Caller, Path(reference): Path<String>) -> ApiResult<corridor_ops::Whereabouts> {
+    caller.require(&app, &[Role::Coordinator, Role::Registrar], "look up a household", "").await?;
+    let w = app.journal.read(|l| l.whereabouts(&reference)).await?;
+    let Some(w) = w else {
+        return Err(ApiError::not_found("no household with this reference in the operation"));
+    };
+    if caller.user.role == Role::Registrar && caller.user.site.as_deref() != Some(w.site.as_str()) {
+        let why = "this household is not registered at this registrar's site".to_string();
+        return Err(caller.forbid(&app, "look up a household", "", why).await);
+    }
+    Ok(Json(w))
+}
+
+#[utoipa::path(get, path = "/api/summary",
+    responses((status = 200, body = corridor_ops::Summary), (status = 401, body = ErrorBody)),
+    security(("token" = [])))]
+async fn summary(State(app): State<AppState>, _caller: Caller) -> ApiResult<corridor_ops::Summary> {
+    Ok(Json(app.journal.read(|l| l.summary()).await?))
+}
+
+/// Vehicle positions.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Vehicles {
+    /// One per vehicle.
+    pub vehicles: Vec<corridor_ops::VehiclePosition>,
+}
+
+#[utoipa::path(get, path = "/api/vehicles",
+    responses((status = 200, body = Vehicles), (status = 401, body = ErrorBody)),
+    security(("token" = [])))]
+async fn vehicles(State(app): State<AppState>, _caller: Caller) -> ApiResult<Vehicles> {
+    Ok(Json(Vehicles {
+        vehicles: app.journal.read(|l| l.positions()).await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/plan",
+    responses((status = 200, description = "The active plan, in the plan file format (docs/formats.md)"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+async fn plan(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(&app, &[Role::Coordinator], "read the active plan", "").await?;
+    let text = app
+        .journal
+        .read(|l| l.active.as_ref().map(|a| corridor_formats::write_plan(&l.scenario, &a.plan)))
+        .await?;
+    let text = text.ok_or_else(|| ApiError::not_found("the operation has no active plan"))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
+
+#[utoipa::path(get, path = "/api/state", params(AtQuery),
+    responses((status = 200, description = "The state file (docs/formats.md) from the events no later than `at`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+async fn state(State(app): State<AppState>, caller: Caller, Query(q): Query<AtQuery>) -> Result<Response, ApiError> {
+    caller.require(&app, &[Role::Coordinator], "read the state", "").await?;
+    let text = crate::state_file_at(&app.journal, q.at.as_deref()).await.map_err(ApiError::bad)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
+
+/// `GET /api/events` paging.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct LogQuery {
+    /// Events after this position in the log (default 0).
+    pub after: Option<i64>,
+    /// At most this many (default 1000, at most 10000).
+    pub limit: Option<i64>,
+}
+
+/// A page of the log.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct LogPage {
+    /// Events, each with its position `seq`.
+    pub events: Vec<Value>,
+}
+
+#[utoipa::path(get, path = "/api/events", params(LogQuery),
+    responses((status = 200, body = LogPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+async fn log(State(app): State<AppState>, caller: Caller, Query(q): Query<LogQuery>) -> ApiResult<LogPage> {
+    caller.require(&app, &[Role::Coordinator], "read the event log", "").await?;
+    let rows = app
+        .journal
+        .store()
+        .events_after(q.after.unwrap_or(0).max(0), q.limit.unwrap_or(1000).clamp(1, 10_000))
+        .await?;
+    let events = rows
+        .into_iter()
+        .map(|(seq, body)| {
+            let mut v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            if let Value::Object(m) = &mut v {
+                m.insert("seq".into(), json!(seq));
+            }
+            v
+        })
+        .collect();
+    Ok(Json(LogPage { events }))
+}
+
+struct TokenScheme;
+
+impl utoipa::Modify for TokenScheme {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API's OpenAPI document, generated from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Corridor operations API", description = "Field events, manifests, reconciliation and aggregates of one evacuation operation. Every route but /api/health needs `Authorization: Bearer TOKEN`."),
+    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, summary, vehicles, plan, state, openapi),
+    modifiers(&TokenScheme)
+)]
+pub struct ApiDoc;
+
+#[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "This document"), (status = 401, body = ErrorBody)), security(("token" = [])))]
+async fn openapi(_caller: Caller) -> Response {
+    let text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+async fn fallback() -> ApiError {
+    ApiError::not_found("no such route; GET /api/openapi.json lists them")
+}
+
+/// The router.
+pub fn router(app: AppState) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/me", get(me))
+        .route("/api/events", post(post_events).get(log))
+        .route("/api/manifests", get(manifests))
+        .route("/api/manifests/{vehicle}", get(manifest))
+        .route("/api/timetables/{site}", get(timetable))
+        .route("/api/reconciliation", get(reconciliation))
+        .route("/api/conflicts", get(conflicts))
+        .route("/api/households/{reference}", get(household))
+        .route("/api/summary", get(summary))
+        .route("/api/vehicles", get(vehicles))
+        .route("/api/plan", get(plan))
+        .route("/api/state", get(state))
+        .route("/api/openapi.json", get(openapi))
+        .fallback(fallback)
+        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method; GET /api/openapi.json lists the routes") })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(app)
+}
