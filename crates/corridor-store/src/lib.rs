@@ -272,6 +272,23 @@ impl Store {
     }
 }
 
+/// Creates database `name` on the PostgreSQL server of `url` (whose role may create
+/// databases) and returns the new database's address. For tests and set-up scripts.
+pub async fn create_database(url: &str, name: &str) -> Result<String> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Invalid(format!("`{name}` is not a plain database name")));
+    }
+    let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
+    pool.close().await;
+    let base = match url.rfind('/') {
+        Some(i) if i > url.find("://").map_or(0, |s| s + 2) => &url[..i],
+        _ => url,
+    };
+    let query = url.find('?').map(|q| &url[q..]).unwrap_or("");
+    Ok(format!("{base}/{name}{query}"))
+}
+
 /// A database address without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
