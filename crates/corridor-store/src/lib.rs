@@ -15,6 +15,8 @@
 //! ```
 
 mod journal;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod users;
 
 use std::path::{Path, PathBuf};

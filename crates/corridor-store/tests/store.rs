@@ -2,8 +2,8 @@
 //! log replayed into the same state by a fresh journal; SQLite and PostgreSQL
 //! agree on the same event stream.
 //!
-//! PostgreSQL tests need `DATABASE_URL` (a role that may create databases);
-//! `.ci/run` starts a throwaway server and sets it. They fail, never skip, without it.
+//! PostgreSQL tests use `DATABASE_URL` (a role that may create databases; `.ci/run`
+//! starts a server and sets it), or start a throwaway server themselves.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,18 +23,8 @@ fn reader(s: Arc<corridor_core::Scenario>) -> PlanReader {
 }
 
 async fn new_postgres() -> Store {
-    let url = std::env::var("DATABASE_URL").expect(
-        "DATABASE_URL is not set: run the suite through .ci/run, which starts PostgreSQL, or point DATABASE_URL at a server whose role may create databases",
-    );
-    let name = format!("corridor_store_{}_{}", std::process::id(), corridor_store::now_ms());
-    let admin = create_scratch(&url, &name).await;
-    Store::open_url(&admin).await.expect("the new PostgreSQL database opens")
-}
-
-/// Creates database `name` next to the one in `url` and returns its address.
-async fn create_scratch(url: &str, name: &str) -> String {
-    // The store speaks SQL; a test may ask it to run one statement on a scratch connection.
-    corridor_store::create_database(url, name).await.expect("CREATE DATABASE works (the role needs CREATEDB)")
+    let url = corridor_store::testing::new_database("corridor_store").await;
+    Store::open_url(&url).await.expect("the new PostgreSQL database opens")
 }
 
 async fn open(store: Store) -> Journal {
