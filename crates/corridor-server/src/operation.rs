@@ -195,9 +195,18 @@ pub async fn open_operation(store: Store, scenario: Option<&Path>, plan: Option<
             let journal = Journal::open(store, LiveState::new(s.clone()), plan_reader(s.clone())).await?;
             if let Some(p) = plan {
                 let (_, text) = read_valid_plan(&s, p)?;
-                let id = format!("plan-{}", journal.store().plans().await?.len() + 1);
-                journal.add_plan(&id, &text, "command line").await?;
-                activate(&journal, &id, "command line").await?;
+                let stored = journal.store().plans().await?;
+                let active = journal.read(|l| l.active.as_ref().map(|a| a.id.clone())).await?;
+                match stored.iter().find(|(_, t)| *t == text) {
+                    // The same plan again (a restart with the same command): nothing changes.
+                    Some((id, _)) if active.as_deref() == Some(id.as_str()) => {}
+                    Some((id, _)) => activate(&journal, id, "command line").await?,
+                    None => {
+                        let id = format!("plan-{}", stored.len() + 1);
+                        journal.add_plan(&id, &text, "command line").await?;
+                        activate(&journal, &id, "command line").await?;
+                    }
+                }
             }
             Ok((journal, loaded))
         }
