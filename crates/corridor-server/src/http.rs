@@ -346,15 +346,13 @@ async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<a
                 match corridor_ops::parse_value(v, &live.scenario) {
                     Err(message) => out.push(Submitted::Malformed { id, message }),
                     Ok(e) => {
-                        if let Err(why) = may_send(&user, live, &e) {
-                            return Err(why);
-                        }
+                        may_send(&user, live, &e)?;
                         let raw = raw_of(&e, live);
                         out.push(Submitted::Event(Box::new((raw, e))));
                     }
                 }
             }
-            Ok(out)
+            Ok::<_, String>(out)
         })
         .await?;
     let submitted = match checked {

@@ -215,7 +215,7 @@ impl Inner {
         let result = match &self.store.db {
             Db::Sqlite(p) => {
                 let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                let rows = fetch_after(&mut *tx, c.seq).await?;
+                let rows = fetch_after(&mut tx, c.seq).await?;
                 self.fold(&mut c, rows).await?;
                 let (answers, new) = judge(&mut c, jobs);
                 insert_sqlite(&mut tx, &new).await?;
@@ -225,7 +225,7 @@ impl Inner {
             Db::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(7290514)").execute(&mut *tx).await?;
-                let rows = fetch_after_pg(&mut *tx, c.seq).await?;
+                let rows = fetch_after_pg(&mut tx, c.seq).await?;
                 self.fold(&mut c, rows).await?;
                 let (answers, new) = judge(&mut c, jobs);
                 insert_pg(&mut tx, &new).await?;
@@ -296,25 +296,22 @@ fn judge(c: &mut Cache, jobs: &[Job]) -> (Vec<Vec<Answer>>, Vec<NewRow>) {
     (out, rows)
 }
 
-async fn fetch_after(conn: &mut sqlx::SqliteConnection, seq: i64) -> Result<Vec<(i64, String)>> {
-    let rows = sqlx::query("SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq")
-        .bind(seq)
-        .fetch_all(conn)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
-        .collect()
+macro_rules! fetch_after {
+    ($name:ident, $conn:ty) => {
+        /// Events after `seq`, read inside the writer's transaction.
+        async fn $name(conn: &mut $conn, seq: i64) -> Result<Vec<(i64, String)>> {
+            let rows = sqlx::query("SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq")
+                .bind(seq)
+                .fetch_all(conn)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
+                .collect()
+        }
+    };
 }
-
-async fn fetch_after_pg(conn: &mut sqlx::PgConnection, seq: i64) -> Result<Vec<(i64, String)>> {
-    let rows = sqlx::query("SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq")
-        .bind(seq)
-        .fetch_all(conn)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
-        .collect()
-}
+fetch_after!(fetch_after, sqlx::SqliteConnection);
+fetch_after!(fetch_after_pg, sqlx::PgConnection);
 
 macro_rules! insert_rows {
     ($name:ident, $db:ty, $tx:ty) => {

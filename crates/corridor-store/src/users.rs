@@ -114,6 +114,21 @@ pub struct AuditEntry {
     pub outcome: String,
 }
 
+/// A user from the columns `name, role, site, vehicle, expires_ms, revoked_ms` (on either database).
+macro_rules! user_row {
+    ($r:expr) => {{
+        let role: String = $r.try_get(1)?;
+        User {
+            name: $r.try_get(0)?,
+            role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role `{role}`")))?,
+            site: $r.try_get(2)?,
+            vehicle: $r.try_get(3)?,
+            expires_ms: $r.try_get(4)?,
+            revoked_ms: $r.try_get(5)?,
+        }
+    }};
+}
+
 impl Store {
     /// Adds a user and returns their token, shown once.
     pub async fn add_user(&self, name: &str, role: Role, site: Option<&str>, vehicle: Option<&str>, expires_ms: Option<i64>) -> Result<String> {
@@ -156,15 +171,7 @@ impl Store {
             let rows = sqlx::query("SELECT name, role, site, vehicle, expires_ms, revoked_ms FROM users ORDER BY name").fetch_all(p).await?;
             let mut out = Vec::new();
             for r in &rows {
-                let role: String = r.try_get(1)?;
-                out.push(User {
-                    name: r.try_get(0)?,
-                    role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role `{role}`")))?,
-                    site: r.try_get(2)?,
-                    vehicle: r.try_get(3)?,
-                    expires_ms: r.try_get(4)?,
-                    revoked_ms: r.try_get(5)?,
-                });
+                out.push(user_row!(r));
             }
             out
         }))
@@ -177,17 +184,7 @@ impl Store {
             let row = sqlx::query("SELECT name, role, site, vehicle, expires_ms, revoked_ms, token_hash FROM users WHERE token_id = $1").bind(token_id).fetch_optional(p).await?;
             match row {
                 None => None,
-                Some(r) => {
-                    let role: String = r.try_get(1)?;
-                    Some((User {
-                        name: r.try_get(0)?,
-                        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role `{role}`")))?,
-                        site: r.try_get(2)?,
-                        vehicle: r.try_get(3)?,
-                        expires_ms: r.try_get(4)?,
-                        revoked_ms: r.try_get(5)?,
-                    }, r.try_get::<String, _>(6)?))
-                }
+                Some(r) => Some((user_row!(r), r.try_get::<String, _>(6)?)),
             }
         }))
     }
