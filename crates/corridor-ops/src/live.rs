@@ -763,11 +763,13 @@ impl LiveState {
         if !already {
             t.departed = Some((e.at, headcount));
         }
+        // Leaving, it was last seen where it boarded (not back at its depot).
+        let last_site = self.vehicles[vehicle.index()].position.as_ref().and_then(|p| p.site);
         self.vehicles[vehicle.index()].position = Some(Position {
             kind: "departed",
             at: e.at,
             trip,
-            site: None,
+            site: last_site,
         });
         if let Some(n) = headcount
             && n != on_board
@@ -967,6 +969,15 @@ impl LiveState {
                         self.households[h].stayed = None;
                         self.board(id, h, vehicle, trip, at);
                         self.touch(h, "boarded", e);
+                        // A vehicle with no movement yet is where the household boarded it,
+                        // so its people on board show in the vehicle views.
+                        let site = self.households[h].site;
+                        self.vehicles[vehicle.index()].position.get_or_insert(Position {
+                            kind: "boarded",
+                            at,
+                            trip,
+                            site: Some(site),
+                        });
                     }
                 }
                 What::Arrived { destination, household: Some(household), .. } => {
