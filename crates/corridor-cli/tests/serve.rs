@@ -3,10 +3,10 @@
 //! restarts, paper imports, the state file from the log, two servers on one
 //! PostgreSQL database, and SIGKILL at random moments while clients stream events.
 //!
-//! Every store test runs on SQLite and on PostgreSQL. The PostgreSQL half needs
-//! `DATABASE_URL` pointing at a server whose role may create databases (`.ci/run`
-//! starts a throwaway one and sets it); each test creates a database of its own.
-//! Without `DATABASE_URL` those tests fail with a message, they never skip.
+//! Every store test runs on SQLite and on PostgreSQL: on `DATABASE_URL`'s server (a
+//! role that may create databases; `.ci/run` starts one and sets it), or on a
+//! throwaway server started for this test binary. Each test creates a database of
+//! its own; nothing skips.
 //!
 //! The tutorial's plan is committed (`tests/data/tutorial-plan.json`, planned with
 //! `--iterations 2000 --seed 1`), so the trips below stay put when the planner
@@ -63,10 +63,6 @@ fn tutorial_references() -> Vec<String> {
     refs
 }
 
-const PG_MISSING: &str = "DATABASE_URL is not set, and the PostgreSQL half of these tests needs a server: run the suite \
-through .ci/run (it starts a throwaway PostgreSQL and sets DATABASE_URL), or set \
-DATABASE_URL=postgres://USER:PASSWORD@127.0.0.1:PORT/DB for a role with CREATEDB";
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Backend {
     Sqlite,
@@ -109,23 +105,15 @@ impl StoreLoc {
     }
 }
 
-/// Creates `corridor_serve_<pid>_<n>_<ms>` next to the database of `DATABASE_URL`.
+/// A database of its own on `DATABASE_URL`'s server, or on a throwaway server the store's
+/// test support starts when `DATABASE_URL` is not set.
 fn new_postgres_database() -> String {
-    let url = match std::env::var("DATABASE_URL") {
-        Ok(u) if !u.trim().is_empty() => u,
-        _ => panic!("{PG_MISSING}"),
-    };
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let name = format!("corridor_serve_{}_{}_{ms}", std::process::id(), unique());
+    let _ = unique();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime for CREATE DATABASE");
-    rt.block_on(corridor_store::create_database(&url, &name)).unwrap_or_else(|e| {
-        panic!("cannot create database {name} on DATABASE_URL ({e}); the role needs CREATEDB (`ALTER ROLE ... CREATEDB`, as .ci/run does)")
-    })
+    rt.block_on(corridor_store::testing::new_database("corridor_serve"))
 }
 
 /// Runs `corridor ARGS` to completion (at most two minutes).
