@@ -10,7 +10,12 @@
 //!
 //! `cargo xtask bench-literature [--budget 1s] [--out DIR]` is the literature
 //! suite with Corridor alone (no Python needed).
+//!
+//! `cargo xtask bench-ops [--database URL] [--events N] [--clients N] ...` loads
+//! the real release `corridor serve` over loopback: a 1,000,000-event history,
+//! reconciliation and look-ups, sustained ingest, a reconnect burst (`ops.rs`).
 
+mod ops;
 mod peers;
 mod report;
 mod results;
@@ -26,7 +31,7 @@ use corridor_formats::{parse_duration, write_plan};
 
 use results::{Row, Status};
 
-const USAGE: &str = "usage: cargo xtask bench --suite literature|exact|medium|city [--budget 2s] [--solvers corridor,ortools,pyvrp,vroom] [--out DIR] [--only NAME-PART]\n       cargo xtask bench-literature [--budget 1s] [--out DIR]";
+const USAGE: &str = "usage: cargo xtask bench --suite literature|exact|medium|city [--budget 2s] [--solvers corridor,ortools,pyvrp,vroom] [--out DIR] [--only NAME-PART]\n       cargo xtask bench-literature [--budget 1s] [--out DIR]\n       cargo xtask bench-ops [--database URL] [--events 1000000] [--clients 100] [--duration 30s] [--burst-devices 100] [--burst-size 2000] [--out DIR]";
 
 struct Args {
     suite: String,
@@ -110,6 +115,7 @@ fn main() -> anyhow::Result<()> {
     let a = match args.first().map(String::as_str) {
         Some("bench") => parse_args(&args[1..], false)?,
         Some("bench-literature") => parse_args(&args[1..], true)?,
+        Some("bench-ops") => return ops::bench_ops(&ops::parse_args(&args[1..])?),
         _ => bail!("{USAGE}"),
     };
     bench(&a)
@@ -313,7 +319,7 @@ fn judge(s: &Scenario, p: &Plan) -> (Status, String, Option<i64>) {
 }
 
 /// What the report says about the machine: CPU model and cores.
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
