@@ -74,9 +74,45 @@ pub struct EventIn {
     /// `resolved`: why, in a few words (no personal data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// `registered`: the household's name, where it is recorded (personal data: stored encrypted, never in the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `registered`: a phone number (personal data, encrypted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// `registered`: a note about the household (personal data, encrypted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Internal `plan_activated`: the plan's id (not accepted from clients).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<String>,
+}
+
+/// The optional personal fields of a registration. They never enter the event
+/// log: the store keeps them encrypted, apart, so that they can be erased.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Personal {
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl EventIn {
+    /// Takes the personal fields out of the event (what remains goes to the log).
+    pub fn take_personal(&mut self) -> Option<Personal> {
+        let p = Personal {
+            name: self.name.take(),
+            phone: self.phone.take(),
+            note: self.note.take(),
+        };
+        (p != Personal::default()).then_some(p)
+    }
 }
 
 /// An event whose names are resolved.
@@ -279,17 +315,21 @@ pub fn id_of(value: &serde_json::Value) -> String {
         .unwrap_or_default()
 }
 
-/// Reads one event of a request body: the JSON shape first, then its names against the scenario.
-pub fn parse_value(value: serde_json::Value, scenario: &Scenario) -> Result<Event, String> {
-    let raw: EventIn = serde_json::from_value(value).map_err(|e| {
+/// Reads the JSON shape of one event of a request body.
+pub fn read_event(value: serde_json::Value) -> Result<EventIn, String> {
+    serde_json::from_value(value).map_err(|e| {
         let m = e.to_string();
         if m.contains("unknown field") {
             format!("{m}; an event has `id`, `kind`, `at`, `device` and the fields of its kind (docs/operations.md)")
         } else {
             m
         }
-    })?;
-    parse(&raw, scenario, false)
+    })
+}
+
+/// Reads one event of a request body: the JSON shape first, then its names against the scenario.
+pub fn parse_value(value: serde_json::Value, scenario: &Scenario) -> Result<Event, String> {
+    parse(&read_event(value)?, scenario, false)
 }
 
 fn check_name(field: &str, v: &str) -> Result<(), String> {
@@ -502,6 +542,16 @@ pub fn parse(raw: &EventIn, s: &Scenario, internal: bool) -> Result<Event, Strin
         && r.chars().count() > 500
     {
         return Err("`reason` is longer than 500 characters".into());
+    }
+    for (field, v) in [("name", &raw.name), ("phone", &raw.phone), ("note", &raw.note)] {
+        if let Some(v) = v {
+            if kind != "registered" {
+                return Err(format!("`{field}` belongs on a `registered` event only (personal data is recorded once, at registration)"));
+            }
+            if v.chars().count() > 500 || v.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(format!("`{field}` must be at most 500 printable characters"));
+            }
+        }
     }
     Ok(Event {
         id: raw.id.clone(),

@@ -26,7 +26,7 @@ mod paper;
 mod state;
 mod views;
 
-pub use event::{Accept, Event, EventIn, KINDS, MAX_NAME, What, id_of, parse, parse_value};
+pub use event::{Accept, Event, EventIn, KINDS, MAX_NAME, Personal, What, id_of, parse, parse_value, read_event};
 pub use live::{
     ActivePlan, Conflict, CorridorRecord, HouseholdRecord, LiveState, Outcome, Position, TripRecord,
     VehicleRecord, Verdict,

@@ -458,17 +458,23 @@ impl LiveState {
                 corridor,
             } => {
                 self.trips.entry((vehicle, trip)).or_default().checkpoint = Some((corridor, e.at));
+                let closed = self.corridors[corridor.index()].closed.is_some_and(|(from, until)| from <= e.at && until.is_none_or(|u| e.at < u));
                 self.vehicles[vehicle.index()].position = Some(Position {
                     kind: "checkpoint",
                     at: e.at,
                     trip,
                     site: Some(self.scenario.corridors[corridor.index()].checkpoint),
                 });
-                Outcome::recorded(format!(
+                let m = format!(
                     "{} trip {trip} passed {}",
                     self.vname(vehicle),
                     self.scenario.corridors[corridor.index()].name
-                ))
+                );
+                if closed {
+                    let m = format!("{m}, which an incident reported closed at that time; check the report or record the reopening");
+                    return self.flag(e, "crossed-while-closed", None, m, None, None);
+                }
+                Outcome::recorded(m)
             }
             What::Arrived {
                 vehicle,
@@ -793,6 +799,11 @@ impl LiveState {
     }
 
     fn arrived(&mut self, e: &Event, vehicle: VehicleId, trip: u32, destination: SiteId, household: Option<&str>) -> Outcome {
+        if let Some(r) = household
+            && let Err(o) = self.find(r)
+        {
+            return o;
+        }
         self.vehicles[vehicle.index()].position = Some(Position {
             kind: "arrived",
             at: e.at,
@@ -956,7 +967,11 @@ impl LiveState {
                 "this conflict has one version only (the state already follows the event); resolve it with `accept` = `first`".to_string(),
             );
         }
-        let mut message = format!("conflict of `{id}` resolved, the first version stands");
+        let mut message = if pending.is_some() {
+            format!("conflict of `{id}` resolved, the first version stands")
+        } else {
+            format!("conflict of `{id}` resolved: acknowledged, the state follows the recorded event")
+        };
         if accept == Accept::Second
             && let Some(w) = pending
         {

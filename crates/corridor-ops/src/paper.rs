@@ -38,18 +38,12 @@ fn ticked(v: &str) -> Result<bool, String> {
     }
 }
 
-/// A stable id from what a row says (FNV-1a, 64 bits): the same row typed twice gets the same id.
+/// A stable id from everything a row says but its device (FNV-1a, 64 bits): the same row typed twice gets the same id.
 fn derived_id(e: &EventIn) -> String {
-    let key = format!(
-        "{}|{}|{}|{}|{}|{}|{}",
-        e.kind,
-        e.household.as_deref().unwrap_or(""),
-        e.vehicle.as_deref().unwrap_or(""),
-        e.trip.map(|t| t.to_string()).unwrap_or_default(),
-        e.site.as_deref().unwrap_or(""),
-        e.destination.as_deref().unwrap_or(""),
-        e.people.map(|t| t.to_string()).unwrap_or_default(),
-    );
+    let mut key = e.clone();
+    key.id = String::new();
+    key.device = String::new();
+    let key = serde_json::to_string(&key).unwrap_or_default();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);

@@ -11,11 +11,12 @@
 use std::sync::Arc;
 
 use corridor_core::Plan;
-use corridor_ops::{Event, EventIn, LiveState, Verdict, What};
+use corridor_ops::{Event, EventIn, LiveState, Personal, Verdict, What};
 use sqlx::{QueryBuilder, Row};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::{Db, Result, Store, StoreError, now_ms, on_pool};
+use crate::users::AuditEntry;
+use crate::{Db, Keyring, Result, Store, StoreError, day_of, now_ms, on_pool};
 
 /// One event of a request, as the server hands it over: parsed, or already
 /// known to be malformed (so the answers keep the request's order).
@@ -23,6 +24,8 @@ use crate::{Db, Result, Store, StoreError, now_ms, on_pool};
 pub enum Submitted {
     /// Parsed against the scenario.
     Event(Box<(EventIn, Event)>),
+    /// A registration with personal fields: they are stored encrypted, apart from the log.
+    Registration(Box<(EventIn, Event, Personal)>),
     /// Malformed: answered `rejected` with this message, never stored.
     Malformed {
         /// The event's id, where it had one.
@@ -55,6 +58,7 @@ struct Cache {
 
 struct Inner {
     store: Store,
+    keys: Option<Keyring>,
     base: LiveState,
     read_plan: PlanReader,
     cache: Mutex<Cache>,
@@ -63,6 +67,8 @@ struct Inner {
 struct Job {
     events: Vec<Submitted>,
     actor: String,
+    /// Written in the same commit, its outcome filled in with the answers' counts.
+    audit: Option<AuditEntry>,
     reply: oneshot::Sender<std::result::Result<Vec<Answer>, String>>,
 }
 
@@ -80,7 +86,12 @@ const INSERT_CHUNK: usize = 500;
 
 impl Journal {
     /// Opens the log over `base` (the registry and the plans, no events yet) and folds every stored event.
-    pub async fn open(store: Store, mut base: LiveState, read_plan: PlanReader) -> Result<Journal> {
+    pub async fn open(store: Store, base: LiveState, read_plan: PlanReader) -> Result<Journal> {
+        Journal::open_with_keys(store, base, read_plan, None).await
+    }
+
+    /// As [`Journal::open`], with the key that seals registrations' personal fields.
+    pub async fn open_with_keys(store: Store, mut base: LiveState, read_plan: PlanReader, keys: Option<Keyring>) -> Result<Journal> {
         for (id, text) in store.plans().await? {
             let plan = read_plan(&text).map_err(|e| StoreError::Corrupt(format!("stored plan {id}: {e}")))?;
             base.add_plan(&id, Arc::new(plan));
@@ -92,6 +103,7 @@ impl Journal {
                 stale: false,
             }),
             store,
+            keys,
             base,
             read_plan,
         });
@@ -109,14 +121,25 @@ impl Journal {
         &self.inner.store
     }
 
+    /// The key that opens personal fields, when the journal has one.
+    pub fn keys(&self) -> Option<&Keyring> {
+        self.inner.keys.as_ref()
+    }
+
     /// Appends a batch; answers in the batch's order once the commit is durable.
     /// `Err` means nothing of the batch was recorded (the database failed): retry.
     pub async fn submit(&self, events: Vec<Submitted>, actor: &str) -> std::result::Result<Vec<Answer>, String> {
+        self.submit_audited(events, actor, None).await
+    }
+
+    /// As [`Journal::submit`], with an audit entry committed together with the events.
+    pub async fn submit_audited(&self, events: Vec<Submitted>, actor: &str, audit: Option<AuditEntry>) -> std::result::Result<Vec<Answer>, String> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Job {
                 events,
                 actor: actor.to_string(),
+                audit,
                 reply,
             })
             .await
@@ -217,8 +240,13 @@ impl Inner {
                 let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
                 let rows = fetch_after(&mut tx, c.seq).await?;
                 self.fold(&mut c, rows).await?;
-                let (answers, new) = judge(&mut c, jobs);
+                let (answers, new, personal) = judge(&mut c, jobs);
                 insert_sqlite(&mut tx, &new).await?;
+                if !personal.is_empty() {
+                    let key = day_key_sqlite(&mut tx, self.keys.as_ref()).await?;
+                    insert_personal_sqlite(&mut tx, &key, &personal).await?;
+                }
+                audit_sqlite(&mut tx, &audits(jobs, &answers)).await?;
                 tx.commit().await?;
                 answers
             }
@@ -227,8 +255,13 @@ impl Inner {
                 sqlx::query("SELECT pg_advisory_xact_lock(7290514)").execute(&mut *tx).await?;
                 let rows = fetch_after_pg(&mut tx, c.seq).await?;
                 self.fold(&mut c, rows).await?;
-                let (answers, new) = judge(&mut c, jobs);
+                let (answers, new, personal) = judge(&mut c, jobs);
                 insert_pg(&mut tx, &new).await?;
+                if !personal.is_empty() {
+                    let key = day_key_pg(&mut tx, self.keys.as_ref()).await?;
+                    insert_personal_pg(&mut tx, &key, &personal).await?;
+                }
+                audit_pg(&mut tx, &audits(jobs, &answers)).await?;
                 tx.commit().await?;
                 answers
             }
@@ -248,7 +281,30 @@ struct NewRow {
     message: String,
 }
 
-fn judge(c: &mut Cache, jobs: &[Job]) -> (Vec<Vec<Answer>>, Vec<NewRow>) {
+/// A registration's personal fields to seal: (event id, household, fields).
+type PersonalNew = (String, String, Personal);
+
+/// The audit entries of a group, each with the counts of its job's answers.
+fn audits(jobs: &[Job], answers: &[Vec<Answer>]) -> Vec<AuditEntry> {
+    jobs.iter()
+        .zip(answers)
+        .filter_map(|(j, a)| {
+            let mut e = j.audit.clone()?;
+            let n = |r: &str| a.iter().filter(|x| x.result == r).count();
+            e.outcome = format!(
+                "{} recorded, {} conflicts, {} duplicates, {} rejected",
+                n("recorded"),
+                n("conflict"),
+                n("duplicate"),
+                n("rejected")
+            );
+            Some(e)
+        })
+        .collect()
+}
+
+fn judge(c: &mut Cache, jobs: &[Job]) -> (Vec<Vec<Answer>>, Vec<NewRow>, Vec<PersonalNew>) {
+    let mut personal = Vec::new();
     let mut rows = Vec::new();
     let mut out = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -260,8 +316,12 @@ fn judge(c: &mut Cache, jobs: &[Job]) -> (Vec<Vec<Answer>>, Vec<NewRow>) {
                     result: "rejected",
                     message: message.clone(),
                 }),
-                Submitted::Event(b) => {
-                    let (raw, e) = &**b;
+                Submitted::Event(_) | Submitted::Registration(_) => {
+                    let (raw, e, p) = match s {
+                        Submitted::Event(b) => (&b.0, &b.1, None),
+                        Submitted::Registration(b) => (&b.0, &b.1, Some(&b.2)),
+                        Submitted::Malformed { .. } => continue,
+                    };
                     if c.live.has_event(&e.id) {
                         answers.push(Answer {
                             id: e.id.clone(),
@@ -272,6 +332,9 @@ fn judge(c: &mut Cache, jobs: &[Job]) -> (Vec<Vec<Answer>>, Vec<NewRow>) {
                     }
                     let o = c.live.apply(e);
                     if o.verdict != Verdict::Rejected {
+                        if let (Some(p), Some(h)) = (p, e.what.household()) {
+                            personal.push((e.id.clone(), h.to_string(), p.clone()));
+                        }
                         c.seq += 1;
                         rows.push(NewRow {
                             seq: c.seq,
@@ -293,7 +356,7 @@ fn judge(c: &mut Cache, jobs: &[Job]) -> (Vec<Vec<Answer>>, Vec<NewRow>) {
         }
         out.push(answers);
     }
-    (out, rows)
+    (out, rows, personal)
 }
 
 macro_rules! fetch_after {
@@ -339,6 +402,47 @@ macro_rules! insert_rows {
 }
 insert_rows!(insert_sqlite, sqlx::Sqlite, sqlx::Transaction<'static, sqlx::Sqlite>);
 insert_rows!(insert_pg, sqlx::Postgres, sqlx::Transaction<'static, sqlx::Postgres>);
+
+macro_rules! extras {
+    ($day_key:ident, $insert_personal:ident, $audit:ident, $tx:ty) => {
+        /// Today's data key, created (and stored wrapped) on the day's first registration.
+        async fn $day_key(tx: &mut $tx, keys: Option<&Keyring>) -> Result<[u8; 32]> {
+            let keys = keys.ok_or_else(|| StoreError::Invalid("this server has no key file, so it cannot record personal fields".into()))?;
+            let day = day_of(now_ms());
+            let row = sqlx::query("SELECT wrapped FROM data_keys WHERE day = $1").bind(&day).fetch_optional(&mut **tx).await?;
+            match row {
+                Some(r) => keys.day_key(&day, &r.try_get::<Vec<u8>, _>(0)?),
+                None => {
+                    let (key, wrapped) = keys.new_day_key(&day)?;
+                    sqlx::query("INSERT INTO data_keys (day, wrapped) VALUES ($1, $2)").bind(&day).bind(wrapped).execute(&mut **tx).await?;
+                    Ok(key)
+                }
+            }
+        }
+
+        async fn $insert_personal(tx: &mut $tx, key: &[u8; 32], rows: &[PersonalNew]) -> Result<()> {
+            let day = day_of(now_ms());
+            for (id, household, p) in rows {
+                let (nonce, sealed) = Keyring::seal_personal(key, id, p)?;
+                sqlx::query("INSERT INTO personal (event_id, household, day, nonce, sealed) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(id).bind(household).bind(&day).bind(nonce).bind(sealed)
+                    .execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn $audit(tx: &mut $tx, entries: &[AuditEntry]) -> Result<()> {
+            for e in entries {
+                sqlx::query("INSERT INTO audit (id, at_ms, actor, role, action, target, origin, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(crate::users::audit_id(e.at_ms)?).bind(e.at_ms).bind(&e.actor).bind(&e.role).bind(&e.action).bind(&e.target).bind(&e.origin).bind(&e.outcome)
+                    .execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+    };
+}
+extras!(day_key_sqlite, insert_personal_sqlite, audit_sqlite, sqlx::Transaction<'static, sqlx::Sqlite>);
+extras!(day_key_pg, insert_personal_pg, audit_pg, sqlx::Transaction<'static, sqlx::Postgres>);
 
 async fn writer(inner: Arc<Inner>, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {

@@ -15,6 +15,7 @@
 //! ```
 
 mod journal;
+mod personal;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Row, SqlSafeStr};
 
 pub use journal::{Answer, Journal, PlanReader, Submitted};
+pub use personal::{Keyring, day_of};
 pub use users::{AuditEntry, Role, User, hash_token, verify_token};
 
 /// The SQLite file inside a data directory.
@@ -87,13 +89,22 @@ pub struct Store {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "operation".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/0001_operation.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "operation".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0001_operation.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "personal".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0002_personal.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// Milliseconds since 1970 by the server's clock.
@@ -116,6 +127,8 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
+            // Deleted rows (erased personal data) are overwritten, not left in free pages.
+            .pragma("secure_delete", "on")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

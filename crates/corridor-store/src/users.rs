@@ -77,6 +77,11 @@ fn random_hex(bytes: usize) -> Result<String> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
+/// A unique id for an audit entry that sorts by time.
+pub(crate) fn audit_id(at_ms: i64) -> Result<String> {
+    Ok(format!("{:016x}-{}", at_ms, random_hex(6)?))
+}
+
 /// The argon2 hash of a token's secret.
 pub fn hash_token(secret: &str) -> Result<String> {
     let mut salt = [0u8; 16];
@@ -191,7 +196,7 @@ impl Store {
 
     /// Appends an audit entry.
     pub async fn audit(&self, e: &AuditEntry) -> Result<()> {
-        let id = format!("{:016x}-{}", e.at_ms, random_hex(6)?);
+        let id = audit_id(e.at_ms)?;
         on_pool!(&self.db, p => sqlx::query("INSERT INTO audit (id, at_ms, actor, role, action, target, origin, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&id).bind(e.at_ms).bind(&e.actor).bind(&e.role).bind(&e.action).bind(&e.target).bind(&e.origin).bind(&e.outcome)
             .execute(p).await.map(|r| r.rows_affected()))?;
