@@ -278,6 +278,28 @@ Exit codes: 0 rehearsed, 1 a plan breaks rules (not rehearsed), 2 bad input."
         scenario: Option<PathBuf>,
         /// The plan that becomes the active plan.
         plan: Option<PathBuf>,
+        /// The key file that seals personal fields (created when missing; default DIR/corridor.key
+        /// with --data, ./corridor.key with --database). Keep it apart from database backups.
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+    },
+    /// Print the audit log: who did, saw or was refused what, when, from where.
+    #[command(after_help = "Examples:\n  corridor audit --data op\n  corridor audit --database postgres://corridor:pw@127.0.0.1/corridor --format json")]
+    Audit {
+        #[command(flatten)]
+        store: ops::StoreArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Destroy the personal fields of registrations received before a date; counts, movements and the audit stay.
+    #[command(after_help = "Examples:\n  corridor erase --before 2017-01-01 --data op\n\nDeletes each day's data key and its sealed names, phone numbers and notes; nothing else changes. It cannot be undone.")]
+    Erase {
+        /// The first day to keep (YYYY-MM-DD, server time, UTC).
+        #[arg(long, value_name = "DATE")]
+        before: String,
+        #[command(flatten)]
+        store: ops::StoreArgs,
     },
     /// Add, revoke and list the users of an operation's API.
     #[command(subcommand)]
@@ -500,7 +522,10 @@ fn main() -> ExitCode {
             listen,
             scenario,
             plan,
-        } => ops::serve(&store, &listen, scenario.as_deref(), plan.as_deref()),
+            key_file,
+        } => ops::serve(&store, &listen, scenario.as_deref(), plan.as_deref(), key_file.as_deref()),
+        Command::Audit { store, format } => ops::audit(&store, format),
+        Command::Erase { before, store } => ops::erase(&store, &before),
         Command::Users(cmd) => ops::users(&cmd),
         Command::Events(cmd) => ops::events(&cmd),
         Command::Export(cmd) => roads::export(cmd),

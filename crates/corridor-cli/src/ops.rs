@@ -89,7 +89,16 @@ async fn open_store(a: &StoreArgs) -> anyhow::Result<Store> {
 }
 
 /// `corridor serve`.
-pub(crate) fn serve(store: &StoreArgs, listen: &str, scenario: Option<&Path>, plan: Option<&Path>) -> anyhow::Result<u8> {
+/// The key file: given, or beside the embedded store, or in the current folder for PostgreSQL.
+fn key_path(store: &StoreArgs, given: Option<&Path>) -> PathBuf {
+    match (given, &store.data) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(d)) => d.join("corridor.key"),
+        (None, None) => PathBuf::from("corridor.key"),
+    }
+}
+
+pub(crate) fn serve(store: &StoreArgs, listen: &str, scenario: Option<&Path>, plan: Option<&Path>, key_file: Option<&Path>) -> anyhow::Result<u8> {
     let addr: SocketAddr = match listen.parse() {
         Ok(a) => a,
         Err(_) => {
@@ -105,7 +114,23 @@ pub(crate) fn serve(store: &StoreArgs, listen: &str, scenario: Option<&Path>, pl
                 return Ok(EXIT_BAD_INPUT);
             }
         };
-        let (journal, loaded) = match corridor_server::open_operation(st.clone(), scenario, plan).await {
+        let path = key_path(store, key_file);
+        let keys = match corridor_store::Keyring::load_or_create(&path) {
+            Ok((k, created)) => {
+                if created {
+                    eprintln!(
+                        "Created the key file {}: names, phone numbers and notes are sealed with it. Keep a copy apart from the database's backups; without it they cannot be read.",
+                        path.display()
+                    );
+                }
+                k
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_BAD_INPUT);
+            }
+        };
+        let (journal, loaded) = match corridor_server::open_operation_with_keys(st.clone(), scenario, plan, Some(keys)).await {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -243,16 +268,7 @@ pub(crate) fn users(cmd: &UsersCommand) -> anyhow::Result<u8> {
                         return Ok(EXIT_BAD_INPUT);
                     }
                 };
-                st.audit(&AuditEntry {
-                    at_ms: now_ms(),
-                    actor: "command line".into(),
-                    role: "operator".into(),
-                    action: "users add".into(),
-                    target: format!("{name} ({})", r.as_str()),
-                    origin: "command line".into(),
-                    outcome: "ok".into(),
-                })
-                .await?;
+                st.audit(&operator_entry("users add", &format!("{name} ({})", r.as_str()), "ok".into())).await?;
                 let scope = match (site, vehicle) {
                     (Some(x), _) if r == Role::Registrar => format!(" at {x}"),
                     (_, Some(v)) if r == Role::Driver => format!(" of {v}"),
@@ -268,16 +284,7 @@ pub(crate) fn users(cmd: &UsersCommand) -> anyhow::Result<u8> {
                     eprintln!("error: no user named `{name}`; `corridor users list` shows them");
                     return Ok(EXIT_BAD_INPUT);
                 }
-                st.audit(&AuditEntry {
-                    at_ms: now_ms(),
-                    actor: "command line".into(),
-                    role: "operator".into(),
-                    action: "users revoke".into(),
-                    target: name.clone(),
-                    origin: "command line".into(),
-                    outcome: "ok".into(),
-                })
-                .await?;
+                st.audit(&operator_entry("users revoke", name, "ok".into())).await?;
                 println!("Revoked the token of {name}.");
                 Ok(0)
             }
@@ -427,6 +434,155 @@ pub(crate) fn state_from_log(store: &StoreArgs, at: &str, output: Option<&Path>)
                 eprintln!("wrote the state at {at} from the operation's log to {}", p.display());
             }
             None => print!("{text}"),
+        }
+        Ok(0)
+    })
+}
+
+/// `corridor audit`.
+pub(crate) fn audit(store: &StoreArgs, format: crate::Format) -> anyhow::Result<u8> {
+    runtime()?.block_on(async {
+        let st = open_store(store).await?;
+        let mut offset = 0;
+        loop {
+            let page = st.audit_log(offset, 10_000).await?;
+            if page.is_empty() {
+                break;
+            }
+            offset += page.len() as i64;
+            for e in page {
+                let at = utc(e.at_ms);
+                match format {
+                    crate::Format::Text => println!("{at}\t{}\t{}\t{}\t{}\t{}\t{}", e.actor, e.role, e.action, e.target, e.origin, e.outcome),
+                    crate::Format::Json => println!(
+                        "{}",
+                        serde_json::json!({"at": at, "actor": e.actor, "role": e.role, "action": e.action, "target": e.target, "origin": e.origin, "outcome": e.outcome})
+                    ),
+                }
+            }
+        }
+        Ok(0)
+    })
+}
+
+/// `2026-12-03T14:05:09.123Z`.
+fn utc(ms: i64) -> String {
+    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = corridor_core::civil_from_days(days);
+    let s = rest / 1000;
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", s / 3600, s / 60 % 60, s % 60, rest % 1000)
+}
+
+fn operator_entry(action: &str, target: &str, outcome: String) -> AuditEntry {
+    AuditEntry {
+        at_ms: now_ms(),
+        actor: "command line".into(),
+        role: "operator".into(),
+        action: action.into(),
+        target: target.into(),
+        origin: "command line".into(),
+        outcome,
+    }
+}
+
+/// `corridor erase --before DATE`.
+pub(crate) fn erase(store: &StoreArgs, before: &str) -> anyhow::Result<u8> {
+    let ok = before.len() == 10
+        && before.as_bytes()[4] == b'-'
+        && before.as_bytes()[7] == b'-'
+        && before.chars().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !ok {
+        eprintln!("error: --before `{before}` is not a date; write it as YYYY-MM-DD, e.g. 2017-01-01");
+        return Ok(EXIT_BAD_INPUT);
+    }
+    runtime()?.block_on(async {
+        let st = open_store(store).await?;
+        let (days, rows) = st.erase_before(before).await?;
+        st.audit(&operator_entry("erase personal fields", &format!("before {before}"), format!("{days} day keys and {rows} registrations' personal fields destroyed")))
+            .await?;
+        println!("Destroyed the personal fields of {rows} registrations ({days} day keys) received before {before}; counts, movements and the audit log are kept.");
+        Ok(0)
+    })
+}
+
+/// `corridor export registry`.
+pub(crate) fn export_registry(store: &StoreArgs, names: bool, key_file: Option<&Path>, output: Option<&Path>) -> anyhow::Result<u8> {
+    runtime()?.block_on(async {
+        let st = open_store(store).await?;
+        let keys = if names {
+            match corridor_store::Keyring::load(&key_path(store, key_file)) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    eprintln!("error: --names: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            }
+        } else {
+            None
+        };
+        let (journal, _) = match corridor_server::open_operation(st.clone(), None, None).await {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_BAD_INPUT);
+            }
+        };
+        let mut personal = std::collections::HashMap::new();
+        if let Some(k) = &keys {
+            for r in st.personal_rows(k, None).await? {
+                personal.insert(r.household, r.personal);
+            }
+        }
+        let rows = journal
+            .read(|l| {
+                l.households
+                    .iter()
+                    .filter_map(|h| l.whereabouts(&h.reference))
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["reference", "site", "people", "stretcher_cases", "tier", "status", "in_registry", "vehicle", "trip", "destination", "arrived_at"];
+        if names {
+            header.extend(["name", "phone", "note"]);
+        }
+        w.write_record(&header)?;
+        for r in &rows {
+            let mut rec = vec![
+                r.household.clone(),
+                r.site.clone(),
+                r.people.to_string(),
+                r.stretcher_cases.to_string(),
+                r.tier.to_string(),
+                r.status.clone(),
+                r.in_registry.to_string(),
+                r.vehicle.clone().unwrap_or_default(),
+                r.trip.map(|t| t.to_string()).unwrap_or_default(),
+                r.destination.clone().unwrap_or_default(),
+                r.arrived_at.clone().unwrap_or_default(),
+            ];
+            if names {
+                let p = personal.get(&r.household);
+                rec.push(p.and_then(|p| p.name.clone()).unwrap_or_default());
+                rec.push(p.and_then(|p| p.phone.clone()).unwrap_or_default());
+                rec.push(p.and_then(|p| p.note.clone()).unwrap_or_default());
+            }
+            w.write_record(&rec)?;
+        }
+        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let target = output.map_or_else(|| "standard output".to_string(), |p| p.display().to_string());
+        st.audit(&operator_entry(
+            if names { "export registry with personal fields" } else { "export registry" },
+            &target,
+            format!("{} households", rows.len()),
+        ))
+        .await?;
+        match output {
+            Some(p) => {
+                std::fs::write(p, &bytes).with_context(|| format!("cannot write {}", p.display()))?;
+                eprintln!("wrote {} households to {}{}", rows.len(), p.display(), if names { " with their personal fields" } else { "" });
+            }
+            None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
         }
         Ok(0)
     })

@@ -61,6 +61,21 @@ Exit codes: 0 written, 1 the plan breaks rules, 2 a file cannot be read.")]
         #[arg(long, default_value_t = 5.0)]
         simplify_m: f64,
     },
+    /// Write the operation's registry as CSV: references, counts, needs and where each household is.
+    #[command(after_help = "Examples:\n  corridor export registry --data op -o registry.csv\n  corridor export registry --data op --names -o registry-with-names.csv\n\nNames, phone numbers and notes are written only with --names (the key file is needed); every export is written to the audit log.")]
+    Registry {
+        #[command(flatten)]
+        store: crate::ops::StoreArgs,
+        /// Also write the personal fields (name, phone, note) that registrations recorded.
+        #[arg(long)]
+        names: bool,
+        /// The key file that opens the personal fields (default: DIR/corridor.key with --data).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+        /// Write the CSV here (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Runs a `corridor roads` command.
@@ -83,6 +98,12 @@ pub(crate) fn export(cmd: ExportCommand) -> anyhow::Result<u8> {
             output,
             simplify_m,
         } => geojson(&scenario, plan.as_deref(), &output, simplify_m),
+        ExportCommand::Registry {
+            store,
+            names,
+            key_file,
+            output,
+        } => crate::ops::export_registry(&store, names, key_file.as_deref(), output.as_deref()),
     }
 }
 

@@ -198,6 +198,7 @@ impl Server {
         args.extend(files.iter().map(OsString::from));
         let mut child = Command::new(BIN)
             .args(&args)
+            .current_dir(store.dir.path())
             .env_remove("CORRIDOR_DATABASE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1810,3 +1811,146 @@ fn crash(backend: Backend) {
     );
 }
 on_both!(crash, crash_sqlite, crash_postgres);
+
+// 10. People's data: personal fields sealed at rest, read one enquiry at a time and audited,
+// never shown to a monitor, exported only on purpose, erasable.
+
+const NAMES: [&str; 3] = ["Zainab Haddad", "Omar Khalil", "+963 944 000 111"];
+
+fn audit_actions(api: &Api) -> Vec<(String, String)> {
+    let a = api.ok("/api/audit?limit=10000");
+    a["entries"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .map(|e| (e["action"].as_str().unwrap_or("").to_string(), e["target"].as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn personal_data(backend: Backend) {
+    let (store, server, token) = operation(backend);
+    let api = server.api(&token);
+    let r = api.events(&json!([
+        ev("p1", "registered", "1h", json!({"household": "FIELD-1", "site": "Old mill", "people": 3, "name": NAMES[0], "phone": NAMES[2], "note": "grandmother uses a wheelchair"})),
+        ev("p2", "registered", "1h", json!({"household": "RF-001", "site": "Market square", "name": NAMES[1]})),
+    ]));
+    assert_eq!(r, pairs(&[("p1", "recorded"), ("p2", "recorded")]));
+    // The log holds no personal field.
+    let log = serde_json::to_string(&api.log()).expect("json");
+    for n in NAMES {
+        assert!(!log.contains(n), "the event log must not hold `{n}`");
+    }
+    // Personal fields are only on registrations.
+    let bad = api.events(&json!([ev("p3", "boarded", "1h", json!({"household": "RF-001", "vehicle": "bus-01", "trip": 1, "name": "x"}))]));
+    assert_eq!(bad[0].1, "rejected");
+
+    // A family-links enquiry: by reference, and by at least three letters of a name; each read is audited.
+    let w = api.ok("/api/households/FIELD-1");
+    assert_eq!(w["personal"]["name"], NAMES[0]);
+    assert_eq!(w["site"], "Old mill");
+    let (code, _) = api.get("/api/households?name=za");
+    assert_eq!(code, 422, "two letters are not an enquiry");
+    let found = api.ok("/api/households?name=ZAIN");
+    let hits = found["households"].as_array().expect("list");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["household"], "FIELD-1");
+    let actions = audit_actions(&api);
+    assert!(actions.iter().any(|(a, t)| a == "look up a household" && t == "FIELD-1"), "{actions:?}");
+    assert!(actions.iter().any(|(a, _)| a == "search households by name"), "{actions:?}");
+    assert!(actions.iter().any(|(a, _)| a == "send events"), "changes are audited too: {actions:?}");
+
+    // A registrar of another site learns nothing, not even that the household exists.
+    let reg = add_user(&store, "samir", "registrar", &["--site", "Market square"]);
+    let (code, body) = server.api(&reg).get_text("/api/households/FIELD-1");
+    assert_eq!(code, 404);
+    assert!(!body.contains(NAMES[0]));
+    let (code, body) = server.api(&reg).get_text("/api/households/RF-001");
+    assert_eq!(code, 200);
+    assert!(!body.contains(NAMES[1]), "registrars do not see personal fields: {body}");
+
+    // A monitor walks every route of the API document: no reference, name or phone anywhere.
+    let monitor = add_user(&store, "icrc", "monitor", &[]);
+    let m = server.api(&monitor);
+    let doc = api.ok("/api/openapi.json");
+    let mut refs = tutorial_references();
+    refs.push("FIELD-1".into());
+    let mut walked = 0;
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        if path.contains("stream") {
+            continue; // a live stream never ends; its messages are counts (web tests read them)
+        }
+        let concrete = path.replace("{vehicle}", "bus-01").replace("{site}", "Market%20square").replace("{reference}", "RF-001").replace("{id}", "plan-1");
+        for method in ops.as_object().expect("ops").keys() {
+            let (code, body) = match method.as_str() {
+                "get" => m.get_text(&concrete),
+                "post" => {
+                    let (c, v) = m.post(&concrete, &json!({}));
+                    (c, v.to_string())
+                }
+                _ => continue,
+            };
+            walked += 1;
+            assert!(code < 500, "{method} {concrete}: {code}");
+            for r in &refs {
+                assert!(!body.contains(r.as_str()), "{method} {concrete} shows `{r}` to a monitor");
+            }
+            for n in NAMES {
+                assert!(!body.contains(n), "{method} {concrete} shows `{n}` to a monitor");
+            }
+        }
+    }
+    assert!(walked >= 15, "walked {walked} routes");
+
+    // Export: counts without names by default; names only when asked, with the key; both audited.
+    let key = match backend {
+        Backend::Sqlite => store.path("op").join("corridor.key"),
+        Backend::Postgres => store.path("corridor.key"),
+    };
+    let mut plain = os(&["export", "registry"]);
+    plain.extend(store.args());
+    let out = corridor(&plain);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert!(csv.contains("FIELD-1") && !csv.contains(NAMES[0]));
+    let mut named = plain.clone();
+    named.extend([OsString::from("--names"), OsString::from("--key-file"), key.clone().into()]);
+    let out = corridor(&named);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(NAMES[0]));
+    let actions = audit_actions(&api);
+    assert!(actions.iter().any(|(a, _)| a == "export registry"), "{actions:?}");
+    assert!(actions.iter().any(|(a, _)| a == "export registry with personal fields"), "{actions:?}");
+
+    // A copied database file holds no readable name (SQLite: the file and its journal).
+    if backend == Backend::Sqlite {
+        for f in ["corridor.db", "corridor.db-wal"] {
+            let Ok(bytes) = std::fs::read(store.path("op").join(f)) else { continue };
+            for n in NAMES {
+                let hit = bytes.windows(n.len()).any(|w| w == n.as_bytes());
+                assert!(!hit, "{f} holds `{n}` in the clear");
+            }
+        }
+    }
+
+    // Erasure destroys the personal fields and keeps counts, movements and the audit.
+    let before = api.ok(&format!("/api/reconciliation?{AT}"));
+    let mut erase = os(&["erase", "--before", "2999-01-01"]);
+    erase.extend(store.args());
+    let out = corridor(&erase);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let w = api.ok("/api/households/FIELD-1");
+    assert!(w.get("personal").is_none(), "erased: {w}");
+    assert_eq!(api.ok(&format!("/api/reconciliation?{AT}")), before);
+    let out = corridor(&named);
+    assert!(!text(&out.stdout).contains(NAMES[0]));
+    let mut audit = os(&["audit"]);
+    audit.extend(store.args());
+    let out = corridor(&audit);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("erase personal fields"));
+    drop(server);
+}
+
+on_both!(personal_data, personal_data_sqlite, personal_data_postgres);

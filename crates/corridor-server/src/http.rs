@@ -28,7 +28,12 @@ pub struct App {
     pub journal: Journal,
     /// Tokens already checked against their hash: token → hash it matched.
     verified: Mutex<HashMap<String, String>>,
+    /// Failed sign-ins per address in the current minute: (minute, count).
+    failures: Mutex<HashMap<String, (i64, u32)>>,
 }
+
+/// Failed sign-ins an address may make per minute before it must wait.
+const FAILURES_PER_MINUTE: u32 = 20;
 
 impl App {
     /// The application over a journal.
@@ -36,7 +41,31 @@ impl App {
         Arc::new(App {
             journal,
             verified: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn failed_sign_in(&self, origin: &str) {
+        let minute = now_ms() / 60_000;
+        if let Ok(mut m) = self.failures.lock() {
+            if m.len() > 10_000 {
+                m.retain(|_, v| v.0 == minute);
+            }
+            let e = m.entry(origin.to_string()).or_insert((minute, 0));
+            if e.0 != minute {
+                *e = (minute, 0);
+            }
+            e.1 += 1;
+        }
+    }
+
+    fn too_many_failures(&self, origin: &str) -> bool {
+        let minute = now_ms() / 60_000;
+        self.failures
+            .lock()
+            .ok()
+            .and_then(|m| m.get(origin).copied())
+            .is_some_and(|(mm, n)| mm == minute && n >= FAILURES_PER_MINUTE)
     }
 }
 
@@ -126,7 +155,14 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
+        if app.too_many_failures(&origin) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many failed sign-ins from this address; wait a minute and use a valid token",
+            ));
+        }
         let refuse = |why: &str| {
+            app.failed_sign_in(&origin);
             let app = app.clone();
             let why = why.to_string();
             let origin = origin.clone();
@@ -174,12 +210,27 @@ impl FromRequestParts<AppState> for Caller {
                 m.insert(token.to_string(), hash);
             }
         }
+        let refuse_user = |why: &str| {
+            let app = app.clone();
+            let entry = AuditEntry {
+                at_ms: now_ms(),
+                actor: user.name.clone(),
+                role: user.role.as_str().into(),
+                action: "authenticate".into(),
+                target: String::new(),
+                origin: origin.clone(),
+                outcome: format!("refused: {why}"),
+            };
+            async move {
+                let _ = app.journal.store().audit(&entry).await;
+            }
+        };
         if user.revoked_ms.is_some() {
-            refuse("revoked token").await;
+            refuse_user("revoked token").await;
             return Err(unauthorized(format!("the token of `{}` was revoked; ask a coordinator for a new one", user.name).as_str()));
         }
         if user.expires_ms.is_some_and(|e| e <= now_ms()) {
-            refuse("expired token").await;
+            refuse_user("expired token").await;
             return Err(unauthorized(format!("the token of `{}` has expired; ask a coordinator for a new one", user.name).as_str()));
         }
         Ok(Caller { user, origin })
@@ -187,6 +238,25 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    /// An audit entry for what this caller does.
+    pub(crate) fn entry(&self, action: &str, target: &str) -> AuditEntry {
+        AuditEntry {
+            at_ms: now_ms(),
+            actor: self.user.name.clone(),
+            role: self.user.role.as_str().into(),
+            action: action.into(),
+            target: target.into(),
+            origin: self.origin.clone(),
+            outcome: "ok".into(),
+        }
+    }
+
+    /// Records a read of personal data (or of the audit log); a failure to record refuses the read.
+    pub(crate) async fn audit_read(&self, app: &App, action: &str, target: &str) -> Result<(), ApiError> {
+        app.journal.store().audit(&self.entry(action, target)).await?;
+        Ok(())
+    }
+
     async fn forbid(&self, app: &App, action: &str, target: &str, why: String) -> ApiError {
         let _ = app
             .journal
@@ -343,12 +413,16 @@ async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<a
             let mut out = Vec::with_capacity(items.len());
             for v in items {
                 let id = corridor_ops::id_of(&v);
-                match corridor_ops::parse_value(v, &live.scenario) {
+                let parsed = corridor_ops::read_event(v).and_then(|raw| corridor_ops::parse(&raw, &live.scenario, false).map(|e| (raw, e)));
+                match parsed {
                     Err(message) => out.push(Submitted::Malformed { id, message }),
-                    Ok(e) => {
+                    Ok((mut raw, e)) => {
                         may_send(&user, live, &e)?;
-                        let raw = raw_of(&e, live);
-                        out.push(Submitted::Event(Box::new((raw, e))));
+                        // The log keeps what the device sent, without its personal fields.
+                        match raw.take_personal() {
+                            Some(p) => out.push(Submitted::Registration(Box::new((raw, e, p)))),
+                            None => out.push(Submitted::Event(Box::new((raw, e)))),
+                        }
                     }
                 }
             }
@@ -359,9 +433,10 @@ async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<a
         Ok(s) => s,
         Err(why) => return Err(caller.forbid(&app, "send events", "", format!("{why}; nothing of this request was recorded")).await),
     };
+    let audit = caller.entry("send events", &format!("{} events", submitted.len()));
     let answers = app
         .journal
-        .submit(submitted, &caller.user.name)
+        .submit_audited(submitted, &caller.user.name, Some(audit))
         .await
         .map_err(ApiError::unavailable)?;
     Ok(Json(EventResults {
@@ -374,80 +449,6 @@ async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<a
             })
             .collect(),
     }))
-}
-
-/// The event as stored: the client's fields, normalised (so replay parses it the same way).
-fn raw_of(e: &corridor_ops::Event, live: &LiveState) -> corridor_ops::EventIn {
-    let s = &live.scenario;
-    let mut r = corridor_ops::EventIn {
-        id: e.id.clone(),
-        kind: e.what.kind().into(),
-        at: e.at_text.clone(),
-        device: e.device.clone(),
-        ..Default::default()
-    };
-    let vname = |v: corridor_core::VehicleId| Some(s.vehicle(v).name.clone());
-    let sname = |x: corridor_core::SiteId| Some(s.site(x).name.clone());
-    let cname = |c: corridor_core::CorridorId| Some(s.corridors[c.index()].name.clone());
-    match &e.what {
-        What::Registered { household, site, people, stretcher_cases, tier } => {
-            r.household = Some(household.clone());
-            r.site = sname(*site);
-            r.people = people.map(|p| p.0);
-            r.stretcher_cases = stretcher_cases.map(|p| p.0);
-            r.tier = tier.map(|t| t.number());
-        }
-        What::Boarded { household, vehicle, trip } => {
-            r.household = Some(household.clone());
-            r.vehicle = vname(*vehicle);
-            r.trip = Some(*trip);
-        }
-        What::Departed { vehicle, trip, headcount } => {
-            r.vehicle = vname(*vehicle);
-            r.trip = Some(*trip);
-            r.headcount = *headcount;
-        }
-        What::Checkpoint { vehicle, trip, corridor } => {
-            r.vehicle = vname(*vehicle);
-            r.trip = Some(*trip);
-            r.corridor = cname(*corridor);
-        }
-        What::Arrived { vehicle, trip, destination, household } => {
-            r.vehicle = vname(*vehicle);
-            r.trip = Some(*trip);
-            r.destination = sname(*destination);
-            r.household = household.clone();
-        }
-        What::NoShow { household } | What::Stayed { household } => r.household = Some(household.clone()),
-        What::Split { household, new_household, people, stretcher_cases } => {
-            r.household = Some(household.clone());
-            r.new_household = Some(new_household.clone());
-            r.people = Some(people.0);
-            r.stretcher_cases = Some(stretcher_cases.0);
-        }
-        What::VehicleOutOfService { vehicle } => {
-            r.what = Some("vehicle_out_of_service".into());
-            r.vehicle = vname(*vehicle);
-        }
-        What::CorridorClosed { corridor, until } => {
-            r.what = Some("corridor_closed".into());
-            r.corridor = cname(*corridor);
-            r.until = until.map(|u| corridor_ops::iso(s, u));
-        }
-        What::CorridorReopened { corridor } => {
-            r.what = Some("corridor_reopened".into());
-            r.corridor = cname(*corridor);
-        }
-        What::Resolved { conflict, accept } => {
-            r.conflict = Some(conflict.clone());
-            r.accept = Some(match accept {
-                corridor_ops::Accept::First => "first".into(),
-                corridor_ops::Accept::Second => "second".into(),
-            });
-        }
-        What::PlanActivated { plan } => r.plan = Some(plan.clone()),
-    }
-    r
 }
 
 #[utoipa::path(get, path = "/api/manifests/{vehicle}", params(("vehicle" = String, Path, description = "Vehicle name")),
@@ -589,17 +590,160 @@ async fn conflicts(State(app): State<AppState>, caller: Caller, Query(q): Query<
 #[utoipa::path(get, path = "/api/households/{reference}", params(("reference" = String, Path, description = "Household reference")),
     responses((status = 200, body = corridor_ops::Whereabouts), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-async fn household(State(app): State<AppState>, caller: Caller, Path(reference): Path<String>) -> ApiResult<corridor_ops::Whereabouts> {
+async fn household(State(app): State<AppState>, caller: Caller, Path(reference): Path<String>) -> ApiResult<HouseholdView> {
     caller.require(&app, &[Role::Coordinator, Role::Registrar], "look up a household", "").await?;
     let w = app.journal.read(|l| l.whereabouts(&reference)).await?;
+    // A registrar learns nothing about households of other sites, not even that they exist.
+    let w = w.filter(|w| caller.user.role == Role::Coordinator || caller.user.site.as_deref() == Some(w.site.as_str()));
     let Some(w) = w else {
-        return Err(ApiError::not_found("no household with this reference in the operation"));
+        caller.audit_read(&app, "look up a household", "not found").await?;
+        return Err(ApiError::not_found(match caller.user.role {
+            Role::Registrar => "no household with this reference at your site",
+            _ => "no household with this reference in the operation",
+        }));
     };
-    if caller.user.role == Role::Registrar && caller.user.site.as_deref() != Some(w.site.as_str()) {
-        let why = "this household is not registered at this registrar's site".to_string();
-        return Err(caller.forbid(&app, "look up a household", "", why).await);
+    caller.audit_read(&app, "look up a household", &w.household).await?;
+    let personal = match (caller.user.role, app.journal.keys()) {
+        (Role::Coordinator, Some(k)) => app.journal.store().personal_rows(k, Some(&w.household)).await?.pop().map(|r| r.personal),
+        _ => None,
+    };
+    Ok(Json(HouseholdView { whereabouts: w, personal }))
+}
+
+/// A household's whereabouts and, for coordinators, the personal fields its registration recorded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct HouseholdView {
+    #[serde(flatten)]
+    whereabouts: corridor_ops::Whereabouts,
+    /// Name, phone and note, where the registration recorded them (coordinators only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    personal: Option<corridor_ops::Personal>,
+}
+
+/// `?name=` for a family-links search.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct NameQuery {
+    /// At least three characters of a recorded name (case does not matter).
+    pub name: Option<String>,
+}
+
+/// At most this many households answer a name search: an enquiry, not a list.
+const NAME_MATCHES: usize = 5;
+
+/// Matches of a name search.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct NameMatches {
+    /// At most five households.
+    pub households: Vec<HouseholdView>,
+    /// Whether more households matched than are shown (ask with more of the name).
+    pub more: bool,
+}
+
+#[utoipa::path(get, path = "/api/households", params(NameQuery),
+    responses((status = 200, body = NameMatches), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+async fn households(State(app): State<AppState>, caller: Caller, Query(q): Query<NameQuery>) -> ApiResult<NameMatches> {
+    caller.require(&app, &[Role::Coordinator], "search households by name", "").await?;
+    let name = q.name.unwrap_or_default();
+    let needle = name.trim().to_lowercase();
+    if needle.chars().count() < 3 {
+        return Err(ApiError::bad("give `name` with at least three characters; households are answered one enquiry at a time, never listed"));
     }
-    Ok(Json(w))
+    caller.audit_read(&app, "search households by name", &format!("{} characters", needle.chars().count())).await?;
+    let Some(keys) = app.journal.keys() else {
+        return Ok(Json(NameMatches { households: Vec::new(), more: false }));
+    };
+    let rows = app.journal.store().personal_rows(keys, None).await?;
+    let mut latest: std::collections::BTreeMap<String, corridor_ops::Personal> = std::collections::BTreeMap::new();
+    for r in rows {
+        latest.insert(r.household, r.personal);
+    }
+    let hits: Vec<(String, corridor_ops::Personal)> = latest
+        .into_iter()
+        .filter(|(_, p)| p.name.as_ref().is_some_and(|n| n.to_lowercase().contains(&needle)))
+        .collect();
+    let more = hits.len() > NAME_MATCHES;
+    let found = app
+        .journal
+        .read(|l| {
+            hits.into_iter()
+                .take(NAME_MATCHES)
+                .filter_map(|(h, p)| l.whereabouts(&h).map(|w| HouseholdView { whereabouts: w, personal: Some(p) }))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    Ok(Json(NameMatches { households: found, more }))
+}
+
+/// `GET /api/audit` paging.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct AuditQuery {
+    /// Skip this many entries (oldest first).
+    pub offset: Option<i64>,
+    /// At most this many (default 1000, at most 10000).
+    pub limit: Option<i64>,
+}
+
+/// One audit entry.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AuditView {
+    /// When, by the server's clock (UTC).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// Their role.
+    pub role: String,
+    /// What they did or tried.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// From where.
+    pub origin: String,
+    /// `ok`, counts, or `refused: …`.
+    pub outcome: String,
+}
+
+/// A page of the audit log.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AuditPage {
+    /// Entries, oldest first.
+    pub entries: Vec<AuditView>,
+}
+
+/// `2026-12-03T14:05:09.123Z`.
+pub(crate) fn utc(ms: i64) -> String {
+    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = corridor_core::civil_from_days(days);
+    let s = rest / 1000;
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", s / 3600, s / 60 % 60, s % 60, rest % 1000)
+}
+
+#[utoipa::path(get, path = "/api/audit", params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+async fn audit(State(app): State<AppState>, caller: Caller, Query(q): Query<AuditQuery>) -> ApiResult<AuditPage> {
+    caller.require(&app, &[Role::Coordinator], "read the audit log", "").await?;
+    caller.audit_read(&app, "read the audit log", "").await?;
+    let rows = app
+        .journal
+        .store()
+        .audit_log(q.offset.unwrap_or(0).max(0), q.limit.unwrap_or(1000).clamp(1, 10_000))
+        .await?;
+    Ok(Json(AuditPage {
+        entries: rows
+            .into_iter()
+            .map(|e| AuditView {
+                at: utc(e.at_ms),
+                actor: e.actor,
+                role: e.role,
+                action: e.action,
+                target: e.target,
+                origin: e.origin,
+                outcome: e.outcome,
+            })
+            .collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/summary",
@@ -700,7 +844,7 @@ impl utoipa::Modify for TokenScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Corridor operations API", description = "Field events, manifests, reconciliation and aggregates of one evacuation operation. Every route but /api/health needs `Authorization: Bearer TOKEN`."),
-    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, summary, vehicles, plan, state, openapi),
+    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi),
     modifiers(&TokenScheme)
 )]
 pub struct ApiDoc;
@@ -726,7 +870,9 @@ pub fn router(app: AppState) -> Router {
         .route("/api/timetables/{site}", get(timetable))
         .route("/api/reconciliation", get(reconciliation))
         .route("/api/conflicts", get(conflicts))
+        .route("/api/households", get(households))
         .route("/api/households/{reference}", get(household))
+        .route("/api/audit", get(audit))
         .route("/api/summary", get(summary))
         .route("/api/vehicles", get(vehicles))
         .route("/api/plan", get(plan))

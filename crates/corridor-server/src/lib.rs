@@ -11,7 +11,9 @@ mod operation;
 use std::net::SocketAddr;
 
 pub use http::{ApiDoc, App, MAX_BATCH, MAX_BODY, router};
-pub use operation::{FIRST_PLAN, StartError, activate, open_operation, read_scenario, read_valid_plan, stored_scenario};
+pub use operation::{
+    FIRST_PLAN, StartError, activate, open_operation, open_operation_with_keys, read_scenario, read_valid_plan, stored_scenario,
+};
 
 use corridor_store::Journal;
 

@@ -143,6 +143,16 @@ pub const FIRST_PLAN: &str = "plan-1";
 /// validated, becomes the active plan); on an existing one they may be omitted, and a
 /// different scenario is refused.
 pub async fn open_operation(store: Store, scenario: Option<&Path>, plan: Option<&Path>) -> Result<(Journal, Loaded), StartError> {
+    open_operation_with_keys(store, scenario, plan, None).await
+}
+
+/// As [`open_operation`], with the key that seals registrations' personal fields.
+pub async fn open_operation_with_keys(
+    store: Store,
+    scenario: Option<&Path>,
+    plan: Option<&Path>,
+    keys: Option<corridor_store::Keyring>,
+) -> Result<(Journal, Loaded), StartError> {
     let name = store.operation_name().await?;
     match name {
         None => {
@@ -161,7 +171,7 @@ pub async fn open_operation(store: Store, scenario: Option<&Path>, plan: Option<
             store
                 .import(&s.name, &files.main, &files.files, plan.as_ref().map(|(_, t)| (FIRST_PLAN, t.as_str())))
                 .await?;
-            let journal = Journal::open(store, LiveState::new(s.clone()), plan_reader(s.clone())).await?;
+            let journal = Journal::open_with_keys(store, LiveState::new(s.clone()), plan_reader(s.clone()), keys).await?;
             if plan.is_some() {
                 activate(&journal, FIRST_PLAN, "import").await?;
             }
@@ -192,7 +202,7 @@ pub async fn open_operation(store: Store, scenario: Option<&Path>, plan: Option<
             }
             let loaded = stored_scenario(&main, &stored)?;
             let s = Arc::new(loaded.scenario.clone());
-            let journal = Journal::open(store, LiveState::new(s.clone()), plan_reader(s.clone())).await?;
+            let journal = Journal::open_with_keys(store, LiveState::new(s.clone()), plan_reader(s.clone()), keys).await?;
             if let Some(p) = plan {
                 let (_, text) = read_valid_plan(&s, p)?;
                 let stored = journal.store().plans().await?;
