@@ -1893,6 +1893,7 @@ fn personal_data(backend: Backend) {
             };
             walked += 1;
             assert!(code < 500, "{method} {concrete}: {code}");
+            assert!(!body.contains("no such route"), "the API document lists {method} {path}, which the server does not route");
             for r in &refs {
                 assert!(!body.contains(r.as_str()), "{method} {concrete} shows `{r}` to a monitor");
             }
