@@ -844,7 +844,7 @@ impl utoipa::Modify for TokenScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Corridor operations API", description = "Field events, manifests, reconciliation and aggregates of one evacuation operation. Every route but /api/health needs `Authorization: Bearer TOKEN`."),
-    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi),
+    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi, crate::web::stream, crate::web::map, crate::web::progress),
     modifiers(&TokenScheme)
 )]
 pub struct ApiDoc;
@@ -878,6 +878,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/plan", get(plan))
         .route("/api/state", get(state))
         .route("/api/openapi.json", get(openapi))
+        .merge(crate::web::routes())
         .fallback(fallback)
         .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method; GET /api/openapi.json lists the routes") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

@@ -7,6 +7,7 @@
 
 mod http;
 mod operation;
+mod web;
 
 use std::net::SocketAddr;
 

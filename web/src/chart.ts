@@ -1,0 +1,76 @@
+// "People delivered": the active plan's line and the log's, drawn with uPlot.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { el } from './api';
+
+export interface Progress {
+  unix: boolean;
+  start: number;
+  now: number;
+  people: number;
+  planned: [number, number][];
+  actual: [number, number][];
+  events: number;
+}
+
+/** The value of a step series at `t`. */
+function at(series: [number, number][], t: number): number {
+  let v = 0;
+  for (const [x, y] of series) {
+    if (x > t) break;
+    v = y;
+  }
+  return v;
+}
+
+export class DeliveredChart {
+  private plot: uPlot | null = null;
+  private box: HTMLElement;
+  readonly node: HTMLElement;
+  private caption: HTMLElement;
+
+  constructor() {
+    this.box = el('div', { class: 'chart-box', role: 'img', 'aria-label': 'People delivered' });
+    this.caption = el('p', { class: 'chart-caption' }, '');
+    this.node = el('figure', { class: 'chart' },
+      el('figcaption', {}, el('h2', {}, 'People delivered')),
+      this.box,
+      this.caption,
+    );
+  }
+
+  show(p: Progress): void {
+    const xs = [...new Set([...p.planned.map((d) => d[0]), ...p.actual.map((d) => d[0])])].sort((a, b) => a - b);
+    const lastActual = p.actual.length ? p.actual[p.actual.length - 1][0] : p.start;
+    const planned = xs.map((x) => at(p.planned, x));
+    const actual = xs.map((x) => (x <= Math.max(lastActual, p.start) ? at(p.actual, x) : null));
+    const data: uPlot.AlignedData = [xs, planned, actual];
+    const delivered = p.actual.length ? p.actual[p.actual.length - 1][1] : 0;
+    const plannedTotal = p.planned.length ? p.planned[p.planned.length - 1][1] : 0;
+    const dueNow = at(p.planned, p.now);
+    this.caption.textContent = `${delivered} of ${p.people} people delivered; the plan carries ${plannedTotal}, ${dueNow} of them by the latest report.`;
+    this.box.setAttribute('aria-label', `People delivered: ${delivered} of ${p.people}; planned by now ${dueNow}`);
+    const width = Math.max(280, this.box.clientWidth || 320);
+    if (!this.plot) {
+      this.plot = new uPlot({
+        width,
+        height: 220,
+        scales: { x: { time: p.unix }, y: { range: (_u, _min, max) => [0, Math.max(max, p.people, 1)] } },
+        axes: [{ stroke: '#334155', grid: { stroke: '#e2e8f0' } }, { stroke: '#334155', grid: { stroke: '#e2e8f0' }, size: 44 }],
+        legend: { show: true },
+        cursor: { drag: { x: false, y: false } },
+        series: [
+          { label: 'Time' },
+          { label: 'Planned', stroke: '#64748b', width: 2, dash: [6, 4], paths: uPlot.paths.stepped!({ align: 1 }) },
+          { label: 'Delivered', stroke: '#15803d', width: 3, fill: 'rgba(21,128,61,0.12)', paths: uPlot.paths.stepped!({ align: 1 }), spanGaps: false },
+        ],
+      }, data, this.box);
+    } else {
+      this.plot.setData(data);
+    }
+  }
+
+  resize(): void {
+    if (this.plot) this.plot.setSize({ width: Math.max(280, this.box.clientWidth), height: 220 });
+  }
+}

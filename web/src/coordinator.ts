@@ -1,0 +1,129 @@
+// The coordinator's screen: the map, progress against the plan, people waiting
+// per site and tier, corridors, vehicles, open conflicts and the unaccounted.
+import { api, connectionBanner, deviceTime, el, Me, live, shortTime } from './api';
+import { DeliveredChart, Progress } from './chart';
+import { MapData, OperationMap } from './map';
+import { header, Summary, table } from './common';
+
+interface ConflictView {
+  event: string;
+  rule: string;
+  household?: string;
+  vehicle?: string;
+  message: string;
+  at: string;
+  second_version: boolean;
+}
+
+interface Unaccounted {
+  household: string;
+  people: number;
+  site: string;
+  vehicle?: string;
+  trip?: number;
+  last_event?: { kind: string; at: string };
+  age_seconds: number;
+}
+
+interface Reconciliation {
+  unaccounted: Unaccounted[];
+  open_conflicts: number;
+  complete: boolean;
+}
+
+function age(s: number): string {
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 3600)} h`;
+}
+
+export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> {
+  const conn = connectionBanner();
+  const mapBox = el('div', { class: 'map', id: 'map' });
+  const chart = new DeliveredChart();
+  const waiting = el('section', { class: 'panel', 'aria-labelledby': 'waiting-h' }, el('h2', { id: 'waiting-h' }, 'People waiting'));
+  const corridors = el('section', { class: 'panel', 'aria-labelledby': 'corr-h' }, el('h2', { id: 'corr-h' }, 'Corridors'));
+  const conflicts = el('section', { class: 'panel', 'aria-labelledby': 'conf-h' }, el('h2', { id: 'conf-h' }, 'Open conflicts'));
+  const unaccounted = el('section', { class: 'panel', 'aria-labelledby': 'unacc-h' }, el('h2', { id: 'unacc-h' }, 'Unaccounted'));
+  const vehicles = el('section', { class: 'panel', 'aria-labelledby': 'veh-h' }, el('h2', { id: 'veh-h' }, 'Vehicles'));
+  const totals = el('p', { class: 'totals', 'aria-live': 'polite' });
+  const head = header(me, conn.node);
+  root.replaceChildren(
+    head.node,
+    el('main', { class: 'coordinator' },
+      el('div', { class: 'map-col' }, mapBox, totals),
+      el('div', { class: 'side' }, chart.node, waiting, conflicts, unaccounted, corridors, vehicles),
+    ),
+  );
+  const map = new OperationMap(mapBox);
+  window.addEventListener('resize', () => {
+    chart.resize();
+    map.resize();
+  });
+
+  const resolve = async (c: ConflictView, accept: 'first' | 'second', button: HTMLButtonElement) => {
+    button.disabled = true;
+    try {
+      await api('/api/events', {
+        method: 'POST',
+        body: JSON.stringify({ id: `resolve-${c.event}-${Date.now()}`, kind: 'resolved', at: deviceTime(), device: me.name, conflict: c.event, accept }),
+      });
+    } catch (e) {
+      button.disabled = false;
+      alert(`Not resolved: ${(e as Error).message}`);
+    }
+  };
+
+  const refresh = async () => {
+    const [m, p, s, r, c] = await Promise.all([
+      api<MapData>('/api/map'),
+      api<Progress>('/api/progress'),
+      api<Summary>('/api/summary'),
+      api<Reconciliation>('/api/reconciliation'),
+      api<{ conflicts: ConflictView[] }>('/api/conflicts'),
+    ]);
+    head.setContext(`${m.scenario} · plan ${m.plan ?? 'none'} · ${m.events} events · latest report ${shortTime(m.at)}`);
+    await map.show(m);
+    chart.show(p);
+    const t = s.totals;
+    totals.textContent = `${t.expected_people} people expected · ${t.waiting_people} waiting · ${t.boarded_people} boarded · ${t.arrived_people} arrived · ${s.unaccounted_people} unaccounted · ${s.open_conflicts} open conflicts${s.complete ? ' · everyone accounted for' : ''}`;
+
+    const sites = m.features.filter((f) => f.properties?.layer === 'site').map((f) => f.properties!);
+    const sum = (k: string) => sites.reduce((a, x) => a + Number(x[k] ?? 0), 0);
+    waiting.replaceChildren(waiting.firstChild!, table('People waiting per site and tier',
+      ['Site', 'Tier 1', 'Tier 2', 'Tier 3', 'All'],
+      [...sites.map((x) => [String(x.name), x.waiting_tier1, x.waiting_tier2, x.waiting_tier3, x.waiting]),
+        ['All sites', sum('waiting_tier1'), sum('waiting_tier2'), sum('waiting_tier3'), sum('waiting')]],
+    ));
+
+    corridors.replaceChildren(corridors.firstChild!, m.corridors.length
+      ? table('Corridors', ['Corridor', 'Checkpoint', 'State', 'Next window'],
+        m.corridors.map((x) => [x.corridor, x.checkpoint, x.state, shortTime(x.next_window)]))
+      : el('p', { class: 'muted' }, 'No corridor in this operation.'));
+
+    const list = c.conflicts;
+    conflicts.replaceChildren(conflicts.firstChild!, list.length
+      ? el('ul', { class: 'items' }, ...list.map((x) => {
+        const keep = el('button', { type: 'button', 'aria-label': `Keep the first version of ${x.rule} ${x.event}` }, 'Keep first') as HTMLButtonElement;
+        keep.addEventListener('click', () => void resolve(x, 'first', keep));
+        const second = el('button', { type: 'button', 'aria-label': `Accept the second version of ${x.rule} ${x.event}` }, 'Accept second') as HTMLButtonElement;
+        second.addEventListener('click', () => void resolve(x, 'second', second));
+        if (!x.second_version) second.disabled = true;
+        return el('li', {},
+          el('strong', {}, x.rule), ` · ${shortTime(x.at)}${x.household ? ` · ${x.household}` : ''}${x.vehicle ? ` · ${x.vehicle}` : ''}`,
+          el('p', {}, x.message),
+          el('div', { class: 'actions' }, keep, second));
+      }))
+      : el('p', { class: 'muted' }, 'No open conflicts.'));
+
+    unaccounted.replaceChildren(unaccounted.firstChild!, r.unaccounted.length
+      ? table('Boarded and not arrived', ['Household', 'People', 'Vehicle', 'Last seen', 'For'],
+        r.unaccounted.map((u) => [u.household, u.people, `${u.vehicle ?? '—'}${u.trip ? ` trip ${u.trip}` : ''}`,
+          u.last_event ? `${u.last_event.kind} ${shortTime(u.last_event.at)}` : '—', age(u.age_seconds)]))
+      : el('p', { class: 'muted' }, 'Nobody is unaccounted for.'));
+
+    vehicles.replaceChildren(vehicles.firstChild!, table('Vehicles', ['Vehicle', 'Status', 'At', 'On board', 'Since'],
+      s.vehicles.map((v) => [v.vehicle, v.status.replace(/_/g, ' '), v.site, v.people_on_board, shortTime(v.at)])));
+  };
+  live(refresh, conn.set);
+}

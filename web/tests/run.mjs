@@ -1,0 +1,315 @@
+// Browser tests of the three views, in Debian's Chromium driven by
+// playwright-core, against a real `corridor serve` on the tutorial scenario.
+//
+//   node web/tests/run.mjs            (after `cargo build -p corridor-cli`)
+//
+// CORRIDOR_BIN names the binary (default target/debug/corridor), CHROMIUM the
+// browser (default /usr/bin/chromium). Screenshots go to target/screenshots/.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = process.env.CORRIDOR_BIN ?? join(repo, 'target/debug/corridor');
+const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const scenario = join(repo, 'examples/tutorial/scenario.toml');
+const plan = join(repo, 'crates/corridor-cli/tests/data/tutorial-plan.json');
+const shots = join(repo, 'target/screenshots');
+mkdirSync(shots, { recursive: true });
+
+// Every household reference of the registry, and those the tests register.
+const references = readFileSync(join(repo, 'examples/tutorial/households.csv'), 'utf8')
+  .split('\n').slice(2).map((l) => l.split(',')[0]).filter(Boolean);
+references.push('RF-NEW-1');
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const data = mkdtempSync(join(tmpdir(), 'corridor-web-'));
+const server = spawn(bin, ['serve', '--data', join(data, 'd'), '--listen', '127.0.0.1:0', scenario, plan], { stdio: ['ignore', 'pipe', 'pipe'] });
+// The server and its data go whatever happens.
+process.on('exit', () => {
+  server.kill('SIGTERM');
+  rmSync(data, { recursive: true, force: true });
+});
+process.on('uncaughtException', (e) => {
+  console.error(e);
+  process.exit(1);
+});
+process.on('unhandledRejection', (e) => {
+  console.error(e);
+  process.exit(1);
+});
+let serverErr = '';
+server.stderr.on('data', (d) => { serverErr += d; });
+const base = await new Promise((ok, fail) => {
+  const timer = setTimeout(() => fail(new Error(`corridor serve did not print its URL:\n${serverErr}`)), 60000);
+  createInterface({ input: server.stdout }).on('line', (line) => {
+    if (/^http:\/\//.test(line.trim())) {
+      clearTimeout(timer);
+      ok(line.trim().replace(/\/$/, ''));
+    }
+  });
+  server.on('exit', (c) => fail(new Error(`corridor serve exited (${c}):\n${serverErr}`)));
+});
+
+function user(name, role, site) {
+  const args = ['users', 'add', name, '--role', role, '--data', join(data, 'd')];
+  if (site) args.push('--site', site);
+  const out = execFileSync(bin, args, { encoding: 'utf8' }).trim().split('\n');
+  return out[out.length - 1].trim();
+}
+const tokens = {
+  coordinator: user('coord', 'coordinator'),
+  registrar: user('reg-market', 'registrar', 'Market square'),
+  monitor: user('observer', 'monitor'),
+};
+
+async function call(path, init = {}, token = tokens.coordinator) {
+  const r = await fetch(base + path, { ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });
+  const body = await r.json();
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+// Part of the day has happened: the ambulance's first trip delivered its people,
+// bus-01 has picked up one household.
+const amb = await call('/api/manifests/ambulance-1');
+const t1 = amb.trips[0];
+const seed = [];
+for (const stop of t1.stops) {
+  for (const h of stop.households) seed.push({ id: `seed-b-${h}`, kind: 'boarded', at: stop.departs, device: 'seed', household: h, vehicle: 'ambulance-1', trip: 1 });
+}
+const people = t1.households.reduce((a, h) => a + h.people, 0);
+seed.push({ id: 'seed-d-amb', kind: 'departed', at: t1.stops[t1.stops.length - 1].departs, device: 'seed', vehicle: 'ambulance-1', trip: 1, headcount: people });
+seed.push({ id: 'seed-a-amb', kind: 'arrived', at: t1.arrives, device: 'seed', vehicle: 'ambulance-1', trip: 1, destination: t1.destination });
+const bus = await call('/api/manifests/bus-01');
+const b1 = bus.trips[0];
+seed.push({ id: 'seed-b-bus', kind: 'boarded', at: b1.stops[0].departs, device: 'seed', household: b1.stops[0].households[0], vehicle: 'bus-01', trip: 1 });
+const seeded = await call('/api/events', { method: 'POST', body: JSON.stringify(seed) });
+assert(seeded.results.every((r) => r.result === 'recorded'), `seed events: ${JSON.stringify(seeded.results)}`);
+
+// A Market square household the plan puts on a vehicle and nobody has touched.
+const timetable = await call('/api/timetables/Market%20square');
+const touched = new Set(seed.map((e) => e.household));
+const free = timetable.rows.flatMap((r) => r.households).filter((h) => !touched.has(h));
+assert(free.length >= 4, `enough Market square households for the tests: ${free}`);
+
+const browser = await chromium.launch({
+  executablePath: browserPath,
+  args: ['--no-sandbox', '--enable-unsafe-swiftshader', '--disable-background-networking'],
+});
+
+async function signedIn(role, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${base}/login?token=${tokens[role]}`);
+  await page.waitForURL((u) => u.pathname === '/' && !u.search.includes('token'));
+  return { context, page, errors };
+}
+
+/** Every button, input and select on the page has an accessible name. */
+async function unnamedControls(page) {
+  return page.evaluate(() => [...document.querySelectorAll('button, input, select, textarea')]
+    .filter((e) => !(e.getAttribute('aria-label') || (e.labels && e.labels.length) || (e.tagName === 'BUTTON' && e.textContent.trim())))
+    .map((e) => e.outerHTML.slice(0, 80)));
+}
+
+async function fitsWidth(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('a coordinator sees the map and the progress chart populated', async () => {
+  const { context, page, errors } = await signedIn('coordinator');
+  const map = page.getByRole('region', { name: 'Operation map' });
+  await map.waitFor();
+  await page.locator('.label.site').first().waitFor();
+  assert(await page.locator('.label.site').count() === 3, 'three gathering points on the map');
+  assert(await page.locator('.label.vehicle').count() === 3, 'three vehicles on the map');
+  assert(await page.locator('.label.dest').count() === 2, 'two destinations on the map');
+  assert(await map.evaluate((e) => e.tagName) === 'CANVAS', 'the map draws on a canvas');
+  const chart = page.getByRole('img', { name: /^People delivered/ });
+  await chart.waitFor();
+  assert(await chart.locator('canvas').count() >= 1, 'the chart draws on a canvas');
+  await page.getByText(`${people} of 74 people delivered`).waitFor();
+  await page.getByRole('table', { name: 'People waiting per site and tier' }).waitFor();
+  await page.getByRole('table', { name: 'Boarded and not arrived' }).waitFor();
+  await page.getByText('Live ·').waitFor();
+  assert((await unnamedControls(page)).length === 0, `controls without a name: ${await unnamedControls(page)}`);
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: join(shots, 'coordinator.png') });
+  await page.setViewportSize({ width: 360, height: 760 });
+  await page.waitForTimeout(500);
+  assert(await fitsWidth(page), 'the coordinator view fits 360 px');
+  await page.screenshot({ path: join(shots, 'coordinator-360.png'), fullPage: true });
+  assert(errors.length === 0, `page errors: ${errors}`);
+  await context.close();
+});
+
+test('a registrar boards a household and the coordinator view updates without a reload', async () => {
+  const coord = await signedIn('coordinator');
+  await coord.page.locator('.label.site').first().waitFor();
+  await coord.page.evaluate(() => { window.__sameDocument = true; });
+  const before = await coord.page.locator('.label.site', { hasText: 'Market square' }).textContent();
+  const waitingBefore = Number(/(\d+) waiting/.exec(before)[1]);
+
+  const reg = await signedIn('registrar', { width: 360, height: 740 });
+  const h = free[0];
+  const w = await call(`/api/households/${h}`);
+  await reg.page.getByLabel('Household reference', { exact: true }).fill(h);
+  await reg.page.getByLabel('Household reference', { exact: true }).press('Enter');
+  await reg.page.locator('#hh-vehicle').filter({ hasText: w.planned.vehicle }).waitFor();
+  assert((await reg.page.locator('#hh-time').textContent()).match(/\d\d:\d\d/), 'shows the time');
+  await reg.page.screenshot({ path: join(shots, 'registrar-household.png') });
+  await reg.page.getByRole('button', { name: 'Boarded' }).click();
+  await reg.page.getByText('Everything is saved on the server').waitFor();
+
+  const after = coord.page.locator('.label.site', { hasText: `Market square: ${waitingBefore - w.people} waiting` });
+  await after.waitFor({ timeout: 10000 });
+  assert(await coord.page.evaluate(() => window.__sameDocument === true), 'the coordinator page was not reloaded');
+
+  // A household that is not on the list.
+  await reg.page.getByLabel('Reference of the new household').fill('RF-NEW-1');
+  await reg.page.getByLabel('People').fill('3');
+  await reg.page.getByRole('button', { name: 'Register household' }).click();
+  await reg.page.getByText('Everything is saved on the server').waitFor();
+  await coord.page.locator('.label.site', { hasText: `Market square: ${waitingBefore - w.people + 3} waiting` }).waitFor({ timeout: 10000 });
+  assert((await call('/api/households/RF-NEW-1')).people === 3, 'the new household is in the registry');
+  assert((await unnamedControls(reg.page)).length === 0, `controls without a name: ${await unnamedControls(reg.page)}`);
+  assert(await fitsWidth(reg.page), 'the registrar view fits 360 px');
+  await reg.page.screenshot({ path: join(shots, 'registrar.png'), fullPage: true });
+  assert(coord.errors.length === 0 && reg.errors.length === 0, `page errors: ${coord.errors} ${reg.errors}`);
+  await coord.context.close();
+  await reg.context.close();
+});
+
+test('the registrar\'s events survive going offline and are recorded once when back', async () => {
+  const reg = await signedIn('registrar', { width: 360, height: 740 });
+  await reg.page.getByText('Live ·').waitFor();
+  await reg.context.setOffline(true);
+  await reg.page.getByText('Connection lost, last update at').waitFor();
+  const field = reg.page.getByLabel('Household reference', { exact: true });
+  for (const h of [free[1], free[2]]) {
+    await field.fill(h);
+    await field.press('Enter');
+    await reg.page.getByText('No connection: from the timetable saved on this device.').waitFor();
+    await reg.page.getByRole('button', { name: 'Boarded' }).click();
+  }
+  await reg.page.getByText('2 waiting to be sent').waitFor();
+  await reg.page.screenshot({ path: join(shots, 'registrar-offline.png'), fullPage: true });
+  const ids = await reg.page.evaluate(() => Object.entries(localStorage)
+    .filter(([k]) => k.startsWith('corridor.queue.'))
+    .flatMap(([, v]) => JSON.parse(v).filter((q) => q.state === 'waiting').map((q) => q.event.id)));
+  assert(ids.length === 2, `two events queued on the device: ${ids}`);
+  await reg.page.close();
+
+  // Back online in a new page; the first answer is lost on the way back, so the
+  // page must send the same events again.
+  await reg.context.setOffline(false);
+  const page = await reg.context.newPage();
+  let dropped = 0;
+  await page.route('**/api/events', async (route) => {
+    if (route.request().method() === 'POST' && dropped === 0) {
+      dropped += 1;
+      await route.fetch();
+      await route.abort('connectionreset');
+    } else {
+      await route.continue();
+    }
+  });
+  await page.goto(base + '/');
+  await page.getByText('Everything is saved on the server').waitFor({ timeout: 15000 });
+  assert(dropped === 1, 'one answer was lost');
+  const log = await call('/api/events?limit=10000');
+  for (const id of ids) {
+    assert(log.events.filter((e) => e.id === id).length === 1, `event ${id} is in the log once`);
+  }
+  for (const h of [free[1], free[2]]) {
+    assert((await call(`/api/households/${h}`)).status === 'on_board', `${h} is on board`);
+  }
+  await reg.context.close();
+});
+
+test('the registrar view works with the keyboard alone', async () => {
+  const reg = await signedIn('registrar', { width: 360, height: 740 });
+  await reg.page.getByText('Live ·').waitFor();
+  const focused = () => reg.page.evaluate(() => {
+    const e = document.activeElement;
+    return e ? (e.labels && e.labels[0] ? e.labels[0].textContent : e.textContent) : '';
+  });
+  assert(await focused() === 'Household reference', 'the reference field has the focus at the start');
+  await reg.page.keyboard.type(free[3]);
+  await reg.page.keyboard.press('Enter');
+  await reg.page.locator('#hh-vehicle').waitFor();
+  assert(await focused() === 'Boarded', `"Boarded" has the focus after a lookup (${await focused()})`);
+  await reg.page.keyboard.press('Tab');
+  assert(await focused() === 'No-show', `Tab reaches "No-show" (${await focused()})`);
+  await reg.page.keyboard.press('Enter');
+  await reg.page.getByText(`${free[3]}: no-show.`).waitFor();
+  assert(await focused() === 'Household reference', 'the focus is back on the reference field');
+  await reg.page.getByText('Everything is saved on the server').waitFor();
+  assert((await call(`/api/households/${free[3]}`)).status === 'no_show', 'recorded as a no-show');
+  await reg.context.close();
+});
+
+test('the monitor\'s pages and every response they receive hold no household reference', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const seen = [];
+  page.on('response', async (r) => {
+    seen.push(r.url());
+    const body = await r.text().catch(() => '');
+    for (const ref of references) {
+      if (body.includes(ref)) seen.push(`LEAK ${ref} in ${r.url()}`);
+    }
+  });
+  await page.goto(`${base}/login?token=${tokens.monitor}`);
+  await page.waitForURL((u) => u.pathname === '/');
+  await page.getByRole('region', { name: 'Operation map' }).waitFor();
+  await page.locator('.label.vehicle').first().waitFor();
+  await page.getByRole('table', { name: 'Vehicle movements' }).waitFor();
+  await page.getByText('Live ·').waitFor();
+  // A new event while the monitor watches: the stream and the refresh it causes.
+  await call('/api/events', { method: 'POST', body: JSON.stringify({ id: 'mon-watch', kind: 'boarded', at: b1.stops[1].departs, device: 'seed', household: b1.stops[1].households[0], vehicle: 'bus-01', trip: 1 }) });
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: join(shots, 'monitor.png') });
+  const html = await page.content();
+  for (const ref of references) assert(!html.includes(ref), `the monitor's page shows ${ref}`);
+  const leaks = seen.filter((s) => s.startsWith('LEAK'));
+  assert(leaks.length === 0, leaks.join('\n'));
+  assert(seen.some((u) => u.includes('/api/summary')) && seen.some((u) => u.includes('/api/vehicles')), 'the monitor read the summary and the vehicles');
+  assert((await unnamedControls(page)).length === 0, 'every control has a name');
+  await page.setViewportSize({ width: 360, height: 760 });
+  await page.waitForTimeout(300);
+  assert(await fitsWidth(page), 'the monitor view fits 360 px');
+  await context.close();
+});
+
+let failed = 0;
+const started = Date.now();
+try {
+  for (const t of tests) {
+    const t0 = Date.now();
+    try {
+      await t.fn();
+      console.log(`ok   ${t.name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed += 1;
+      console.log(`FAIL ${t.name}\n     ${e.stack ?? e}`);
+    }
+  }
+} finally {
+  await browser.close();
+}
+console.log(`${tests.length - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);
+process.exit(failed ? 1 : 0);
