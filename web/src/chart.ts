@@ -5,6 +5,7 @@ import { el } from './api';
 
 export interface Progress {
   unix: boolean;
+  utc_offset_minutes: number;
   start: number;
   now: number;
   people: number;
@@ -51,13 +52,23 @@ export class DeliveredChart {
     this.caption.textContent = `${delivered} of ${p.people} people delivered; the plan carries ${plannedTotal}, ${dueNow} of them by the latest report.`;
     this.box.setAttribute('aria-label', `People delivered: ${delivered} of ${p.people}; planned by now ${dueNow}`);
     const width = Math.max(280, this.box.clientWidth || 320);
+    // Times on the axis in the scenario's own time zone, 24-hour clock.
+    const off = p.utc_offset_minutes * 60;
+    const hhmm = (t: number) => {
+      if (!p.unix) return `+${Math.floor(t / 3600)}:${String(Math.floor(t / 60) % 60).padStart(2, '0')}`;
+      const d = new Date((t + off) * 1000);
+      return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    };
     if (!this.plot) {
       this.plot = new uPlot({
         width,
         height: 220,
-        scales: { x: { time: p.unix }, y: { range: (_u, _min, max) => [0, Math.max(max, p.people, 1)] } },
-        axes: [{ stroke: '#334155', grid: { stroke: '#e2e8f0' } }, { stroke: '#334155', grid: { stroke: '#e2e8f0' }, size: 44 }],
-        legend: { show: true },
+        scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(max, p.people, 1)] } },
+        axes: [
+          { stroke: '#334155', grid: { stroke: '#e2e8f0' }, values: (_u, splits) => splits.map(hhmm), space: 60 },
+          { stroke: '#334155', grid: { stroke: '#e2e8f0' }, size: 44 },
+        ],
+        legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },
         series: [
           { label: 'Time' },

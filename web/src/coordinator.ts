@@ -34,7 +34,8 @@ interface Reconciliation {
 function age(s: number): string {
   if (s < 120) return `${s} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
-  return `${Math.round(s / 3600)} h`;
+  if (s < 172800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} days`;
 }
 
 export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> {

@@ -21,7 +21,8 @@ export class OperationMap {
   private map: MapLibre;
   private ready: Promise<void>;
   private markers: Marker[] = [];
-  private fitted = false;
+  private bounds: LngLatBounds | null = null;
+  private moved = false;
 
   constructor(container: HTMLElement) {
     this.map = new MapLibre({
@@ -78,6 +79,10 @@ export class OperationMap {
     });
     this.map.getCanvas().setAttribute('aria-label', 'Operation map');
     this.ready = new Promise((resolve) => this.map.on('load', () => resolve()));
+    // Once someone pans or zooms, the map stays where they put it.
+    this.map.on('movestart', (e) => {
+      if ((e as { originalEvent?: unknown }).originalEvent) this.moved = true;
+    });
   }
 
   async show(data: MapData): Promise<void> {
@@ -125,18 +130,26 @@ export class OperationMap {
       const node = el('div', { class: cls, 'aria-hidden': 'true' }, text);
       this.markers.push(new Marker({ element: node, offset }).setLngLat(at).addTo(this.map));
     }
-    if (!this.fitted) {
+    if (!this.bounds) {
       const b = new LngLatBounds();
       for (const f of data.features as Feature[]) {
         if (f.geometry.type === 'Point') b.extend((f.geometry as Point).coordinates as [number, number]);
       }
-      if (!b.isEmpty()) this.map.fitBounds(b, { padding: 60, duration: 0, maxZoom: 15 });
-      this.fitted = true;
+      if (!b.isEmpty()) this.bounds = b;
+      this.fit();
     }
+  }
+
+  private fit(): void {
+    if (!this.bounds || this.moved) return;
+    const w = this.map.getContainer().clientWidth;
+    const side = Math.round(Math.min(130, w * 0.18));
+    this.map.fitBounds(this.bounds, { padding: { top: 40, bottom: 40, left: side, right: side }, duration: 0, maxZoom: 15 });
   }
 
   resize(): void {
     this.map.resize();
+    this.fit();
   }
 
   /** Resolves when the map has drawn everything it has. */

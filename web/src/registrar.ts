@@ -103,7 +103,11 @@ export function registrarView(root: HTMLElement, me: Me): void {
 
   const newId = (kind: string) => `${me.name}-${kind}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
+  const lastState = el('span', { id: 'last-state' });
   const renderQueue = () => {
+    const last = queue[queue.length - 1];
+    lastState.textContent = !last ? '' : last.state === 'waiting' ? 'Saved on this device, waiting to be sent.'
+      : last.state === 'refused' ? `Not recorded: ${last.message ?? ''}` : 'Saved on the server.';
     const waiting = queue.filter((q) => q.state === 'waiting').length;
     const saved = queue.filter((q) => q.state === 'saved' || q.state === 'conflict').length;
     const summary = waiting
@@ -166,6 +170,8 @@ export function registrarView(root: HTMLElement, me: Me): void {
 
   const show = (w: Whereabouts | null, reference: string, note: string) => {
     const planned = w?.planned ?? fromTimetable(reference);
+    // When the vehicle is at this gathering point (the timetable's stop), not when it leaves its depot.
+    const stop = planned ? timetable.find((r) => r.vehicle === planned.vehicle && r.trip === planned.trip) : undefined;
     const choices = timetable.filter((r) => !r.departed);
     const pick = el('select', { id: 'trip-pick' }, ...choices.map((r) => el('option', { value: `${r.vehicle}|${r.trip}` }, `${r.vehicle} trip ${r.trip}, leaves ${shortTime(r.departs)}`))) as HTMLSelectElement;
     if (planned) pick.value = `${planned.vehicle}|${planned.trip}`;
@@ -173,7 +179,8 @@ export function registrarView(root: HTMLElement, me: Me): void {
     const noShow = el('button', { type: 'button' }, 'No-show') as HTMLButtonElement;
     if (!choices.length && !planned) boarded.disabled = true;
     const q = pending(reference);
-    const st = q ? `${q.event.kind === 'boarded' ? 'boarded' : 'no-show'} (waiting to be sent)` : w ? (STATUS_WORDS[w.status] ?? w.status) : 'not known to the server yet';
+    const kindWords: Record<string, string> = { boarded: 'boarded', no_show: 'no-show', registered: 'registered' };
+    const st = q ? `${kindWords[q.event.kind] ?? q.event.kind} (saved on this device, waiting to be sent)` : w ? (STATUS_WORDS[w.status] ?? w.status) : 'not known to the server yet';
     boarded.addEventListener('click', () => {
       const [vehicle, trip] = (pick.value || (planned ? `${planned.vehicle}|${planned.trip}` : '')).split('|');
       if (!vehicle) return;
@@ -184,24 +191,25 @@ export function registrarView(root: HTMLElement, me: Me): void {
       enqueue({ id: newId('no_show'), kind: 'no_show', at: deviceTime(), device: me.name, household: reference }, `${reference} no-show`);
       done(`${reference}: no-show.`);
     });
-    result.replaceChildren(
+    result.replaceChildren(...[
       el('h2', {}, reference),
       note ? el('p', { class: 'note' }, note) : null,
       el('dl', {},
         el('dt', {}, 'Status'), el('dd', { id: 'hh-status' }, st),
         w ? el('dt', {}, 'People') : null, w ? el('dd', {}, `${w.people}${w.stretcher_cases ? `, ${w.stretcher_cases} lying` : ''} · tier ${w.tier}`) : null,
         el('dt', {}, 'Vehicle'), el('dd', { id: 'hh-vehicle' }, planned ? `${planned.vehicle}, trip ${planned.trip}` : 'none planned'),
-        el('dt', {}, 'Leaves'), el('dd', { id: 'hh-time' }, planned?.departs ? shortTime(planned.departs) : '—'),
+        el('dt', {}, 'Here'), el('dd', { id: 'hh-time' }, stop ? `${shortTime(stop.arrives)} to ${shortTime(stop.departs)}` : planned?.departs ? `trip leaves ${shortTime(planned.departs)}` : '—'),
         planned?.destination ? el('dt', {}, 'To') : null, planned?.destination ? el('dd', {}, planned.destination) : null,
         w?.vehicle ? el('dt', {}, 'Boarded') : null, w?.vehicle ? el('dd', {}, `${w.vehicle} trip ${w.trip} at ${shortTime(w.boarded_at)}`) : null,
       ),
       choices.length ? el('div', { class: 'pick' }, el('label', { for: 'trip-pick' }, 'Vehicle and trip'), pick) : null,
       el('div', { class: 'actions big' }, boarded, noShow),
-    );
+    ].filter((x) => x !== null));
     boarded.focus();
   };
   const done = (msg: string) => {
-    result.replaceChildren(el('p', { class: 'done' }, msg, ' Next household: type or scan its reference.'));
+    result.replaceChildren(el('p', { class: 'done' }, msg, ' ', lastState, ' Next household: type or scan its reference.'));
+    renderQueue();
     ref.value = '';
     ref.focus();
   };

@@ -331,6 +331,7 @@ fn progress_of(l: &LiveState) -> Value {
     let total: u32 = l.households.iter().map(|h| h.people.0).sum();
     json!({
         "unix": s.clock.is_some(),
+        "utc_offset_minutes": s.clock.as_ref().map_or(0, |c| c.utc_offset_minutes),
         "start": base,
         "now": base + op_now(l).0,
         "people": total,
