@@ -79,7 +79,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, m: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, m: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: m.into(),
@@ -274,7 +274,7 @@ impl Caller {
         ApiError::new(StatusCode::FORBIDDEN, why)
     }
 
-    async fn require(&self, app: &App, roles: &[Role], action: &str, target: &str) -> Result<(), ApiError> {
+    pub(crate) async fn require(&self, app: &App, roles: &[Role], action: &str, target: &str) -> Result<(), ApiError> {
         if roles.contains(&self.user.role) {
             return Ok(());
         }
@@ -541,7 +541,7 @@ pub(crate) struct AtQuery {
     pub at: Option<String>,
 }
 
-fn now_in(l: &LiveState) -> Seconds {
+pub(crate) fn now_in(l: &LiveState) -> Seconds {
     match &l.scenario.clock {
         Some(c) => c.since_start(now_ms() / 1000),
         None => l.latest.unwrap_or(Seconds::ZERO),
@@ -844,7 +844,7 @@ impl utoipa::Modify for TokenScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Corridor operations API", description = "Field events, manifests, reconciliation and aggregates of one evacuation operation. Every route but /api/health needs `Authorization: Bearer TOKEN`."),
-    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi, crate::web::stream, crate::web::map, crate::web::progress),
+    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi, crate::replan::replan, crate::replan::plans, crate::replan::activate_plan, crate::web::stream, crate::web::map, crate::web::progress),
     modifiers(&TokenScheme)
 )]
 pub struct ApiDoc;
@@ -878,6 +878,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/plan", get(plan))
         .route("/api/state", get(state))
         .route("/api/openapi.json", get(openapi))
+        .merge(crate::replan::routes())
         .merge(crate::web::routes())
         .fallback(fallback)
         .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method; GET /api/openapi.json lists the routes") })

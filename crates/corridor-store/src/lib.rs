@@ -270,6 +270,16 @@ impl Store {
         }))
     }
 
+    /// Every plan's id, creation time (ms since 1970) and author, oldest first.
+    pub async fn plan_rows(&self) -> Result<Vec<(String, i64, String)>> {
+        Ok(on_pool!(&self.db, p => {
+            let rows = sqlx::query("SELECT id, created_ms, created_by FROM plans ORDER BY created_ms, id").fetch_all(p).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?, r.try_get::<String, _>(2)?)))
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?
+        }))
+    }
+
     /// Events after `seq`, in log order: (seq, stored JSON body), at most `limit`.
     pub async fn events_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, String)>> {
         Ok(on_pool!(&self.db, p => {
