@@ -54,11 +54,15 @@ export class DeliveredChart {
     const width = Math.max(280, this.box.clientWidth || 320);
     // Times on the axis in the scenario's own time zone, 24-hour clock.
     const off = p.utc_offset_minutes * 60;
+    const long = xs.length > 1 && xs[xs.length - 1] - xs[0] > 20 * 3600;
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
     const hhmm = (t: number) => {
       if (!p.unix) return `+${Math.floor(t / 3600)}:${String(Math.floor(t / 60) % 60).padStart(2, '0')}`;
       const d = new Date((t + off) * 1000);
-      return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+      const clock = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+      return long ? `${clock}\n${d.getUTCDate()} ${months[d.getUTCMonth()]}` : clock;
     };
+    const count = (v: number) => (v >= 10000 ? `${Math.round(v / 1000)}k` : String(v));
     if (!this.plot) {
       this.plot = new uPlot({
         width,
@@ -66,7 +70,7 @@ export class DeliveredChart {
         scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(max, p.people, 1)] } },
         axes: [
           { stroke: '#334155', grid: { stroke: '#e2e8f0' }, values: (_u, splits) => splits.map(hhmm), space: 60 },
-          { stroke: '#334155', grid: { stroke: '#e2e8f0' }, size: 44 },
+          { stroke: '#334155', grid: { stroke: '#e2e8f0' }, size: 50, values: (_u, splits) => splits.map(count) },
         ],
         legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },

@@ -102,7 +102,7 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
         m.corridors.map((x) => [x.corridor, x.checkpoint, x.state, shortTime(x.next_window)]))
       : el('p', { class: 'muted' }, 'No corridor in this operation.'));
 
-    const list = c.conflicts;
+    const list = c.conflicts.slice(0, 30);
     conflicts.replaceChildren(conflicts.firstChild!, list.length
       ? el('ul', { class: 'items' }, ...list.map((x) => {
         const keep = el('button', { type: 'button', 'aria-label': `Keep the first version of ${x.rule} ${x.event}` }, 'Keep first') as HTMLButtonElement;
@@ -117,11 +117,19 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
       }))
       : el('p', { class: 'muted' }, 'No open conflicts.'));
 
-    unaccounted.replaceChildren(unaccounted.firstChild!, r.unaccounted.length
-      ? table('Boarded and not arrived', ['Household', 'People', 'Vehicle', 'Last seen', 'For'],
-        r.unaccounted.map((u) => [u.household, u.people, `${u.vehicle ?? '—'}${u.trip ? ` trip ${u.trip}` : ''}`,
-          u.last_event ? `${u.last_event.kind} ${shortTime(u.last_event.at)}` : '—', age(u.age_seconds)]))
-      : el('p', { class: 'muted' }, 'Nobody is unaccounted for.'));
+    // Ages from the latest report, so that a replayed or delayed log reads as it happened.
+    const latest = Date.parse(m.at);
+    const since = (u: Unaccounted) => (u.last_event && !Number.isNaN(latest) ? Math.max(0, Math.round((latest - Date.parse(u.last_event.at)) / 1000)) : u.age_seconds);
+    const rows = r.unaccounted.slice().sort((a, b) => since(b) - since(a));
+    const shown = rows.slice(0, 40);
+    unaccounted.replaceChildren(unaccounted.firstChild!, ...(rows.length
+      ? [table('Boarded and not arrived', ['Household', 'People', 'Vehicle', 'Last seen', 'For'],
+        shown.map((u) => [u.household, u.people, `${u.vehicle ?? '—'}${u.trip ? ` trip ${u.trip}` : ''}`,
+          u.last_event ? `${u.last_event.kind} ${shortTime(u.last_event.at)}` : '—', age(since(u))])),
+        el('p', { class: 'muted' }, rows.length > shown.length
+          ? `${rows.length} households (${rows.reduce((a, u) => a + u.people, 0)} people) boarded and not arrived; the ${shown.length} longest unseen are listed.`
+          : `${rows.length} households boarded and not arrived, longest unseen first.`)]
+      : [el('p', { class: 'muted' }, 'Nobody is unaccounted for.')]));
 
     vehicles.replaceChildren(vehicles.firstChild!, table('Vehicles', ['Vehicle', 'Status', 'At', 'On board', 'Since'],
       s.vehicles.map((v) => [v.vehicle, v.status.replace(/_/g, ' '), v.site, v.people_on_board, shortTime(v.at)])));

@@ -83,22 +83,44 @@ export class OperationMap {
     this.map.on('movestart', (e) => {
       if ((e as { originalEvent?: unknown }).originalEvent) this.moved = true;
     });
+    this.map.on('moveend', () => this.declutter());
   }
 
   async show(data: MapData): Promise<void> {
     await this.ready;
     const source = this.map.getSource('ops') as unknown as { setData(d: FeatureCollection): void };
     source.setData(data);
+    // Circle areas grow with people, the largest site at about 30 px radius whatever the operation's size.
+    const most = (layer: string, key: string) => Math.max(1, ...data.features.filter((f) => f.properties?.layer === layer).map((f) => Number(f.properties?.[key] ?? 0)));
+    this.map.setPaintProperty('sites', 'circle-radius', ['+', 5, ['*', 30 / Math.sqrt(most('site', 'waiting')), ['sqrt', ['get', 'waiting']]]]);
+    this.map.setPaintProperty('destinations', 'circle-radius', ['+', 7, ['*', 24 / Math.sqrt(Math.max(most('destination', 'arrived'), most('destination', 'capacity'))), ['sqrt', ['get', 'arrived']]]]);
     for (const m of this.markers) m.remove();
     this.markers = [];
-    const atSite = new globalThis.Map<string, number>();
+    // Vehicles at one place share a label: their names when few, a count when many.
+    const groups = new globalThis.Map<string, { at: [number, number]; names: string[]; aboard: number }>();
+    for (const f of data.features as Feature[]) {
+      const p = f.properties ?? {};
+      if (p.layer !== 'vehicle' || f.geometry.type !== 'Point') continue;
+      const at = (f.geometry as Point).coordinates as [number, number];
+      const g = groups.get(at.join(',')) ?? { at, names: [], aboard: 0 };
+      g.names.push(`${p.name}${p.people_on_board ? ` (${p.people_on_board})` : ''}`);
+      g.aboard += Number(p.people_on_board ?? 0);
+      groups.set(at.join(','), g);
+    }
+    for (const g of groups.values()) {
+      const lines = g.names.length <= 3 ? g.names : [`${g.names.length} vehicles${g.aboard ? `, ${g.aboard} on board` : ''}`];
+      lines.forEach((text, i) => {
+        const node = el('div', { class: 'label vehicle', 'aria-hidden': 'true' }, text);
+        this.markers.push(new Marker({ element: node, offset: [0, 16 + 15 * i] }).setLngLat(g.at).addTo(this.map));
+      });
+    }
     for (const f of data.features as Feature[]) {
       const p = f.properties ?? {};
       if (f.geometry.type !== 'Point') continue;
       const at = (f.geometry as Point).coordinates as [number, number];
       let text: string | null = null;
       let cls = 'label';
-      let offset: [number, number] = [0, -14];
+      const offset: [number, number] = [0, -14];
       switch (p.layer) {
         case 'site':
           text = `${p.name}: ${p.waiting} waiting`;
@@ -116,20 +138,12 @@ export class OperationMap {
           text = `${p.name}: ${p.state}`;
           cls += ` checkpoint ${String(p.state).replace(/ /g, '-')}`;
           break;
-        case 'vehicle': {
-          const key = at.join(',');
-          const n = atSite.get(key) ?? 0;
-          atSite.set(key, n + 1);
-          text = `${p.name}${p.people_on_board ? ` (${p.people_on_board})` : ''}`;
-          cls += ' vehicle';
-          offset = [0, 16 + 15 * n];
-          break;
-        }
       }
       if (text === null) continue;
       const node = el('div', { class: cls, 'aria-hidden': 'true' }, text);
       this.markers.push(new Marker({ element: node, offset }).setLngLat(at).addTo(this.map));
     }
+    this.declutter();
     if (!this.bounds) {
       const b = new LngLatBounds();
       for (const f of data.features as Feature[]) {
@@ -137,6 +151,22 @@ export class OperationMap {
       }
       if (!b.isEmpty()) this.bounds = b;
       this.fit();
+    }
+  }
+
+  /** Hides labels that would cover one placed before them (checkpoints, then sites, destinations, depots, vehicles). */
+  private declutter(): void {
+    const rank = (e: HTMLElement) => ['checkpoint', 'site', 'dest', 'depot', 'vehicle'].findIndex((c) => e.classList.contains(c));
+    const nodes = this.markers.map((m) => m.getElement()).sort((a, b) => rank(a) - rank(b));
+    for (const n of nodes) n.style.visibility = '';
+    const placed: DOMRect[] = [];
+    for (const n of nodes) {
+      const r = n.getBoundingClientRect();
+      if (placed.some((p) => r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top)) {
+        n.style.visibility = 'hidden';
+      } else {
+        placed.push(r);
+      }
     }
   }
 

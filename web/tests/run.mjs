@@ -196,6 +196,8 @@ test('a registrar boards a household and the coordinator view updates without a 
 test('the registrar\'s events survive going offline and are recorded once when back', async () => {
   const reg = await signedIn('registrar', { width: 360, height: 740 });
   await reg.page.getByText('Live ·').waitFor();
+  // The site's timetable is on the device before the connection goes.
+  await reg.page.waitForFunction(() => Object.keys(localStorage).some((k) => k.startsWith('corridor.timetable.')));
   await reg.context.setOffline(true);
   await reg.page.getByText('Connection lost, last update at').waitFor();
   const field = reg.page.getByLabel('Household reference', { exact: true });
