@@ -55,10 +55,13 @@ pub(crate) async fn live_state_at(journal: &Journal, at: Option<&str>, default: 
     let mut live = journal.base();
     let s = live.scenario.clone();
     // Plans stored since the journal opened are activated by events of the log: read them too.
-    for (id, text) in journal.store().plans().await.map_err(|e| e.to_string())? {
-        if !live.has_plan(&id) {
-            let (p, _) = corridor_formats::read_plan(&id, &text, &s).map_err(|e| format!("stored plan {id} does not read: {e}"))?;
-            live.add_plan(&id, std::sync::Arc::new(p));
+    let rows = journal.store().plan_rows().await.map_err(|e| e.to_string())?;
+    if rows.iter().any(|(id, _, _)| !live.has_plan(id)) {
+        for (id, text) in journal.store().plans().await.map_err(|e| e.to_string())? {
+            if !live.has_plan(&id) {
+                let (p, _) = corridor_formats::read_plan(&id, &text, &s).map_err(|e| format!("stored plan {id} does not read: {e}"))?;
+                live.add_plan(&id, std::sync::Arc::new(p));
+            }
         }
     }
     let t = match (at, default) {

@@ -118,6 +118,7 @@ fn time_limit(text: Option<&str>) -> Result<Duration, ApiError> {
     responses((status = 200, body = Proposal), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("token" = [])))]
 pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: axum::body::Bytes) -> Result<Json<Proposal>, ApiError> {
+    let received = Instant::now();
     caller.require(&app, &[Role::Coordinator], "re-plan", "").await?;
     let body: ReplanBody = if body.iter().all(u8::is_ascii_whitespace) {
         ReplanBody::default()
@@ -144,8 +145,9 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
     let remaining = Arc::new(remaining);
     let r2 = remaining.clone();
     let started = Instant::now();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let deadline = started + limit;
+    // The limit is the whole answer's: the search stops early enough to leave time to validate it.
+    let deadline = received + limit - (limit / 5).max(Duration::from_millis(200)).min(limit / 2);
+    let (outcome, violations) = tokio::task::spawn_blocking(move || {
         let should_stop = move || Instant::now() >= deadline;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
         let options = corridor_plan::Options {
@@ -153,7 +155,9 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
             iterations: None,
             threads,
         };
-        corridor_plan::plan_following(&r2.scenario, hint.as_ref(), &options, &should_stop, &|_| {})
+        let outcome = corridor_plan::plan_following(&r2.scenario, hint.as_ref(), &options, &should_stop, &|_| {})?;
+        let violations = corridor_check::check(&r2.scenario, &outcome.plan);
+        Ok::<_, corridor_plan::PlanError>((outcome, violations))
     })
     .await
     .map_err(|e| {
@@ -163,7 +167,6 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
     .map_err(|e| unprocessable(format!("nothing can be planned from the state at {}: {e}", s.show_time(t))))?;
     let seconds = started.elapsed().as_secs_f64();
     let rs = &remaining.scenario;
-    let violations = corridor_check::check(rs, &outcome.plan);
     if !violations.is_empty() {
         let list: Vec<String> = violations.iter().take(10).map(|v| format!("{}: {}", v.rule.id(), v.message)).collect();
         return Err(unprocessable(format!(
@@ -211,10 +214,10 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
 async fn store_proposal(app: &App, text: &str, by: &str) -> Result<String, ApiError> {
     let mut last = None;
     for _ in 0..5 {
-        let known = app.journal.store().plans().await?;
+        let known = app.journal.store().plan_rows().await?;
         let n = known
             .iter()
-            .filter_map(|(id, _)| id.strip_prefix("replan-").and_then(|n| n.parse::<u64>().ok()))
+            .filter_map(|(id, _, _)| id.strip_prefix("replan-").and_then(|n| n.parse::<u64>().ok()))
             .max()
             .unwrap_or(0)
             + 1;
@@ -490,9 +493,9 @@ pub(crate) async fn plans(State(app): State<AppState>, caller: Caller) -> Result
     security(("token" = [])))]
 pub(crate) async fn activate_plan(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Activated>, ApiError> {
     caller.require(&app, &[Role::Coordinator], "activate a plan", &id).await?;
-    let known = app.journal.store().plans().await?;
-    if !known.iter().any(|(k, _)| *k == id) {
-        let ids: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
+    let known = app.journal.store().plan_rows().await?;
+    if !known.iter().any(|(k, _, _)| *k == id) {
+        let ids: Vec<&str> = known.iter().map(|(k, _, _)| k.as_str()).collect();
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no plan `{id}` in the store; GET /api/plans lists them ({})", ids.join(", ")),
