@@ -733,8 +733,31 @@ fn aleppo_replan(backend: Backend) {
     assert!(!delivered.is_empty(), "some trips arrived before 11:00");
 
     let started = Instant::now();
-    let (s, proposal) = api.post("/api/replan", &json!({"at": ALEPPO_AT, "time_limit": "5s"}));
-    let took = started.elapsed();
+    let (url, tok) = (server.url.clone(), token.clone());
+    let request = thread::spawn(move || {
+        let (s, proposal) = Api::new(&url, Some(&tok))
+            .post("/api/replan", &json!({"at": ALEPPO_AT, "time_limit": "5s"}));
+        (s, proposal, started.elapsed())
+    });
+    // The server keeps answering while it plans.
+    let mut answers = 0;
+    while !request.is_finished() {
+        let asked = Instant::now();
+        let health = api.ok("/api/health");
+        assert_eq!(health["ok"], json!(true));
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "/api/health took {:?} during the re-plan",
+            asked.elapsed()
+        );
+        answers += 1;
+        thread::sleep(Duration::from_millis(200));
+    }
+    let (s, proposal, took) = request.join().expect("the re-plan request");
+    assert!(
+        answers >= 3,
+        "the server answered {answers} times while planning"
+    );
     assert_eq!(s, 200, "{proposal}");
     eprintln!(
         "Aleppo re-plan at {ALEPPO_AT} ({backend:?}): {:.2} s for the request, {:.2} s of planning; makespan {}, {} households",
