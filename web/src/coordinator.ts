@@ -31,6 +31,21 @@ interface Reconciliation {
   complete: boolean;
 }
 
+interface Proposal {
+  id: string;
+  at: string;
+  figures: { households: number; vehicles_in_service: number; makespan: string; lower_bound?: string | null; uncarried: { tier_1: number; tier_2: number; tier_3: number } };
+  changes: { vehicles?: { vehicle: string; in_service: boolean; added: unknown[]; removed: unknown[]; moved: unknown[] }[]; households?: unknown[]; sites?: { site: string; households_changed: number }[] };
+  notes: string[];
+}
+
+/** `2016-12-15T…` → `15 Dec`. */
+function shortDay(iso: string): string {
+  const m = /^\d{4}-(\d\d)-(\d\d)/.exec(iso);
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  return m ? `${Number(m[2])} ${months[Number(m[1]) - 1]}` : '';
+}
+
 function age(s: number): string {
   if (s < 120) return `${s} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
@@ -47,13 +62,20 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
   const conflicts = el('section', { class: 'panel', 'aria-labelledby': 'conf-h' }, el('h2', { id: 'conf-h' }, 'Open conflicts'));
   const unaccounted = el('section', { class: 'panel', 'aria-labelledby': 'unacc-h' }, el('h2', { id: 'unacc-h' }, 'Unaccounted'));
   const vehicles = el('section', { class: 'panel', 'aria-labelledby': 'veh-h' }, el('h2', { id: 'veh-h' }, 'Vehicles'));
+  const replanButton = el('button', { type: 'button', class: 'primary' }, 'Re-plan from the latest report') as HTMLButtonElement;
+  const proposal = el('div', { class: 'proposal', 'aria-live': 'polite' });
+  const replan = el('section', { class: 'panel', 'aria-labelledby': 'replan-h' },
+    el('h2', { id: 'replan-h' }, 'Re-plan'),
+    el('p', { class: 'muted' }, 'Plans what remains from the latest report (who is still waiting, where each vehicle is), checked by the validator; nothing changes until you activate it.'),
+    el('div', { class: 'actions' }, replanButton), proposal);
+  let latestReport = '';
   const totals = el('p', { class: 'totals', 'aria-live': 'polite' });
   const head = header(me, conn.node);
   root.replaceChildren(
     head.node,
     el('main', { class: 'coordinator' },
       el('div', { class: 'map-col' }, mapBox, totals),
-      el('div', { class: 'side' }, chart.node, waiting, conflicts, unaccounted, corridors, vehicles),
+      el('div', { class: 'side' }, chart.node, waiting, conflicts, unaccounted, corridors, replan, vehicles),
     ),
   );
   const map = new OperationMap(mapBox);
@@ -75,14 +97,50 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
     }
   };
 
+  replanButton.addEventListener('click', async () => {
+    replanButton.disabled = true;
+    proposal.replaceChildren(el('p', {}, 'Planning what remains (up to 5 seconds)…'));
+    try {
+      const p = await api<Proposal>('/api/replan', { method: 'POST', body: JSON.stringify({ at: latestReport || undefined, time_limit: '5s' }) });
+      const f = p.figures;
+      const left = f.uncarried.tier_1 + f.uncarried.tier_2 + f.uncarried.tier_3;
+      const activate = el('button', { type: 'button', class: 'primary' }, `Activate ${p.id}`) as HTMLButtonElement;
+      activate.addEventListener('click', async () => {
+        activate.disabled = true;
+        try {
+          await api(`/api/plans/${encodeURIComponent(p.id)}/activate`, { method: 'POST', body: '{}' });
+          proposal.replaceChildren(el('p', { class: 'done' }, `${p.id} is the active plan; manifests and timetables follow it.`));
+        } catch (e) {
+          activate.disabled = false;
+          proposal.append(el('p', { class: 'warn' }, `Not activated: ${(e as Error).message}`));
+        }
+      });
+      const vs = p.changes.vehicles ?? [];
+      proposal.replaceChildren(
+        el('p', {}, `${p.id}, from ${p.at}: ${f.households} households still to move with ${f.vehicles_in_service} vehicles; the last arrives ${f.makespan}${f.lower_bound ? ` (no plan can finish before ${f.lower_bound})` : ''}${left ? `; ${left} people cannot be carried` : ''}.`),
+        el('p', {}, `${vs.length} vehicles change their trips; ${(p.changes.households ?? []).length} households change vehicle or time${(p.changes.sites ?? []).length ? ` (${p.changes.sites.map((x) => `${x.site} ${x.households_changed}`).join(', ')})` : ''}.`),
+        vs.length ? table('Changes per vehicle', ['Vehicle', 'New trips', 'Dropped', 'Moved'],
+          vs.slice(0, 20).map((v) => [v.vehicle + (v.in_service ? '' : ' (out of service)'), v.added.length, v.removed.length, v.moved.length])) : el('p', { class: 'muted' }, 'The trips stay as they are.'),
+        ...p.notes.map((n) => el('p', { class: 'note' }, n)),
+        el('div', { class: 'actions' }, activate),
+      );
+    } catch (e) {
+      proposal.replaceChildren(el('p', { class: 'warn' }, `No re-plan: ${(e as Error).message}`));
+    } finally {
+      replanButton.disabled = false;
+    }
+  });
+
   const refresh = async () => {
-    const [m, p, s, r, c] = await Promise.all([
+    const [m, p, s, r, c, mi] = await Promise.all([
       api<MapData>('/api/map'),
       api<Progress>('/api/progress'),
       api<Summary>('/api/summary'),
       api<Reconciliation>('/api/reconciliation'),
       api<{ conflicts: ConflictView[] }>('/api/conflicts'),
+      api<{ vehicles: { vehicle: string; trips: number; planned_people: number; boarded_people: number }[] }>('/api/manifests'),
     ]);
+    latestReport = m.at;
     head.setContext(`${m.scenario} · plan ${m.plan ?? 'none'} · ${m.events} events · latest report ${shortTime(m.at)}`);
     await map.show(m);
     chart.show(p);
@@ -98,8 +156,9 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
     ));
 
     corridors.replaceChildren(corridors.firstChild!, m.corridors.length
-      ? table('Corridors', ['Corridor', 'Checkpoint', 'State', 'Next window'],
-        m.corridors.map((x) => [x.corridor, x.checkpoint, x.state, shortTime(x.next_window)]))
+      ? table('Corridors', ['Corridor', 'Checkpoint', 'State', 'Next window', 'Windows'],
+        m.corridors.map((x) => [x.corridor, x.checkpoint, x.state, shortTime(x.next_window),
+          x.windows.filter((w) => w.end > m.at).slice(0, 4).map((w) => `${shortDay(w.start)} ${shortTime(w.start)}–${shortTime(w.end)}`).join(', ') || 'none left']))
       : el('p', { class: 'muted' }, 'No corridor in this operation.'));
 
     const list = c.conflicts.slice(0, 30);
@@ -121,7 +180,7 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
     const latest = Date.parse(m.at);
     const since = (u: Unaccounted) => (u.last_event && !Number.isNaN(latest) ? Math.max(0, Math.round((latest - Date.parse(u.last_event.at)) / 1000)) : u.age_seconds);
     const rows = r.unaccounted.slice().sort((a, b) => since(b) - since(a));
-    const shown = rows.slice(0, 40);
+    const shown = rows.slice(0, 12);
     unaccounted.replaceChildren(unaccounted.firstChild!, ...(rows.length
       ? [table('Boarded and not arrived', ['Household', 'People', 'Vehicle', 'Last seen', 'For'],
         shown.map((u) => [u.household, u.people, `${u.vehicle ?? '—'}${u.trip ? ` trip ${u.trip}` : ''}`,
@@ -131,8 +190,10 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
           : `${rows.length} households boarded and not arrived, longest unseen first.`)]
       : [el('p', { class: 'muted' }, 'Nobody is unaccounted for.')]));
 
-    vehicles.replaceChildren(vehicles.firstChild!, table('Vehicles', ['Vehicle', 'Status', 'At', 'On board', 'Since'],
-      s.vehicles.map((v) => [v.vehicle, v.status.replace(/_/g, ' '), v.site, v.people_on_board, shortTime(v.at)])));
+    const trips = new Map(mi.vehicles.map((v) => [v.vehicle, v]));
+    vehicles.replaceChildren(vehicles.firstChild!, table('Vehicles', ['Vehicle', 'Status', 'At', 'On board', 'Since', 'Trips', 'Boarded / planned'],
+      s.vehicles.map((v) => [v.vehicle, v.status.replace(/_/g, ' '), v.site, v.people_on_board, shortTime(v.at),
+        trips.get(v.vehicle)?.trips ?? 0, `${trips.get(v.vehicle)?.boarded_people ?? 0} / ${trips.get(v.vehicle)?.planned_people ?? 0}`])));
   };
   live(refresh, conn.set);
 }
