@@ -264,6 +264,23 @@ test('the registrar view works with the keyboard alone', async () => {
   await reg.context.close();
 });
 
+test('a coordinator settles a conflict from the page', async () => {
+  const coord = await signedIn('coordinator');
+  await coord.page.getByText('No open conflicts.').waitFor();
+  // The household on bus-01 is reported boarding the ambulance too: a conflict, shown without a reload.
+  const h = b1.stops[0].households[0];
+  const r = await call('/api/events', { method: 'POST', body: JSON.stringify({ id: 'twice-1', kind: 'boarded', at: b1.stops[0].departs, device: 'seed', household: h, vehicle: 'ambulance-1', trip: 2 }) });
+  assert(r.results[0].result === 'conflict', `a conflict: ${JSON.stringify(r.results)}`);
+  const keep = coord.page.getByRole('button', { name: /^Keep the first version of .* twice-1$/ });
+  await keep.waitFor({ timeout: 10000 });
+  await keep.click();
+  await coord.page.getByText('No open conflicts.').waitFor({ timeout: 10000 });
+  const all = await call('/api/conflicts?all=true');
+  assert(all.conflicts.some((c) => c.event === 'twice-1' && c.accepted === 'first'), 'settled: the first version stands');
+  assert(coord.errors.length === 0, `page errors: ${coord.errors}`);
+  await coord.context.close();
+});
+
 test('the monitor\'s pages and every response they receive hold no household reference', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
