@@ -594,6 +594,25 @@ fn tutorial_replan(backend: Backend) {
     assert_eq!(s, 200, "{v}");
     let list = api.ok("/api/plans");
     assert_eq!(list["plans"][1]["active"], json!(true), "{list}");
+    // Both changes are in the audit log.
+    let audit = api.ok("/api/audit?limit=10000");
+    let actions: Vec<(String, String)> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or("").to_string(),
+                e["target"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    for want in ["re-plan", "activate a plan"] {
+        assert!(
+            actions.contains(&(want.to_string(), "replan-1".to_string())),
+            "{want} audited: {actions:?}"
+        );
+    }
     for v in changes["vehicles"].as_array().expect("vehicles") {
         let name = v["vehicle"].as_str().expect("vehicle");
         let manifest = api.ok(&format!("/api/manifests/{name}"));

@@ -200,6 +200,10 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
 
     let full_text = corridor_formats::write_plan(&s, &merged);
     let id = store_proposal(&app, &full_text, &caller.user.name).await?;
+    // A change of the store: audited (the plan is stored already, so a failure here only goes to the log).
+    if let Err(e) = app.journal.store().audit(&caller.entry("re-plan", &id)).await {
+        eprintln!("store error: {e}");
+    }
     Ok(Json(Proposal {
         id,
         at: s.show_time(t),
@@ -504,5 +508,8 @@ pub(crate) async fn activate_plan(State(app): State<AppState>, caller: Caller, P
     crate::activate(&app.journal, &id, &caller.user.name)
         .await
         .map_err(|e| unprocessable(format!("plan `{id}` was not activated: {e}")))?;
+    if let Err(e) = app.journal.store().audit(&caller.entry("activate a plan", &id)).await {
+        eprintln!("store error: {e}");
+    }
     Ok(Json(Activated { active: id }))
 }
