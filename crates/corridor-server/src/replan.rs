@@ -513,3 +513,104 @@ pub(crate) async fn activate_plan(State(app): State<AppState>, caller: Caller, P
     }
     Ok(Json(Activated { active: id }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corridor_core::{OperationState, VehicleSituation};
+
+    fn tutorial() -> (Scenario, Plan) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let s = corridor_formats::load_scenario(&root.join("examples/tutorial/scenario.toml")).expect("the tutorial reads").scenario;
+        let text = std::fs::read_to_string(root.join("crates/corridor-cli/tests/data/tutorial-plan.json")).expect("the tutorial's plan");
+        let (p, _) = corridor_formats::read_plan("plan", &text, &s).expect("the plan reads");
+        (s, p)
+    }
+
+    fn vehicle(s: &Scenario, name: &str) -> VehicleId {
+        VehicleId(s.vehicles.iter().position(|v| v.name == name).expect("a vehicle") as u32)
+    }
+
+    fn household(s: &Scenario, reference: &str) -> HouseholdId {
+        HouseholdId(s.households.iter().position(|h| h.reference == reference).expect("a household") as u32)
+    }
+
+    #[test]
+    fn merged_plans_keep_begun_trips_and_number_new_ones_after_them() {
+        let (s, previous) = tutorial();
+        let (bus1, bus2, amb) = (vehicle(&s, "bus-01"), vehicle(&s, "bus-02"), vehicle(&s, "ambulance-1"));
+        let hospital = previous.routes.iter().find(|r| r.vehicle == bus1).expect("bus-01").trips[0].destination;
+        // 1 h in: ambulance-1's first trip delivered, bus-01 under way with two households, bus-02 lost.
+        let state = OperationState {
+            at: Seconds(3600),
+            delivered: vec![(household(&s, "RF-008"), hospital), (household(&s, "RF-010"), hospital)],
+            vehicles: vec![
+                (
+                    bus1,
+                    VehicleSituation::InService {
+                        at: hospital,
+                        free_from: Seconds(4750),
+                        on_board: vec![household(&s, "RF-007"), household(&s, "RF-004")],
+                    },
+                ),
+                (bus2, VehicleSituation::OutOfService),
+            ],
+            closures: Vec::new(),
+        };
+        let remaining = s.remaining(&state).expect("the state fits");
+        let live = corridor_ops::LiveState::new(Arc::new(s.clone()));
+        let options = corridor_plan::Options {
+            seed: 1,
+            iterations: Some(200),
+            threads: 1,
+        };
+        let hint = remaining.carry_over(&previous);
+        let new = corridor_plan::plan_following(&remaining.scenario, Some(&hint), &options, &|| false, &|_| {}).expect("a plan").plan;
+        assert!(corridor_check::check(&remaining.scenario, &new).is_empty());
+        let (merged, kept) = merge(&s, Some(&previous), &remaining, &new, &live, state.at);
+
+        // Begun trips stay first, without the households planned again.
+        assert_eq!(kept.get(&bus1), Some(&1));
+        assert_eq!(kept.get(&bus2), Some(&1));
+        let route = |v| merged.routes.iter().find(|r| r.vehicle == v);
+        let b1 = route(bus1).expect("bus-01");
+        let mut first: Vec<HouseholdId> = b1.trips[0].households().collect();
+        first.sort();
+        let mut want = vec![household(&s, "RF-007"), household(&s, "RF-004")];
+        want.sort();
+        assert_eq!(first, want);
+        assert_eq!(route(bus2).expect("bus-02 keeps its begun trip").trips.len(), 1);
+        assert!(route(bus2).expect("bus-02").trips[0].households().next().is_none());
+        assert!(route(amb).is_some());
+        // Every household once at most; everyone waiting is planned; the text reads back.
+        let mut seen = BTreeSet::new();
+        for r in &merged.routes {
+            for trip in &r.trips {
+                for h in trip.households() {
+                    assert!(seen.insert(h), "{} twice", s.household(h).reference);
+                }
+            }
+        }
+        assert_eq!(seen.len() + merged.uncarried.len(), s.households.len());
+        let text = corridor_formats::write_plan(&s, &merged);
+        let (back, warnings) = corridor_formats::read_plan("merged", &text, &s).expect("the merged plan reads back");
+        assert!(warnings.is_empty());
+        assert_eq!(back, merged);
+
+        // Changes: bus-02's trip is removed; its households move.
+        let c = changes(&s, Some(&previous), &remaining, &merged, &kept);
+        let v2 = c["vehicles"].as_array().expect("vehicles").iter().find(|v| v["vehicle"] == "bus-02").cloned().expect("bus-02 changes");
+        assert_eq!(v2["removed"].as_array().map(Vec::len), Some(1));
+        assert_eq!(v2["in_service"], json!(false));
+    }
+
+    #[test]
+    fn time_limits() {
+        assert_eq!(time_limit(None).ok(), Some(DEFAULT_TIME_LIMIT));
+        assert_eq!(time_limit(Some("2s")).ok(), Some(Duration::from_secs(2)));
+        assert_eq!(time_limit(Some("1min")).ok(), Some(Duration::from_secs(60)));
+        for bad in ["61s", "0s", "five", "-3s"] {
+            assert!(time_limit(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}
