@@ -122,6 +122,40 @@ async function unnamedControls(page) {
     .map((e) => e.outerHTML.slice(0, 80)));
 }
 
+/** Text whose colour against its background is below WCAG AA (4.5:1, or 3:1 for large text). */
+async function lowContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (e) => {
+      for (let n = e; n; n = n.parentElement) {
+        const c = rgb(getComputedStyle(n).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const bad = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const e = t.parentElement;
+      if (!e || seen.has(e) || !t.textContent.trim()) continue;
+      seen.add(e);
+      const s = getComputedStyle(e);
+      if (s.visibility === 'hidden' || s.display === 'none' || e.closest('[aria-hidden="true"] .u-legend') || !e.getClientRects().length) continue;
+      const fg = rgb(s.color).slice(0, 3);
+      const [a, b] = [lum(fg), lum(background(e))].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      const large = parseFloat(s.fontSize) >= 24 || (parseFloat(s.fontSize) >= 18.66 && Number(s.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) bad.push(`${ratio.toFixed(2)} ${e.tagName} "${t.textContent.trim().slice(0, 30)}"`);
+    }
+    return bad;
+  });
+}
+
 async function fitsWidth(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 }
@@ -146,6 +180,7 @@ test('a coordinator sees the map and the progress chart populated', async () => 
   await page.getByRole('table', { name: 'Boarded and not arrived' }).waitFor();
   await page.getByText('Live ·').waitFor();
   assert((await unnamedControls(page)).length === 0, `controls without a name: ${await unnamedControls(page)}`);
+  assert((await lowContrast(page)).length === 0, `low contrast: ${await lowContrast(page)}`);
   await page.waitForTimeout(800);
   await page.screenshot({ path: join(shots, 'coordinator.png') });
   await page.setViewportSize({ width: 360, height: 760 });
@@ -186,6 +221,7 @@ test('a registrar boards a household and the coordinator view updates without a 
   await coord.page.locator('.label.site', { hasText: `Market square: ${waitingBefore - w.people + 3} waiting` }).waitFor({ timeout: 10000 });
   assert((await call('/api/households/RF-NEW-1')).people === 3, 'the new household is in the registry');
   assert((await unnamedControls(reg.page)).length === 0, `controls without a name: ${await unnamedControls(reg.page)}`);
+  assert((await lowContrast(reg.page)).length === 0, `low contrast: ${await lowContrast(reg.page)}`);
   assert(await fitsWidth(reg.page), 'the registrar view fits 360 px');
   await reg.page.screenshot({ path: join(shots, 'registrar.png'), fullPage: true });
   assert(coord.errors.length === 0 && reg.errors.length === 0, `page errors: ${coord.errors} ${reg.errors}`);
@@ -308,6 +344,7 @@ test('the monitor\'s pages and every response they receive hold no household ref
   assert(leaks.length === 0, leaks.join('\n'));
   assert(seen.some((u) => u.includes('/api/summary')) && seen.some((u) => u.includes('/api/vehicles')), 'the monitor read the summary and the vehicles');
   assert((await unnamedControls(page)).length === 0, 'every control has a name');
+  assert((await lowContrast(page)).length === 0, `low contrast: ${await lowContrast(page)}`);
   await page.setViewportSize({ width: 360, height: 760 });
   await page.waitForTimeout(300);
   assert(await fitsWidth(page), 'the monitor view fits 360 px');
