@@ -348,3 +348,86 @@ fn progress_of(l: &LiveState) -> Value {
 pub(crate) async fn progress(State(app): State<Arc<App>>, _caller: BrowserCaller) -> Result<Json<Value>, ApiError> {
     Ok(Json(app.journal.read(progress_of).await?))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The tutorial with its committed plan active, before any event.
+    fn tutorial() -> LiveState {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let files = crate::read_scenario(&root.join("examples/tutorial/scenario.toml")).expect("the tutorial reads");
+        let s = Arc::new(files.loaded.scenario);
+        let (plan, _) = crate::read_valid_plan(&s, &root.join("crates/corridor-cli/tests/data/tutorial-plan.json")).expect("the plan is valid");
+        let mut live = LiveState::new(s.clone());
+        live.active = Some(corridor_ops::ActivePlan::new("plan-1", Arc::new(plan), &s));
+        live
+    }
+
+    fn layer<'a>(map: &'a Value, name: &str) -> Vec<&'a Value> {
+        map["features"]
+            .as_array()
+            .map(|f| f.iter().filter(|x| x["properties"]["layer"] == name).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_map_has_every_site_leg_and_vehicle_and_no_reference() {
+        let live = tutorial();
+        let map = map_of(&live);
+        let sites = layer(&map, "site");
+        assert_eq!(sites.len(), 3);
+        let waiting: u64 = sites.iter().map(|x| x["properties"]["waiting"].as_u64().unwrap_or(0)).sum();
+        assert_eq!(waiting, 74, "everyone waits before the first event");
+        for x in &sites {
+            let p = &x["properties"];
+            let tiers: u64 = (1..=3).map(|t| p[format!("waiting_tier{t}")].as_u64().unwrap_or(0)).sum();
+            assert_eq!(Some(tiers), p["waiting"].as_u64(), "tiers add up at {}", p["name"]);
+        }
+        assert_eq!(layer(&map, "destination").len(), 2);
+        assert_eq!(layer(&map, "vehicle").len(), 3);
+        let trips: usize = live.active.as_ref().map_or(0, |a| a.plan.routes.iter().map(|r| r.trips.len()).sum());
+        assert_eq!(layer(&map, "leg").len(), trips, "one straight leg per planned trip");
+        for l in layer(&map, "leg") {
+            assert!(l["geometry"]["coordinates"].as_array().is_some_and(|c| c.len() >= 2));
+        }
+        let text = map.to_string() + &progress_of(&live).to_string();
+        for h in &live.households {
+            assert!(!text.contains(&h.reference), "the map or the progress names {}", h.reference);
+        }
+    }
+
+    #[test]
+    fn progress_climbs_to_everyone_the_plan_carries() {
+        let p = progress_of(&tutorial());
+        let planned = p["planned"].as_array().expect("planned");
+        assert_eq!(planned.first().and_then(|x| x[1].as_i64()), Some(0));
+        assert_eq!(planned.last().and_then(|x| x[1].as_i64()), Some(74));
+        assert!(planned.windows(2).all(|w| w[0][0].as_i64() < w[1][0].as_i64() && w[0][1].as_i64() <= w[1][1].as_i64()));
+        assert_eq!(p["actual"].as_array().map(Vec::len), Some(1), "nobody delivered yet");
+        assert_eq!(p["unix"], true);
+    }
+
+    #[test]
+    fn corridor_states_follow_windows_and_incidents() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let files = crate::read_scenario(&root.join("examples/aleppo-2016/scenario.toml")).expect("Aleppo reads");
+        let s = Arc::new(files.loaded.scenario);
+        let mut live = LiveState::new(s.clone());
+        let w = s.corridors[0].windows.clone();
+        assert!(w.len() >= 2);
+        assert_eq!(corridor_state(&live, 0, w[0].start).0, "open");
+        let between = w[0].end + Seconds(1);
+        if between < w[1].start {
+            let (state, next) = corridor_state(&live, 0, between);
+            assert_eq!(state, "between windows");
+            assert_eq!(next, Some(corridor_ops::iso(&s, w[1].start)));
+        }
+        let last = w.iter().map(|x| x.end).max().unwrap_or(Seconds::ZERO);
+        assert_eq!(corridor_state(&live, 0, last + Seconds(1)).0, "no more windows");
+        live.corridors[0].closed = Some((w[0].start, None));
+        assert_eq!(corridor_state(&live, 0, w[0].start).0, "closed");
+    }
+}
