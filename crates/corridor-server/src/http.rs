@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use corridor_core::Seconds;
+use corridor_core::{Scenario, Seconds};
 use corridor_ops::{LiveState, What};
 use corridor_store::{AuditEntry, Journal, Role, Submitted, User, now_ms, verify_token};
 use serde::{Deserialize, Serialize};
@@ -354,8 +354,9 @@ pub(crate) struct EventResults {
     pub results: Vec<EventResult>,
 }
 
-/// Checks that the caller's role may send this event; `Err` says why not.
-fn may_send(user: &User, live: &LiveState, e: &corridor_ops::Event) -> Result<(), String> {
+/// Checks that the caller's role may send this event; `Err` says why not. Only a
+/// registrar's check needs `live` (the households' sites); the others need the registry only.
+fn may_send(user: &User, s: &Scenario, live: Option<&LiveState>, e: &corridor_ops::Event) -> Result<(), String> {
     let kind = e.what.kind();
     match user.role {
         Role::Coordinator => Ok(()),
@@ -364,13 +365,16 @@ fn may_send(user: &User, live: &LiveState, e: &corridor_ops::Event) -> Result<()
             if !matches!(e.what, What::Registered { .. } | What::Boarded { .. } | What::NoShow { .. } | What::Stayed { .. } | What::Split { .. }) {
                 return Err(format!("a registrar may not send `{kind}` events (event `{}`)", e.id));
             }
+            let Some(live) = live else {
+                return Err("a registrar's events are checked against the live state, which was not read".into());
+            };
             let site = user.site.as_deref().unwrap_or("");
             match live.site_of(e) {
-                Some(s) if live.scenario.site(s).name == site => Ok(()),
-                Some(s) => Err(format!(
+                Some(x) if s.site(x).name == site => Ok(()),
+                Some(x) => Err(format!(
                     "event `{}` concerns {}, and this registrar acts at {site} only",
                     e.id,
-                    live.scenario.site(s).name
+                    s.site(x).name
                 )),
                 None => Ok(()),
             }
@@ -382,11 +386,32 @@ fn may_send(user: &User, live: &LiveState, e: &corridor_ops::Event) -> Result<()
                 What::Boarded { .. } | What::Departed { .. } | What::Checkpoint { .. } | What::Arrived { .. } | What::VehicleOutOfService { .. }
             );
             match e.what.vehicle() {
-                Some(v) if ok_kind && live.scenario.vehicle(v).name == mine => Ok(()),
+                Some(v) if ok_kind && s.vehicle(v).name == mine => Ok(()),
                 _ => Err(format!("event `{}`: a driver sends the movements of {mine} only", e.id)),
             }
         }
     }
+}
+
+/// Parses a request's events and checks that the caller may send them; `Err` says why not.
+fn check_events(user: &User, s: &Scenario, live: Option<&LiveState>, items: Vec<Value>) -> Result<Vec<Submitted>, String> {
+    let mut out = Vec::with_capacity(items.len());
+    for v in items {
+        let id = corridor_ops::id_of(&v);
+        let parsed = corridor_ops::read_event(v).and_then(|raw| corridor_ops::parse(&raw, s, false).map(|e| (raw, e)));
+        match parsed {
+            Err(message) => out.push(Submitted::Malformed { id, message }),
+            Ok((mut raw, e)) => {
+                may_send(user, s, live, &e)?;
+                // The log keeps what the device sent, without its personal fields.
+                match raw.take_personal() {
+                    Some(p) => out.push(Submitted::Registration(Box::new((raw, e, p)))),
+                    None => out.push(Submitted::Event(Box::new((raw, e)))),
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[utoipa::path(post, path = "/api/events",
@@ -407,28 +432,15 @@ async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<a
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("at most {MAX_BATCH} events per request; send the rest in another")));
     }
     let user = caller.user.clone();
-    let checked = app
-        .journal
-        .read(move |live| {
-            let mut out = Vec::with_capacity(items.len());
-            for v in items {
-                let id = corridor_ops::id_of(&v);
-                let parsed = corridor_ops::read_event(v).and_then(|raw| corridor_ops::parse(&raw, &live.scenario, false).map(|e| (raw, e)));
-                match parsed {
-                    Err(message) => out.push(Submitted::Malformed { id, message }),
-                    Ok((mut raw, e)) => {
-                        may_send(&user, live, &e)?;
-                        // The log keeps what the device sent, without its personal fields.
-                        match raw.take_personal() {
-                            Some(p) => out.push(Submitted::Registration(Box::new((raw, e, p)))),
-                            None => out.push(Submitted::Event(Box::new((raw, e)))),
-                        }
-                    }
-                }
-            }
-            Ok::<_, String>(out)
-        })
-        .await?;
+    // Parsing needs only the registry. Reading the live state means bringing it up to the
+    // log's head first (a database round trip under the fold's lock, which the writer holds
+    // through its commits), so only a registrar's site check pays for it; the writer judges
+    // every event against the head of the log in any case.
+    let checked = if user.role == Role::Registrar {
+        app.journal.read(move |live| check_events(&user, &live.scenario, Some(live), items)).await?
+    } else {
+        check_events(&user, &app.journal.scenario(), None, items)
+    };
     let submitted = match checked {
         Ok(s) => s,
         Err(why) => return Err(caller.forbid(&app, "send events", "", format!("{why}; nothing of this request was recorded")).await),

@@ -121,6 +121,12 @@ impl Journal {
         &self.inner.store
     }
 
+    /// The operation's registry (sites, households, fleet), fixed for the store's life:
+    /// enough to parse events without reading the live state.
+    pub fn scenario(&self) -> Arc<corridor_core::Scenario> {
+        self.inner.base.scenario.clone()
+    }
+
     /// The key that opens personal fields, when the journal has one.
     pub fn keys(&self) -> Option<&Keyring> {
         self.inner.keys.as_ref()
