@@ -4,6 +4,7 @@ import { api, connectionBanner, deviceTime, el, Me, live, shortTime } from './ap
 import { DeliveredChart, Progress } from './chart';
 import { MapData, OperationMap } from './map';
 import { header, Summary, table } from './common';
+import { timeline } from './timeline';
 
 interface ConflictView {
   event: string;
@@ -59,6 +60,7 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
   const chart = new DeliveredChart();
   const waiting = el('section', { class: 'panel', 'aria-labelledby': 'waiting-h' }, el('h2', { id: 'waiting-h' }, 'People waiting'));
   const corridors = el('section', { class: 'panel', 'aria-labelledby': 'corr-h' }, el('h2', { id: 'corr-h' }, 'Corridors'));
+  const windows = el('section', { class: 'panel', 'aria-labelledby': 'win-h' }, el('h2', { id: 'win-h' }, 'Windows and convoys'));
   const conflicts = el('section', { class: 'panel', 'aria-labelledby': 'conf-h' }, el('h2', { id: 'conf-h' }, 'Open conflicts'));
   const unaccounted = el('section', { class: 'panel', 'aria-labelledby': 'unacc-h' }, el('h2', { id: 'unacc-h' }, 'Unaccounted'));
   const vehicles = el('section', { class: 'panel', 'aria-labelledby': 'veh-h' }, el('h2', { id: 'veh-h' }, 'Vehicles'));
@@ -75,7 +77,7 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
     head.node,
     el('main', { class: 'coordinator' },
       el('div', { class: 'map-col' }, mapBox, totals),
-      el('div', { class: 'side' }, chart.node, waiting, conflicts, unaccounted, corridors, replan, vehicles),
+      el('div', { class: 'side' }, chart.node, waiting, conflicts, unaccounted, corridors, windows, replan, vehicles),
     ),
   );
   const map = new OperationMap(mapBox);
@@ -161,6 +163,7 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
           x.windows.filter((w) => w.end > m.at).slice(0, 4).map((w) => `${shortDay(w.start)} ${shortTime(w.start)}–${shortTime(w.end)}`).join(', ') || 'none left']))
       : el('p', { class: 'muted' }, 'No corridor in this operation.'));
 
+    windows.replaceChildren(windows.firstChild!, timeline(m));
     const list = c.conflicts.slice(0, 30);
     conflicts.replaceChildren(conflicts.firstChild!, list.length
       ? el('ul', { class: 'items' }, ...list.map((x) => {

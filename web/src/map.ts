@@ -12,7 +12,10 @@ export interface MapData extends FeatureCollection {
   plan: string | null;
   events: number;
   at: string;
-  corridors: { corridor: string; checkpoint: string; state: string; next_window: string | null; windows: { start: string; end: string }[] }[];
+  corridors: {
+    corridor: string; checkpoint: string; state: string; next_window: string | null; closed_since: string | null;
+    windows: { start: string; end: string }[]; crossings: { at: string; vehicle: string; convoy: number | null }[];
+  }[];
 }
 
 const empty: FeatureCollection = { type: 'FeatureCollection', features: [] };

@@ -271,7 +271,18 @@ fn map_of(l: &LiveState) -> Value {
         .map(|i| {
             let c = &s.corridors[i];
             let (state, next) = corridor_state(l, i, now);
+            // The active plan's crossings of this checkpoint, in time order, with their convoy.
+            let mut crossings: Vec<(Seconds, String, Option<u32>)> = l
+                .active
+                .iter()
+                .flat_map(|a| a.plan.routes.iter())
+                .flat_map(|r| r.trips.iter().map(move |t| (r.vehicle, t)))
+                .filter_map(|(v, t)| t.crossing.as_ref().filter(|x| x.corridor.index() == i).map(|x| (x.starts, s.vehicle(v).name.clone(), x.convoy)))
+                .collect();
+            crossings.sort();
             json!({"corridor": c.name, "checkpoint": s.site(c.checkpoint).name, "state": state, "next_window": next,
+                "closed_since": l.corridors[i].closed.map(|x| corridor_ops::iso(s, x.0)),
+                "crossings": crossings.iter().map(|(t, v, convoy)| json!({"at": corridor_ops::iso(s, *t), "vehicle": v, "convoy": convoy})).collect::<Vec<_>>(),
                 "windows": c.windows.iter().map(|w| json!({"start": corridor_ops::iso(s, w.start), "end": corridor_ops::iso(s, w.end)})).collect::<Vec<_>>()})
         })
         .collect();
