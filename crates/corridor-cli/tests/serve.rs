@@ -1861,11 +1861,18 @@ fn personal_data(backend: Backend) {
     assert!(actions.iter().any(|(a, _)| a == "search households by name"), "{actions:?}");
     assert!(actions.iter().any(|(a, _)| a == "send events"), "changes are audited too: {actions:?}");
 
-    // A registrar of another site learns nothing, not even that the household exists.
+    // A registrar of another site is refused, and learns nothing about the household.
     let reg = add_user(&store, "samir", "registrar", &["--site", "Market square"]);
     let (code, body) = server.api(&reg).get_text("/api/households/FIELD-1");
-    assert_eq!(code, 404);
-    assert!(!body.contains(NAMES[0]));
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("Market square") && !body.contains(NAMES[0]) && !body.contains("people"), "{body}");
+    let audit = api.ok("/api/audit?limit=10000");
+    assert!(
+        audit["entries"].as_array().expect("entries").iter().any(|e| e["actor"] == "samir"
+            && e["action"] == "look up a household"
+            && e["outcome"].as_str().is_some_and(|o| o.starts_with("refused"))),
+        "the refusal is logged: {audit}"
+    );
     let (code, body) = server.api(&reg).get_text("/api/households/RF-001");
     assert_eq!(code, 200);
     assert!(!body.contains(NAMES[1]), "registrars do not see personal fields: {body}");

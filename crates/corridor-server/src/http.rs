@@ -605,15 +605,16 @@ async fn conflicts(State(app): State<AppState>, caller: Caller, Query(q): Query<
 async fn household(State(app): State<AppState>, caller: Caller, Path(reference): Path<String>) -> ApiResult<HouseholdView> {
     caller.require(&app, &[Role::Coordinator, Role::Registrar], "look up a household", "").await?;
     let w = app.journal.read(|l| l.whereabouts(&reference)).await?;
-    // A registrar learns nothing about households of other sites, not even that they exist.
-    let w = w.filter(|w| caller.user.role == Role::Coordinator || caller.user.site.as_deref() == Some(w.site.as_str()));
     let Some(w) = w else {
         caller.audit_read(&app, "look up a household", "not found").await?;
-        return Err(ApiError::not_found(match caller.user.role {
-            Role::Registrar => "no household with this reference at your site",
-            _ => "no household with this reference in the operation",
-        }));
+        return Err(ApiError::not_found("no household with this reference in the operation; check the reference on the card"));
     };
+    // A registrar acts on their own site only: a refusal, logged like every other, and
+    // without the other site's name or anything else about the household.
+    if caller.user.role == Role::Registrar && caller.user.site.as_deref() != Some(w.site.as_str()) {
+        let why = format!("a registrar looks up the households of {} only", caller.user.site.as_deref().unwrap_or("their site"));
+        return Err(caller.forbid(&app, "look up a household", &reference, why).await);
+    }
     caller.audit_read(&app, "look up a household", &w.household).await?;
     let personal = match (caller.user.role, app.journal.keys()) {
         (Role::Coordinator, Some(k)) => app.journal.store().personal_rows(k, Some(&w.household)).await?.pop().map(|r| r.personal),
