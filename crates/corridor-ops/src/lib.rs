@@ -23,6 +23,7 @@
 mod event;
 mod live;
 mod paper;
+mod replay;
 mod state;
 mod views;
 
@@ -32,6 +33,7 @@ pub use live::{
     VehicleRecord, Verdict,
 };
 pub use paper::{PaperProblem, read_sheet};
+pub use replay::{Timed, events_of_plan};
 pub use state::StateAt;
 pub use views::*;
 
