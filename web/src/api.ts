@@ -46,11 +46,23 @@ export interface Me {
   role: 'coordinator' | 'registrar' | 'driver' | 'monitor';
   site?: string;
   vehicle?: string;
+  /** Only when the operation runs on an accelerated clock (a demonstration). */
+  clock?: { now: string; speed: number };
 }
 
-/** The device's time as the API takes it: an ISO 8601 instant. */
+/** An accelerated operation clock: its reading at a moment of this device's clock, and its speed. */
+let accelerated: { at: number; wall: number; speed: number } | null = null;
+
+/** Follow the operation's accelerated clock, when the server runs one, for the times events carry. */
+export function followClock(me: Me): void {
+  const at = me.clock ? Date.parse(me.clock.now) : NaN;
+  accelerated = me.clock && !Number.isNaN(at) ? { at, wall: Date.now(), speed: me.clock.speed } : null;
+}
+
+/** The device's time as the API takes it: an ISO 8601 instant (on the operation's clock when it is accelerated). */
 export function deviceTime(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+  const t = accelerated ? new Date(accelerated.at + (d.getTime() - accelerated.wall) * accelerated.speed) : d;
+  return t.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 export function clockTime(d: Date): string {

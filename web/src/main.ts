@@ -1,7 +1,7 @@
 // Corridor in the browser: signs in, asks the server who the token belongs to,
 // and shows that role's view.
 import './style.css';
-import { api, el, HttpError, Me, setToken, signOut, token } from './api';
+import { api, el, followClock, HttpError, Me, setToken, signOut, token } from './api';
 import { coordinatorView } from './coordinator';
 import { monitorView } from './monitor';
 import { registrarView } from './registrar';
@@ -39,6 +39,7 @@ async function start(): Promise<void> {
   let me: Me;
   try {
     me = await api<Me>('/api/me');
+    followClock(me);
     localStorage.setItem('corridor.me', JSON.stringify(me));
   } catch (e) {
     if (e instanceof HttpError && e.status === 401) {

@@ -324,15 +324,37 @@ pub(crate) struct Me {
     /// A driver's vehicle.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vehicle: Option<String>,
+    /// Only when the operation runs on an accelerated clock (`corridor demo`): the
+    /// operation's time now and how many times faster than the wall clock it runs, so
+    /// that devices stamp their events on the operation's clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<OperationClock>,
+}
+
+/// An accelerated operation clock, as devices need it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct OperationClock {
+    /// The operation's time now (ISO 8601 with offset, or a duration from the start).
+    pub now: String,
+    /// Seconds of operation time per second of wall time.
+    pub speed: u32,
 }
 
 #[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("token" = [])))]
-async fn me(caller: Caller) -> ApiResult<Me> {
+async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Me> {
+    let clock = match crate::clock::accelerated() {
+        Some((now, speed)) => Some(OperationClock {
+            now: app.journal.read(|l| corridor_ops::iso(&l.scenario, now)).await?,
+            speed,
+        }),
+        None => None,
+    };
     Ok(Json(Me {
         name: caller.user.name,
         role: caller.user.role.as_str().into(),
         site: caller.user.site,
         vehicle: caller.user.vehicle,
+        clock,
     }))
 }
 
@@ -554,6 +576,9 @@ pub(crate) struct AtQuery {
 }
 
 pub(crate) fn now_in(l: &LiveState) -> Seconds {
+    if let Some(t) = crate::clock::accelerated_now() {
+        return t;
+    }
     match &l.scenario.clock {
         Some(c) => c.since_start(now_ms() / 1000),
         None => l.latest.unwrap_or(Seconds::ZERO),

@@ -5,6 +5,7 @@
 //! database is the only state, so several server processes can share one
 //! PostgreSQL database.
 
+mod clock;
 mod http;
 mod operation;
 mod replan;
@@ -12,6 +13,7 @@ mod web;
 
 use std::net::SocketAddr;
 
+pub use clock::{accelerate_clock, accelerated_now};
 pub use http::{ApiDoc, App, MAX_BATCH, MAX_BODY, router};
 pub use operation::{
     FIRST_PLAN, StartError, activate, open_operation, open_operation_with_keys, read_scenario, read_valid_plan, stored_scenario,
