@@ -59,10 +59,14 @@ enum Format {
 enum Command {
     /// Run Corridor on the built-in demo scenario (eastern Aleppo, December 2016).
     #[command(
-        after_help = "Examples:\n  corridor demo\n  corridor demo --time-limit 30s -o aleppo\n\nReads and summarises the scenario, plans it, checks the plan and writes plan.json, schedule.txt, schedule.csv and timetable.txt; then rehearses the plan 200 times and writes rehearsal/ (summary.json and plots)."
+        after_help = "Examples:\n  corridor demo\n  corridor demo --speed 60 --listen 0.0.0.0:8080\n  corridor demo --no-serve --time-limit 30s -o aleppo\n\n\
+Reads and summarises the scenario, plans it, checks the plan and writes plan.json, schedule.txt, schedule.csv and timetable.txt; \
+then rehearses the plan 200 times and writes rehearsal/ (summary.json and plots). Then it serves the operation from a fresh \
+store in DIR/operation and replays one typical rehearsed run into its event log at --speed, printing a sign-in link for a \
+coordinator, a registrar and a monitor; Ctrl-C stops it. --no-serve stops after the rehearsal."
     )]
     Demo {
-        /// Directory for the plan, schedules and timetable.
+        /// Directory for the plan, schedules, timetable, rehearsal and the demo's store.
         #[arg(short, long, default_value = "corridor-demo")]
         output: PathBuf,
         /// How long to search for a plan.
@@ -71,6 +75,15 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Plan and rehearse only; do not serve the operation.
+        #[arg(long)]
+        no_serve: bool,
+        /// Address and port to listen on (default 127.0.0.1:8080, or a free port when that one is taken).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Seconds of the operation per second of replay (600: ten minutes a second).
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        speed: u32,
     },
     /// Read a scenario, report every problem, and summarise it.
     #[command(
@@ -409,7 +422,13 @@ fn main() -> ExitCode {
             output,
             time_limit,
             format,
-        } => demo::run(format, &output, time_limit),
+            no_serve,
+            listen,
+            speed,
+        } => {
+            let serve = (!no_serve).then_some(demo::Live { listen, speed });
+            demo::run(format, &output, time_limit, serve)
+        }
         Command::Validate { scenario, format } => commands::validate(&scenario, format),
         Command::Check {
             scenario,

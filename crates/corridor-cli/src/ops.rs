@@ -77,7 +77,7 @@ pub(crate) enum EventsCommand {
     },
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -114,21 +114,8 @@ pub(crate) fn serve(store: &StoreArgs, listen: &str, scenario: Option<&Path>, pl
                 return Ok(EXIT_BAD_INPUT);
             }
         };
-        let path = key_path(store, key_file);
-        let keys = match corridor_store::Keyring::load_or_create(&path) {
-            Ok((k, created)) => {
-                if created {
-                    eprintln!(
-                        "Created the key file {}: names, phone numbers and notes are sealed with it. Keep a copy apart from the database's backups; without it they cannot be read.",
-                        path.display()
-                    );
-                }
-                k
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(EXIT_BAD_INPUT);
-            }
+        let Some(keys) = load_keys(&key_path(store, key_file)) else {
+            return Ok(EXIT_BAD_INPUT);
         };
         let (journal, loaded) = match corridor_server::open_operation_with_keys(st.clone(), scenario, plan, Some(keys)).await {
             Ok(x) => x,
@@ -161,31 +148,52 @@ pub(crate) fn serve(store: &StoreArgs, listen: &str, scenario: Option<&Path>, pl
         }
         // The address as the last line, for scripts that start a server on port 0.
         println!("http://{bound}/");
-        let shutdown = async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(t) => t,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        return;
-                    }
-                };
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = ctrl_c.await;
-            }
-        };
-        corridor_server::serve(journal, listener, shutdown).await?;
+        corridor_server::serve(journal, listener, shutdown()).await?;
         eprintln!("stopped; every event answered \"recorded\" is in the store");
         Ok(0)
     })
+}
+
+/// The key that seals personal fields, created (and said so) when the file is new.
+pub(crate) fn load_keys(path: &Path) -> Option<corridor_store::Keyring> {
+    match corridor_store::Keyring::load_or_create(path) {
+        Ok((k, created)) => {
+            if created {
+                eprintln!(
+                    "Created the key file {}: names, phone numbers and notes are sealed with it. Keep a copy apart from the database's backups; without it they cannot be read.",
+                    path.display()
+                );
+            }
+            Some(k)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the server then finishes the requests in flight.
+pub(crate) async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }
 
 fn expires_ms(text: Option<&str>) -> Result<Option<i64>, String> {

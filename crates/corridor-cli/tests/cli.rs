@@ -69,7 +69,7 @@ fn validate_summarises_the_aleppo_scenario() {
 #[test]
 fn the_demo_plans_checks_and_writes_its_sheets_from_any_directory() {
     let d = tmp();
-    let (out, _) = run(d.path(), &["demo", "--time-limit", "1s"], 0);
+    let (out, _) = run(d.path(), &["demo", "--no-serve", "--time-limit", "1s"], 0);
     assert!(out.contains("Eastern Aleppo, December 2016"), "{out}");
     assert!(
         out.contains("Makespan:") && out.contains("Lower bound:"),
@@ -97,7 +97,7 @@ fn the_demo_plans_checks_and_writes_its_sheets_from_any_directory() {
     );
     let (json, _) = run(
         d.path(),
-        &["demo", "--time-limit", "1s", "--format", "json", "-o", "j"],
+        &["demo", "--no-serve", "--time-limit", "1s", "--format", "json", "-o", "j"],
         0,
     );
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
