@@ -556,6 +556,7 @@ mod tests {
                 (bus2, VehicleSituation::OutOfService),
             ],
             closures: Vec::new(),
+            registered: Vec::new(),
         };
         let remaining = s.remaining(&state).expect("the state fits");
         let live = corridor_ops::LiveState::new(Arc::new(s.clone()));
