@@ -116,8 +116,12 @@ pub(crate) fn load_scenario_at(
             .iter()
             .map(|h| h.people.0)
             .sum();
+        let field = match remaining.households.iter().filter(|h| h.index() >= s.households.len()).count() {
+            0 => String::new(),
+            n => format!(", {n} of them registered in the field"),
+        };
         eprintln!(
-            "From the state at {}: {} households delivered, {} on board, {} of {} vehicles in service; {} households ({} people) remain.",
+            "From the state at {}: {} households delivered, {} on board, {} of {} vehicles in service; {} households ({} people) remain{field}.",
             s.show_time(state.at),
             state.delivered.len(),
             on_board,

@@ -2,7 +2,8 @@
 //! PostgreSQL: `POST /api/replan` plans what remains at an instant, the proposal
 //! passes `corridor check --from-state` with the state `corridor state --data DIR --at T`
 //! writes for the same instant, plans nobody already delivered or on board, and
-//! becomes the active plan with `POST /api/plans/{id}/activate`.
+//! becomes the active plan with `POST /api/plans/{id}/activate`. Households registered
+//! in the field are in the state's `registered` section and planned like the registry's.
 //!
 //! The tutorial's plan is committed (`tests/data/tutorial-plan.json`):
 //! - bus-01 trip 1: RF-007, RF-004, RF-001, RF-009 to St. Anne hospital, departs 30min;
@@ -816,3 +817,97 @@ fn aleppo_replan(backend: Backend) {
     assert_eq!(s, 200, "{v}");
 }
 on_both!(aleppo_replan, aleppo_replan_sqlite, aleppo_replan_postgres);
+
+// 3. Households the registry does not list, registered in the field: one waits at
+// Church hill, one rides bus-01's trip under way.
+fn field_registrations(backend: Backend) {
+    let store = StoreLoc::new(backend);
+    let server = Server::start(&store, &[tutorial(), tutorial_plan()]);
+    let token = add_user(&store, "amal", "coordinator", &[]);
+    let api = server.api(&token);
+    let registered = |id: &str, at: &str, household: &str, site: &str, people: u32| {
+        ev(id, "registered", at, json!({"household": household, "site": site, "people": people}))
+    };
+    let r = results(
+        &api.post(
+            "/api/events",
+            &json!([
+                registered("f1", "20min", "FX-01", "Church hill", 3),
+                registered("f2", "25min", "FX-02", "Old mill", 2),
+                boarded("f3", "38min", "RF-007", "bus-01", 1),
+                boarded("f4", "40min", "FX-02", "bus-01", 1),
+                departed("f5", "50min", "bus-01", 1),
+            ]),
+        )
+        .1,
+    );
+    assert!(r.iter().all(|(_, v)| v == "recorded"), "{r:?}");
+
+    // (a) The state names both, and FX-02 is on board bus-01.
+    let state_file = store.path("state.json");
+    let mut args = os(&["state", "--at", "1h", "-o"]);
+    args.push(state_file.clone().into());
+    args.extend(store.args());
+    let out = corridor(&args);
+    assert!(out.status.success(), "corridor state: {}", text(&out.stderr));
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(&state_file).expect("state file")).expect("state JSON");
+    let reg = state["registered"].as_array().unwrap_or_else(|| panic!("a `registered` section: {state}"));
+    assert_eq!(reg.len(), 2, "{state}");
+    assert_eq!(reg[0]["household"], json!("FX-01"));
+    assert_eq!(reg[0]["site"], json!("Church hill"));
+    assert_eq!(reg[0]["people"], json!(3));
+    assert_eq!(reg[1]["household"], json!("FX-02"));
+    let gone = gone(&state);
+    assert!(gone.contains("FX-02") && !gone.contains("FX-01"), "{state}");
+
+    // (b) `corridor plan --from-state` plans FX-01, and `corridor check --from-state` accepts it.
+    let plan_file = store.path("field-plan.json");
+    let mut args = os(&["plan"]);
+    args.push(tutorial().into());
+    args.push("--from-state".into());
+    args.push(state_file.clone().into());
+    args.extend(os(&["--time-limit", "1s", "-o"]));
+    args.push(plan_file.clone().into());
+    let out = corridor(&args);
+    assert!(out.status.success(), "corridor plan --from-state: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("1 of them registered in the field"), "{}", text(&out.stderr));
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).expect("plan")).expect("plan JSON");
+    let carried = planned(&plan);
+    assert!(carried.contains("FX-01"), "{plan}");
+    assert!(!carried.contains("FX-02"), "on board already: {plan}");
+    let mut args = os(&["check"]);
+    args.push(tutorial().into());
+    args.push(plan_file.into());
+    args.push("--from-state".into());
+    args.push(state_file.into());
+    let out = corridor(&args);
+    assert_eq!(out.status.code(), Some(0), "check --from-state: {}{}", text(&out.stdout), text(&out.stderr));
+
+    // (c) The re-plan carries FX-01 too; its stored plan, which names only the
+    // registry's households, says so and can be activated.
+    let (s, proposal) = api.post("/api/replan", &json!({"at": "1h", "time_limit": "1s"}));
+    assert_eq!(s, 200, "{proposal}");
+    let again = planned(&proposal["plan"]);
+    assert!(again.contains("FX-01") && !again.contains("FX-02"), "{proposal}");
+    check_from_state(&store, &tutorial(), "1h", &proposal["plan"]);
+    let notes: Vec<&str> = proposal["notes"].as_array().expect("notes").iter().filter_map(Value::as_str).collect();
+    assert!(notes.iter().any(|n| n.contains("manifests leave out FX-01")), "{notes:?}");
+    let fx01 = proposal["changes"]["households"]
+        .as_array()
+        .expect("households")
+        .iter()
+        .find(|h| h["household"] == "FX-01")
+        .unwrap_or_else(|| panic!("FX-01 is newly planned: {}", proposal["changes"]));
+    assert_eq!(fx01["was"], Value::Null);
+    let vehicle = fx01["now"]["vehicle"].as_str().expect("a vehicle").to_string();
+    let id = proposal["id"].as_str().expect("id");
+    let (s, v) = api.post(&format!("/api/plans/{id}/activate"), &json!({}));
+    assert_eq!(s, 200, "{v}");
+    let manifest = api.ok(&format!("/api/manifests/{vehicle}"));
+    assert_eq!(manifest["plan"], json!(id), "{manifest}");
+}
+on_both!(
+    field_registrations,
+    field_registrations_sqlite,
+    field_registrations_postgres
+);

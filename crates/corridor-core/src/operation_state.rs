@@ -8,7 +8,7 @@
 //! one (the doc comments below argue each case).
 
 use crate::plan::Plan;
-use crate::scenario::{CorridorId, HouseholdId, Scenario, SiteId, VehicleId, Window};
+use crate::scenario::{CorridorId, Household, HouseholdId, Scenario, SiteId, SiteKind, VehicleId, Window};
 use crate::units::{People, Seconds};
 
 /// What is known about the operation at one instant.
@@ -22,6 +22,10 @@ pub struct OperationState {
     pub vehicles: Vec<(VehicleId, VehicleSituation)>,
     /// Corridors closed at `at`.
     pub closures: Vec<Closure>,
+    /// Households registered in the field that the scenario does not list. They
+    /// take the ids after the scenario's own, in this order, so `delivered` and
+    /// `on_board` may name them like any other household.
+    pub registered: Vec<Household>,
 }
 
 /// Where a vehicle is and when it can take a new trip.
@@ -56,7 +60,8 @@ pub struct Closure {
 pub struct Remaining {
     /// Households still waiting, the vehicles still in service, capacities and deals reduced.
     pub scenario: Scenario,
-    /// For each household of `scenario`, its id in the original scenario.
+    /// For each household of `scenario`, its id in the original scenario
+    /// (with the state's registered households numbered after the scenario's own).
     pub households: Vec<HouseholdId>,
     /// For each vehicle of `scenario`, its id in the original scenario.
     pub vehicles: Vec<VehicleId>,
@@ -77,8 +82,34 @@ impl std::fmt::Display for StateError {
 impl std::error::Error for StateError {}
 
 impl Scenario {
+    /// This scenario with `registered` appended to its households, as the ids of
+    /// an [`OperationState`] that lists them count. Each must be new, wait at a
+    /// pickup site, have someone in it and no more stretcher cases than people.
+    pub fn with_registered(&self, registered: &[Household]) -> Result<Scenario, StateError> {
+        let mut s = self.clone();
+        let mut known: std::collections::HashSet<&str> = self.households.iter().map(|h| h.reference.as_str()).collect();
+        for h in registered {
+            let r = &h.reference;
+            if !known.insert(r) {
+                return Err(StateError(format!("registered household `{r}` is already a household of the scenario or listed twice")));
+            }
+            if !matches!(self.sites.get(h.site.index()).map(|x| &x.kind), Some(SiteKind::Pickup)) {
+                return Err(StateError(format!("registered household `{r}` waits at a site that is not a pickup site")));
+            }
+            if h.people.0 == 0 || h.stretcher_cases > h.people {
+                return Err(StateError(format!(
+                    "registered household `{r}` has {} people and {} stretcher cases",
+                    h.people, h.stretcher_cases
+                )));
+            }
+        }
+        s.households.extend(registered.iter().cloned());
+        Ok(s)
+    }
+
     /// The scenario of what remains at `state.at`.
     ///
+    /// - Households the state registered are added first (see [`Scenario::with_registered`]).
     /// - Delivered and on-board households leave the scenario; their people
     ///   count against their destination's capacity.
     /// - Households still waiting are ready no earlier than `at`.
@@ -93,6 +124,15 @@ impl Scenario {
     ///   original rule at every instant. People on board from B are not
     ///   counted until delivered, which only makes the rule stricter.
     pub fn remaining(&self, state: &OperationState) -> Result<Remaining, StateError> {
+        if state.registered.is_empty() {
+            self.remaining_listed(state)
+        } else {
+            self.with_registered(&state.registered)?.remaining_listed(state)
+        }
+    }
+
+    /// [`Scenario::remaining`] once every household of the state is in `self`.
+    fn remaining_listed(&self, state: &OperationState) -> Result<Remaining, StateError> {
         let t0 = state.at;
         let n = self.households.len();
         let mut gone = vec![false; n];

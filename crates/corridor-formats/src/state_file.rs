@@ -8,7 +8,9 @@
 //!   "delivered": [ { "household": REFERENCE, "destination": SITE } ],
 //!   "vehicles": [ { "vehicle": NAME, "at": SITE, "free_from": TIME, "on_board": [REFERENCE, ...] },
 //!                 { "vehicle": NAME, "out_of_service": true } ],
-//!   "closed": [ { "corridor": NAME, "until": TIME | null } ] }
+//!   "closed": [ { "corridor": NAME, "until": TIME | null } ],
+//!   "registered": [ { "household": REFERENCE, "site": SITE, "people": N,
+//!                     "stretcher_cases": N, "tier": 1 | 2 | 3, "ready": TIME } ] }
 //! ```
 //!
 //! A vehicle not listed is at its depot, free from the start of its shift (and
@@ -16,12 +18,18 @@
 //! trip: `at` is the destination where it unloads them, `free_from` the end of
 //! that unloading. Households neither delivered nor on board are waiting at
 //! their pickup site. `"until": null` means nobody knows when it reopens.
+//!
+//! `registered` lists households registered in the field that the scenario
+//! does not list, with the meaning of a scenario's household (`stretcher_cases`
+//! defaults to 0, `tier` to 3, `ready` to the scenario's start). They join the
+//! scenario's households before the rest is read, so `delivered` and `on_board`
+//! may name them; a state without any leaves the key out.
 
 use std::collections::HashMap;
 
 use corridor_core::{
-    Closure, CorridorId, HouseholdId, OperationState, Scenario, Seconds, SiteId, VehicleId,
-    VehicleSituation,
+    Closure, CorridorId, Household, HouseholdId, OperationState, People, Scenario, Seconds,
+    SiteId, SiteKind, Tier, VehicleId, VehicleSituation,
 };
 use serde::Deserialize;
 
@@ -45,6 +53,26 @@ struct StateDoc {
     vehicles: Vec<VehicleDoc>,
     #[serde(default)]
     closed: Vec<ClosedDoc>,
+    #[serde(default)]
+    registered: Vec<RegisteredDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisteredDoc {
+    household: String,
+    site: String,
+    people: u32,
+    #[serde(default)]
+    stretcher_cases: u32,
+    #[serde(default = "general_tier")]
+    tier: u8,
+    #[serde(default)]
+    ready: Option<String>,
+}
+
+fn general_tier() -> u8 {
+    Tier::GENERAL.number()
 }
 
 #[derive(Deserialize)]
@@ -82,6 +110,8 @@ struct Names<'a> {
     sites: HashMap<&'a str, SiteId>,
     vehicles: HashMap<&'a str, VehicleId>,
     households: HashMap<&'a str, HouseholdId>,
+    /// References of the `registered` section, after the scenario's.
+    extra: Vec<&'a str>,
     corridors: HashMap<&'a str, CorridorId>,
     problems: Vec<Problem>,
 }
@@ -115,6 +145,7 @@ impl<'a> Names<'a> {
                 .households
                 .iter()
                 .map(|x| x.reference.as_str())
+                .chain(self.extra.iter().copied())
                 .collect();
             self.unknown(field, "household", name, names);
         }
@@ -155,6 +186,7 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
             scenario.households.iter().map(|x| x.reference.as_str()),
             HouseholdId,
         ),
+        extra: Vec::new(),
         corridors: index(
             scenario.corridors.iter().map(|x| x.name.as_str()),
             CorridorId,
@@ -187,6 +219,22 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
         at,
         ..OperationState::default()
     };
+    // Read first: the rest of the state may name these households. An entry in
+    // error is `None` and keeps its place, so later ids and names still resolve.
+    let registered = registered(&mut n, &doc.registered);
+    let n_listed = scenario.households.len();
+    let household_of = |h: HouseholdId| -> Option<&Household> {
+        match h.index().checked_sub(n_listed) {
+            None => Some(scenario.household(h)),
+            Some(i) => registered.get(i).and_then(Option::as_ref),
+        }
+    };
+    let reference_of = |h: HouseholdId| -> &str {
+        match h.index().checked_sub(n_listed) {
+            None => &scenario.household(h).reference,
+            Some(i) => doc.registered[i].household.as_str(),
+        }
+    };
     // Where each household was first listed, so that a second listing names both places.
     let mut listed: HashMap<HouseholdId, String> = HashMap::new();
     let mut once = |n: &mut Names<'_>, h: HouseholdId, field: String| match listed.get(&h) {
@@ -195,7 +243,7 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
                 file,
                 format!(
                     "household `{}` is listed twice, here and at `{first}`",
-                    scenario.household(h).reference
+                    reference_of(h)
                 ),
             )
             .field(field),
@@ -209,7 +257,7 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
         let site = n.site(format!("delivered[{i}].destination"), &d.destination);
         if let (Some(h), Some(site)) = (h, site) {
             once(&mut n, h, format!("delivered[{i}].household"));
-            if !scenario.destination_accepts(site, scenario.household(h)) {
+            if household_of(h).is_some_and(|hh| !scenario.destination_accepts(site, hh)) {
                 let why = if scenario.destination(site).is_none() {
                     "which is not a destination"
                 } else {
@@ -300,10 +348,111 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
         state.closures.push(Closure { corridor, until });
     }
     if n.problems.is_empty() {
+        state.registered = registered.into_iter().flatten().collect();
         Ok(state)
     } else {
         Err(Problems(n.problems))
     }
+}
+
+/// The `registered` section, checked as a scenario checks its households; each
+/// reference not in error is added to `n.households`, numbered after the scenario's.
+fn registered<'a>(n: &mut Names<'a>, docs: &'a [RegisteredDoc]) -> Vec<Option<Household>> {
+    let file = n.file;
+    let mut out = Vec::with_capacity(docs.len());
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, d) in docs.iter().enumerate() {
+        let field = |k: &str| format!("registered[{i}].{k}");
+        let id = HouseholdId((n.s.households.len() + i) as u32);
+        let mut ok = true;
+        if n.households.contains_key(d.household.as_str()) && !first.contains_key(d.household.as_str()) {
+            n.problems.push(
+                Problem::in_file(
+                    file,
+                    format!(
+                        "household `{}` is in the registry of scenario `{}`: only households the scenario does not list are registered here",
+                        d.household, n.s.name
+                    ),
+                )
+                .field(field("household")),
+            );
+            ok = false;
+        } else if let Some(j) = first.get(d.household.as_str()) {
+            n.problems.push(
+                Problem::in_file(
+                    file,
+                    format!("household `{}` is registered twice, here and at `registered[{j}]`", d.household),
+                )
+                .field(field("household")),
+            );
+            ok = false;
+        } else if d.household.trim().is_empty() {
+            n.problems.push(
+                Problem::in_file(file, "a household needs a reference (a pseudonymous id such as `H-0001`)")
+                    .field(field("household")),
+            );
+            ok = false;
+        } else {
+            first.insert(&d.household, i);
+            n.households.insert(&d.household, id);
+        }
+        n.extra.push(&d.household);
+        let site = n.site(field("site"), &d.site);
+        if let Some(site) = site
+            && !matches!(n.s.site(site).kind, SiteKind::Pickup)
+        {
+            n.problems.push(
+                Problem::in_file(
+                    file,
+                    format!("household `{}` is registered at `{}`, which is not a pickup site", d.household, d.site),
+                )
+                .field(field("site")),
+            );
+            ok = false;
+        }
+        if d.people == 0 {
+            n.problems.push(
+                Problem::in_file(file, format!("household `{}` has no people: `people` is at least 1", d.household))
+                    .field(field("people")),
+            );
+            ok = false;
+        } else if d.stretcher_cases > d.people {
+            n.problems.push(
+                Problem::in_file(
+                    file,
+                    format!(
+                        "household `{}` has {} stretcher cases but only {} people; stretcher cases are counted among the people",
+                        d.household, d.stretcher_cases, d.people
+                    ),
+                )
+                .field(field("stretcher_cases")),
+            );
+            ok = false;
+        }
+        let tier = Tier::new(d.tier);
+        if tier.is_none() {
+            n.problems.push(
+                Problem::in_file(file, format!("`tier` is {}; it is 1 (critical), 2 (vulnerable) or 3 (general)", d.tier))
+                    .field(field("tier")),
+            );
+        }
+        let ready = match &d.ready {
+            None => Some(Seconds::ZERO),
+            Some(t) => n.time(field("ready"), t),
+        };
+        out.push(match (ok, site, tier, ready) {
+            (true, Some(site), Some(tier), Some(ready)) => Some(Household {
+                reference: d.household.clone(),
+                site,
+                people: People(d.people),
+                stretcher_cases: People(d.stretcher_cases),
+                tier,
+                ready,
+            }),
+            _ => None,
+        });
+    }
+    out
 }
 
 fn index<'a, T>(names: impl Iterator<Item = &'a str>, id: fn(u32) -> T) -> HashMap<&'a str, T> {
@@ -331,6 +480,18 @@ struct StateOut<'a> {
     delivered: Vec<DeliveredOut<'a>>,
     vehicles: Vec<VehicleOut<'a>>,
     closed: Vec<ClosedOut<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    registered: Vec<RegisteredOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct RegisteredOut<'a> {
+    household: &'a str,
+    site: &'a str,
+    people: u32,
+    stretcher_cases: u32,
+    tier: u8,
+    ready: String,
 }
 
 #[derive(serde::Serialize)]
@@ -360,6 +521,13 @@ struct ClosedOut<'a> {
 
 /// Writes `state` as a state file that [`read_state`] reads back.
 pub fn write_state(scenario: &Scenario, state: &OperationState) -> String {
+    let n_listed = scenario.households.len();
+    let reference = |h: HouseholdId| -> &str {
+        match h.index().checked_sub(n_listed) {
+            None => &scenario.household(h).reference,
+            Some(i) => state.registered.get(i).map_or("", |x| x.reference.as_str()),
+        }
+    };
     let doc = StateOut {
         format: STATE_FORMAT,
         version: STATE_FORMAT_VERSION,
@@ -368,7 +536,7 @@ pub fn write_state(scenario: &Scenario, state: &OperationState) -> String {
             .delivered
             .iter()
             .map(|(h, d)| DeliveredOut {
-                household: &scenario.household(*h).reference,
+                household: reference(*h),
                 destination: &scenario.site(*d).name,
             })
             .collect(),
@@ -393,10 +561,7 @@ pub fn write_state(scenario: &Scenario, state: &OperationState) -> String {
                         vehicle,
                         at: Some(scenario.site(*at).name.as_str()),
                         free_from: Some(time_text(scenario, *free_from)),
-                        on_board: on_board
-                            .iter()
-                            .map(|h| scenario.household(*h).reference.as_str())
-                            .collect(),
+                        on_board: on_board.iter().map(|h| reference(*h)).collect(),
                         out_of_service: false,
                     },
                 }
@@ -410,8 +575,130 @@ pub fn write_state(scenario: &Scenario, state: &OperationState) -> String {
                 until: c.until.map(|t| time_text(scenario, t)),
             })
             .collect(),
+        registered: state
+            .registered
+            .iter()
+            .map(|h| RegisteredOut {
+                household: &h.reference,
+                site: &scenario.site(h.site).name,
+                people: h.people.0,
+                stretcher_cases: h.stretcher_cases.0,
+                tier: h.tier.number(),
+                ready: time_text(scenario, h.ready),
+            })
+            .collect(),
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tutorial() -> Scenario {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/tutorial/scenario.toml");
+        crate::load_scenario(path.as_ref()).expect("the tutorial reads").scenario
+    }
+
+    fn state(rest: &str) -> String {
+        format!(r#"{{"format": "corridor-state", "version": 1, "at": "2h", {rest}}}"#)
+    }
+
+    /// The JSON paths of the problems of `text`, and their messages.
+    fn problems(text: &str) -> (Vec<String>, String) {
+        let p = read_state("state.json", text, &tutorial()).expect_err("a state in error");
+        let fields = p.0.iter().map(|x| x.field.clone().unwrap_or_default()).collect();
+        (fields, p.to_string())
+    }
+
+    #[test]
+    fn registered_households_join_the_scenario_before_the_rest() {
+        let s = tutorial();
+        let n = s.households.len() as u32;
+        let text = state(
+            r#""delivered": [{"household": "FX-2", "destination": "Hill school shelter"}],
+               "vehicles": [{"vehicle": "ambulance-1", "at": "St. Anne hospital", "free_from": "2h30min", "on_board": ["FX-1"]}],
+               "registered": [{"household": "FX-1", "site": "Old mill", "people": 3, "stretcher_cases": 1, "tier": 1, "ready": "1h"},
+                              {"household": "FX-2", "site": "Church hill", "people": 2}]"#,
+        );
+        let st = read_state("state.json", &text, &s).expect("a valid state");
+        assert_eq!(st.registered.len(), 2);
+        let fx1 = &st.registered[0];
+        assert_eq!((fx1.reference.as_str(), s.site(fx1.site).name.as_str()), ("FX-1", "Old mill"));
+        assert_eq!((fx1.people, fx1.stretcher_cases, fx1.tier, fx1.ready), (People(3), People(1), Tier::CRITICAL, Seconds(3600)));
+        let fx2 = &st.registered[1];
+        assert_eq!((fx2.stretcher_cases, fx2.tier, fx2.ready), (People(0), Tier::GENERAL, Seconds::ZERO));
+        assert_eq!(st.delivered[0].0, HouseholdId(n + 1));
+        assert!(matches!(&st.vehicles[0].1, VehicleSituation::InService { on_board, .. } if on_board == &[HouseholdId(n)]));
+
+        // Round trip: written, it reads back the same.
+        let written = write_state(&s, &st);
+        assert!(written.contains("\"registered\""));
+        assert_eq!(read_state("again.json", &written, &s).expect("it reads back"), st);
+
+        // Both are gone from what remains; the scenario's households all wait.
+        let rem = s.remaining(&st).expect("the state fits");
+        assert_eq!(rem.scenario.households.len(), s.households.len());
+        assert!(rem.scenario.households.iter().all(|h| !h.reference.starts_with("FX-")));
+    }
+
+    #[test]
+    fn a_state_without_registrations_leaves_the_key_out() {
+        let s = tutorial();
+        let st = read_state("state.json", &state(r#""closed": []"#), &s).expect("a valid state");
+        assert!(st.registered.is_empty());
+        assert!(!write_state(&s, &st).contains("registered"));
+    }
+
+    #[test]
+    fn registered_households_are_checked_like_the_scenario_s() {
+        let cases = [
+            (r#"{"household": "FX-1", "site": "Old mil", "people": 3}"#, "registered[0].site", "Old mill"),
+            (r#"{"household": "RF-001", "site": "Old mill", "people": 3}"#, "registered[0].household", "in the registry"),
+            (r#"{"household": "FX-1", "site": "Old mill", "people": 0}"#, "registered[0].people", "at least 1"),
+            (r#"{"household": "FX-1", "site": "Old mill", "people": 2, "stretcher_cases": 3}"#, "registered[0].stretcher_cases", "counted among the people"),
+            (r#"{"household": "FX-1", "site": "Bus depot", "people": 2}"#, "registered[0].site", "not a pickup site"),
+            (r#"{"household": "FX-1", "site": "Old mill", "people": 2, "tier": 4}"#, "registered[0].tier", "1 (critical)"),
+            (r#"{"household": "FX-1", "site": "Old mill", "people": 2, "ready": "soon"}"#, "registered[0].ready", ""),
+            (r#"{"household": "FX-1", "site": "Old mill", "people": 2, "ready": "999999999h"}"#, "registered[0].ready", "too far"),
+        ];
+        for (entry, field, says) in cases {
+            let (fields, text) = problems(&state(&format!(r#""registered": [{entry}]"#)));
+            assert_eq!(fields, [field], "{entry}: {text}");
+            assert!(text.contains(says), "{entry}: {text}");
+            assert!(text.contains("state.json"), "{text}");
+        }
+        let (fields, text) = problems(&state(
+            r#""registered": [{"household": "FX-1", "site": "Old mill", "people": 2},
+                              {"household": "FX-2", "site": "Old mill", "people": 1},
+                              {"household": "FX-1", "site": "Church hill", "people": 2}]"#,
+        ));
+        assert_eq!(fields, ["registered[2].household"], "{text}");
+        assert!(text.contains("registered twice, here and at `registered[0]`"), "{text}");
+    }
+
+    #[test]
+    fn the_rest_of_the_state_may_name_registered_households_only_once() {
+        let (fields, text) = problems(&state(
+            r#""delivered": [{"household": "FX-1", "destination": "Hill school shelter"}],
+               "vehicles": [{"vehicle": "bus-01", "at": "Hill school shelter", "free_from": "2h", "on_board": ["FX-1"]}],
+               "registered": [{"household": "FX-1", "site": "Old mill", "people": 2}]"#,
+        ));
+        assert_eq!(fields, ["vehicles[0].on_board[0]"], "{text}");
+        assert!(text.contains("`FX-1` is listed twice"), "{text}");
+        // A stretcher case the shelter does not take.
+        let (fields, text) = problems(&state(
+            r#""delivered": [{"household": "FX-1", "destination": "Hill school shelter"}],
+               "registered": [{"household": "FX-1", "site": "Old mill", "people": 2, "stretcher_cases": 1}]"#,
+        ));
+        assert_eq!(fields, ["delivered[0].destination"], "{text}");
+        // A household in error is still known by name: no second problem for it.
+        let (fields, _) = problems(&state(
+            r#""delivered": [{"household": "FX-1", "destination": "Hill school shelter"}],
+               "registered": [{"household": "FX-1", "site": "Nowhere", "people": 2}]"#,
+        ));
+        assert_eq!(fields, ["registered[0].site"]);
+    }
 }

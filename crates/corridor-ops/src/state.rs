@@ -1,7 +1,7 @@
 //! The live state as the planner's [`OperationState`]: what the log says by an
 //! instant, in the form `corridor plan --from-state` reads.
 
-use corridor_core::{Closure, CorridorId, HouseholdId, OperationState, Seconds, VehicleId, VehicleSituation};
+use corridor_core::{Closure, CorridorId, Household, HouseholdId, OperationState, Seconds, VehicleId, VehicleSituation};
 
 use crate::live::LiveState;
 
@@ -10,7 +10,7 @@ use crate::live::LiveState;
 pub struct StateAt {
     /// The state for the planner.
     pub state: OperationState,
-    /// What a coordinator should know (households the registry does not list, odd events).
+    /// What a coordinator should know (odd events, households the state cannot carry).
     pub notes: Vec<String>,
 }
 
@@ -18,6 +18,8 @@ impl LiveState {
     /// The state at `at`. The caller folds only the events whose device time is no
     /// later than `at` into this live state (see [`crate::replay_until`]).
     ///
+    /// - Households registered in the field are the state's `registered`, in the
+    ///   order they registered, and are then treated like the registry's.
     /// - Arrived households are delivered, to the destination they arrived at.
     /// - Households boarded and not arrived are on board their vehicle, which is
     ///   headed for the planned destination of that trip (or where its trip was
@@ -34,18 +36,18 @@ impl LiveState {
         };
         let mut on_board: Vec<Vec<HouseholdId>> = vec![Vec::new(); s.vehicles.len()];
         let mut heading: Vec<Option<(corridor_core::SiteId, Seconds)>> = vec![None; s.vehicles.len()];
-        for h in &self.households {
-            let Some(id) = h.registry else {
-                if h.status() != "waiting" {
-                    notes.push(format!(
-                        "household {} ({} people) was registered in the field and is not in the scenario: plan it by adding it to the registry",
-                        h.reference, h.people.0
-                    ));
-                }
+        let ids = self.field_households(at, &mut state.registered, &mut notes);
+        for (h, id) in self.households.iter().zip(ids) {
+            let Some(id) = id else {
                 continue;
             };
+            let n = s.households.len();
+            let hh = match id.index().checked_sub(n) {
+                None => s.household(id),
+                Some(i) => &state.registered[i],
+            };
             if let Some((d, _)) = h.arrived {
-                if s.destination_accepts(d, s.household(id)) {
+                if s.destination_accepts(d, hh) {
                     state.delivered.push((id, d));
                 } else {
                     notes.push(format!(
@@ -68,7 +70,7 @@ impl LiveState {
                     .map(|t| (t.destination, t.unloaded))
                     .or_else(|| self.trips.get(&(v, trip)).and_then(|r| r.arrived).map(|a| (a.0, a.1)));
                 match dest {
-                    Some((d, _)) if s.destination_accepts(d, s.household(id)) => {
+                    Some((d, _)) if s.destination_accepts(d, hh) => {
                         on_board[v.index()].push(id);
                         let free = dest.map_or(at, |x| x.1.max(at));
                         heading[v.index()] = Some((d, heading[v.index()].map_or(free, |h| h.1.max(free))));
@@ -121,5 +123,130 @@ impl LiveState {
             }
         }
         StateAt { state, notes }
+    }
+
+    /// Appends the households registered in the field to `registered` and gives
+    /// each live household its id in the scenario so extended (`None`: left out).
+    /// A household split from one of the registry's is left out: the state keeps
+    /// the registry's size, which still counts its people.
+    fn field_households(&self, at: Seconds, registered: &mut Vec<Household>, notes: &mut Vec<String>) -> Vec<Option<HouseholdId>> {
+        let n = self.scenario.households.len();
+        let mut ids = Vec::with_capacity(self.households.len());
+        for h in &self.households {
+            if let Some(id) = h.registry {
+                ids.push(Some(id));
+                continue;
+            }
+            let mut root = h;
+            let mut steps = 0;
+            while let Some(parent) = root.split_from.as_deref().and_then(|r| self.household(r))
+                && steps < self.households.len()
+            {
+                root = parent.1;
+                steps += 1;
+            }
+            if let Some(from) = root.registry {
+                notes.push(format!(
+                    "household {} ({} people) split from {}, which the state counts at the registry's size: the re-plan plans them as that one household",
+                    h.reference,
+                    h.people.0,
+                    self.scenario.household(from).reference
+                ));
+                ids.push(None);
+                continue;
+            }
+            if h.people.0 == 0 {
+                notes.push(format!("household {} has nobody in it and is left out", h.reference));
+                ids.push(None);
+                continue;
+            }
+            ids.push(Some(HouseholdId((n + registered.len()) as u32)));
+            registered.push(Household {
+                reference: h.reference.clone(),
+                site: h.site,
+                people: h.people,
+                stretcher_cases: h.stretcher_cases,
+                tier: h.tier,
+                ready: h.registered.unwrap_or(at).min(at),
+            });
+        }
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use corridor_core::{People, Tier};
+    use serde_json::json;
+
+    use super::*;
+    use crate::parse_value;
+
+    fn live(events: &[serde_json::Value]) -> LiveState {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/tutorial/scenario.toml");
+        let s = corridor_formats::load_scenario(path.as_ref()).expect("the tutorial reads").scenario;
+        let mut l = LiveState::new(Arc::new(s));
+        for (i, v) in events.iter().enumerate() {
+            let mut e = json!({"id": format!("e{i}"), "at": format!("{}min", 10 + i), "device": "t"});
+            e.as_object_mut().expect("an object").extend(v.as_object().expect("an object").clone());
+            let e = parse_value(e, &l.scenario).expect("the event parses");
+            l.apply(&e);
+        }
+        l
+    }
+
+    #[test]
+    fn households_registered_in_the_field_are_in_the_state() {
+        let l = live(&[
+            json!({"kind": "registered", "household": "FX-1", "site": "Old mill", "people": 3, "stretcher_cases": 1}),
+            json!({"kind": "registered", "household": "FX-2", "site": "Church hill", "people": 2, "tier": 2}),
+            json!({"kind": "boarded", "household": "FX-2", "vehicle": "bus-01", "trip": 1}),
+            json!({"kind": "arrived", "vehicle": "bus-01", "trip": 1, "destination": "Hill school shelter"}),
+            json!({"kind": "registered", "household": "FX-3", "site": "Market square", "people": 4}),
+            json!({"kind": "split", "household": "FX-3", "new_household": "FX-3b", "people": 1}),
+            json!({"kind": "split", "household": "RF-001", "new_household": "RF-001b", "people": 1}),
+        ]);
+        let st = l.state_at(Seconds(3600));
+        let s = &l.scenario;
+        let n = s.households.len() as u32;
+        let refs: Vec<&str> = st.state.registered.iter().map(|h| h.reference.as_str()).collect();
+        assert_eq!(refs, ["FX-1", "FX-2", "FX-3", "FX-3b"]);
+        let fx1 = &st.state.registered[0];
+        assert_eq!((fx1.people, fx1.stretcher_cases, fx1.tier), (People(3), People(1), Tier::CRITICAL));
+        assert_eq!(s.site(fx1.site).name, "Old mill");
+        assert_eq!(fx1.ready, Seconds(600));
+        assert_eq!(st.state.registered[2].people, People(3));
+        // Delivered by the id after the scenario's; the split from the registry is only a note.
+        assert_eq!(st.state.delivered.len(), 1);
+        assert_eq!(st.state.delivered[0].0, HouseholdId(n + 1));
+        assert_eq!(s.site(st.state.delivered[0].1).name, "Hill school shelter");
+        assert!(st.notes.iter().any(|m| m.contains("RF-001b")), "{:?}", st.notes);
+        assert!(!st.notes.iter().any(|m| m.contains("FX-")), "{:?}", st.notes);
+
+        let rem = s.remaining(&st.state).expect("the state fits");
+        let waiting: Vec<&str> = rem.scenario.households.iter().map(|h| h.reference.as_str()).collect();
+        assert!(waiting.contains(&"FX-1") && waiting.contains(&"FX-3b") && !waiting.contains(&"FX-2"));
+        assert_eq!(rem.scenario.households.len(), s.households.len() + 3);
+
+        let text = corridor_formats::write_state(s, &st.state);
+        assert_eq!(corridor_formats::read_state("state.json", &text, s).expect("it reads back"), st.state);
+    }
+
+    #[test]
+    fn a_field_household_on_a_trip_of_unknown_destination_waits_again() {
+        let l = live(&[
+            json!({"kind": "registered", "household": "FX-1", "site": "Old mill", "people": 3}),
+            json!({"kind": "boarded", "household": "FX-1", "vehicle": "bus-02", "trip": 1}),
+            json!({"kind": "departed", "vehicle": "bus-02", "trip": 1}),
+        ]);
+        let st = l.state_at(Seconds(3600));
+        // No active plan says where the trip goes: it waits again, and says so.
+        assert!(st.state.vehicles.is_empty());
+        assert!(st.notes.iter().any(|m| m.contains("FX-1")), "{:?}", st.notes);
+        assert_eq!(st.state.registered.len(), 1);
+        let rem = l.scenario.remaining(&st.state).expect("the state fits");
+        assert_eq!(rem.households.last(), Some(&HouseholdId(l.scenario.households.len() as u32)));
     }
 }

@@ -245,6 +245,7 @@ fn a_state_reduces_what_remains() {
             corridor: CorridorId(0),
             until: None,
         }],
+        registered: Vec::new(),
     };
     let rem = s.remaining(&state).expect("consistent");
     assert_eq!(

@@ -134,11 +134,11 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
     let now = app.journal.read(crate::http::now_in).await?;
     let at_state = crate::live_state_at(&app.journal, body.at.as_deref(), Some(now)).await.map_err(unprocessable)?;
     let crate::LiveAt { live, state, notes: mut state_notes } = at_state;
-    let s = live.scenario.clone();
     let t = state.at;
-    let remaining = s
-        .remaining(&state)
-        .map_err(|e| unprocessable(format!("the log's state at {} does not fit the scenario: {e}", s.show_time(t))))?;
+    let unfit = |e: corridor_core::StateError| unprocessable(format!("the log's state at {} does not fit the scenario: {e}", live.scenario.show_time(t)));
+    // The registry and the households registered in the field, in the state's ids.
+    let s = live.scenario.with_registered(&state.registered).map_err(unfit)?;
+    let remaining = live.scenario.remaining(&state).map_err(unfit)?;
     state_notes.extend(remaining.notes.iter().cloned());
     let active = live.active.as_ref().map(|a| (a.id.clone(), a.plan.clone()));
     let hint = active.as_ref().map(|(_, p)| remaining.carry_over(p));
@@ -198,7 +198,15 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
         "trips": f.trips,
     });
 
-    let full_text = corridor_formats::write_plan(&s, &merged);
+    let (stored, left_out) = registry_only(&s, live.scenario.households.len(), &merged);
+    if !left_out.is_empty() {
+        state_notes.push(format!(
+            "households registered in the field are planned here, but a stored plan names only the registry's households: \
+             once it is active, the manifests leave out {} (their trips still stop for them); add them to the registry to list them",
+            left_out.join(", ")
+        ));
+    }
+    let full_text = corridor_formats::write_plan(&live.scenario, &stored);
     let id = store_proposal(&app, &full_text, &caller.user.name).await?;
     // A change of the store: audited (the plan is stored already, so a failure here only goes to the log).
     if let Err(e) = app.journal.store().audit(&caller.entry("re-plan", &id)).await {
@@ -212,6 +220,29 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
         figures,
         notes: state_notes,
     }))
+}
+
+/// `plan` (over `s`, whose households from `n` on were registered in the field)
+/// without those households, which a stored plan cannot name; also the
+/// references of those it carried.
+fn registry_only(s: &Scenario, n: usize, plan: &Plan) -> (Plan, Vec<String>) {
+    let mut out = plan.clone();
+    let mut left_out = BTreeSet::new();
+    for r in &mut out.routes {
+        for trip in &mut r.trips {
+            for stop in &mut trip.stops {
+                stop.households.retain(|h| {
+                    let listed = h.index() < n;
+                    if !listed {
+                        left_out.insert(*h);
+                    }
+                    listed
+                });
+            }
+        }
+    }
+    out.uncarried.retain(|u| u.household.index() < n);
+    (out, left_out.into_iter().map(|h| s.household(h).reference.clone()).collect())
 }
 
 /// Stores the full plan as `replan-N`, the first number free.
@@ -556,6 +587,7 @@ mod tests {
                 (bus2, VehicleSituation::OutOfService),
             ],
             closures: Vec::new(),
+            registered: Vec::new(),
         };
         let remaining = s.remaining(&state).expect("the state fits");
         let live = corridor_ops::LiveState::new(Arc::new(s.clone()));
@@ -602,6 +634,23 @@ mod tests {
         let v2 = c["vehicles"].as_array().expect("vehicles").iter().find(|v| v["vehicle"] == "bus-02").cloned().expect("bus-02 changes");
         assert_eq!(v2["removed"].as_array().map(Vec::len), Some(1));
         assert_eq!(v2["in_service"], json!(false));
+    }
+
+    #[test]
+    fn a_stored_plan_leaves_out_households_registered_in_the_field() {
+        let (s, previous) = tutorial();
+        let n = s.households.len();
+        let mut fx = s.households[0].clone();
+        fx.reference = "FX-1".into();
+        let ext = s.with_registered(std::slice::from_ref(&fx)).expect("a new household");
+        let mut plan = previous.clone();
+        plan.routes[0].trips[0].stops[0].households.push(HouseholdId(n as u32));
+        let (stored, left_out) = registry_only(&ext, n, &plan);
+        assert_eq!(left_out, ["FX-1"]);
+        assert_eq!(stored, previous);
+        let (back, _) = corridor_formats::read_plan("stored", &corridor_formats::write_plan(&s, &stored), &s).expect("it reads back");
+        assert_eq!(back, previous);
+        assert_eq!(registry_only(&ext, n, &previous), (previous.clone(), Vec::new()));
     }
 
     #[test]
