@@ -1,7 +1,20 @@
-// "People delivered": the active plan's line and the log's, drawn with uPlot.
+// "People delivered": the active plan's line, the log's, and the band the
+// rehearsal of the plan expects (P10 to P90 over its runs), drawn with uPlot.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { el } from './api';
+import { api, el } from './api';
+
+/** The active plan's rehearsal: computed by the server once per plan, in the background. */
+export interface Rehearsal {
+  status: 'running' | 'ready' | 'failed';
+  plan?: string;
+  why?: string;
+  runs?: number;
+  times?: number[];
+  p10?: number[];
+  p50?: number[];
+  p90?: number[];
+}
 
 export interface Progress {
   unix: boolean;
@@ -12,6 +25,15 @@ export interface Progress {
   planned: [number, number][];
   actual: [number, number][];
   events: number;
+  rehearsal?: Rehearsal;
+}
+
+/** The value of a sampled curve at `t`: its last sample at or before `t`. */
+function sampled(times: number[], values: number[], t: number): number | null {
+  if (!times.length || t < times[0]) return null;
+  let i = 0;
+  while (i + 1 < times.length && times[i + 1] <= t) i++;
+  return values[i];
 }
 
 /** The value of a step series at `t`. */
@@ -40,16 +62,37 @@ export class DeliveredChart {
     );
   }
 
+  private pending: number | null = null;
+
   show(p: Progress): void {
-    const xs = [...new Set([...p.planned.map((d) => d[0]), ...p.actual.map((d) => d[0])])].sort((a, b) => a - b);
+    const r = p.rehearsal;
+    const band = r?.status === 'ready' && r.times && r.p10 && r.p90 ? { times: r.times, p10: r.p10, p90: r.p90 } : null;
+    const xs = [...new Set([...p.planned.map((d) => d[0]), ...p.actual.map((d) => d[0]), ...(band?.times ?? [])])].sort((a, b) => a - b);
     const lastActual = p.actual.length ? p.actual[p.actual.length - 1][0] : p.start;
     const planned = xs.map((x) => at(p.planned, x));
     const actual = xs.map((x) => (x <= Math.max(lastActual, p.start) ? at(p.actual, x) : null));
-    const data: uPlot.AlignedData = [xs, planned, actual];
+    const low = xs.map((x) => (band ? sampled(band.times, band.p10, x) : null));
+    const high = xs.map((x) => (band ? sampled(band.times, band.p90, x) : null));
+    const data: uPlot.AlignedData = [xs, planned, actual, low, high];
     const delivered = p.actual.length ? p.actual[p.actual.length - 1][1] : 0;
     const plannedTotal = p.planned.length ? p.planned[p.planned.length - 1][1] : 0;
     const dueNow = at(p.planned, p.now);
-    this.caption.textContent = `${delivered} of ${p.people} people delivered; the plan carries ${plannedTotal}, ${dueNow} of them by the latest report.`;
+    let expected = '';
+    if (band) {
+      expected = ` Rehearsed ${r!.runs} times: by the latest report, 8 runs in 10 had delivered between ${sampled(band.times, band.p10, p.now) ?? 0} and ${sampled(band.times, band.p90, p.now) ?? 0}.`;
+    } else if (r?.status === 'running') {
+      expected = ' The rehearsal band is being computed.';
+      // Ask again shortly: the band is ready within seconds, and a quiet log sends no update.
+      if (this.pending === null) {
+        this.pending = window.setTimeout(() => {
+          this.pending = null;
+          api<Progress>('/api/progress').then((q) => this.show(q), () => undefined);
+        }, 3000);
+      }
+    } else if (r?.status === 'failed') {
+      expected = ` No rehearsal band: ${r.why ?? 'the plan could not be rehearsed'}.`;
+    }
+    this.caption.textContent = `${delivered} of ${p.people} people delivered; the plan carries ${plannedTotal}, ${dueNow} of them by the latest report.${expected}`;
     this.box.setAttribute('aria-label', `People delivered: ${delivered} of ${p.people}; planned by now ${dueNow}`);
     const width = Math.max(280, this.box.clientWidth || 320);
     // Times on the axis in the scenario's own time zone, 24-hour clock.
@@ -78,7 +121,10 @@ export class DeliveredChart {
           { label: 'Time' },
           { label: 'Planned', stroke: '#64748b', width: 2, dash: [6, 4], paths: uPlot.paths.stepped!({ align: 1 }) },
           { label: 'Delivered', stroke: '#15803d', width: 3, fill: 'rgba(21,128,61,0.12)', paths: uPlot.paths.stepped!({ align: 1 }), spanGaps: false },
+          { label: 'Rehearsal P10', stroke: '#7c3aed', width: 1, paths: uPlot.paths.stepped!({ align: 1 }) },
+          { label: 'Rehearsal P90', stroke: '#7c3aed', width: 1, paths: uPlot.paths.stepped!({ align: 1 }) },
         ],
+        bands: [{ series: [4, 3], fill: 'rgba(124,58,237,0.14)' }],
       }, data, this.box);
     } else {
       this.plot.setData(data);

@@ -1962,3 +1962,33 @@ fn personal_data(backend: Backend) {
 }
 
 on_both!(personal_data, personal_data_sqlite, personal_data_postgres);
+
+// The progress chart's rehearsal band: computed in the background once per active plan.
+
+fn rehearsal_band(backend: Backend) {
+    let (_store, server, token) = operation(backend);
+    let api = server.api(&token);
+    let first = api.ok("/api/progress");
+    assert!(["running", "ready"].contains(&first["rehearsal"]["status"].as_str().unwrap_or("")), "{first}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let band = loop {
+        let p = api.ok("/api/progress");
+        match p["rehearsal"]["status"].as_str() {
+            Some("ready") => break p["rehearsal"].clone(),
+            Some("running") if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            _ => panic!("no rehearsal band: {p}"),
+        }
+    };
+    assert_eq!(band["plan"], "plan-1");
+    assert_eq!(band["runs"], 100);
+    let col = |k: &str| -> Vec<u64> { band[k].as_array().expect(k).iter().map(|x| x.as_u64().expect("a count")).collect() };
+    let (p10, p90, times) = (col("p10"), col("p90"), col("times"));
+    assert!(times.len() > 10 && p10.len() == times.len() && p90.len() == times.len());
+    assert!(p10.iter().zip(&p90).all(|(a, b)| a <= b), "{band}");
+    let planned: u64 = api.ok("/api/progress")["planned"].as_array().and_then(|a| a.last()).and_then(|x| x[1].as_u64()).expect("planned");
+    assert_eq!(p90.last().copied(), Some(planned), "the runs deliver what the plan carries");
+    // The same band again, not a new rehearsal.
+    assert_eq!(api.ok("/api/progress")["rehearsal"], band);
+}
+
+on_both!(rehearsal_band, rehearsal_band_sqlite, rehearsal_band_postgres);

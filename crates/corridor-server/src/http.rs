@@ -30,6 +30,8 @@ pub struct App {
     verified: Mutex<HashMap<String, String>>,
     /// Failed sign-ins per address in the current minute: (minute, count).
     failures: Mutex<HashMap<String, (i64, u32)>>,
+    /// The active plan's rehearsal band, for the progress chart.
+    pub(crate) rehearsals: Arc<crate::rehearsal::Rehearsals>,
 }
 
 /// Failed sign-ins an address may make per minute before it must wait.
@@ -42,6 +44,7 @@ impl App {
             journal,
             verified: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            rehearsals: Arc::default(),
         })
     }
 

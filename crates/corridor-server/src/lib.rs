@@ -8,6 +8,7 @@
 mod clock;
 mod http;
 mod operation;
+mod rehearsal;
 mod replan;
 mod web;
 

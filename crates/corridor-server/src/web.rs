@@ -354,10 +354,17 @@ fn progress_of(l: &LiveState) -> Value {
 
 /// `GET /api/progress`: people delivered over time, planned and actual (counts only).
 #[utoipa::path(get, path = "/api/progress",
-    responses((status = 200, description = "`planned` and `actual`: arrays of [time, people delivered so far]; `unix` says whether times are Unix seconds or seconds from the start"), (status = 401, body = crate::http::ErrorBody)),
+    responses((status = 200, description = "`planned` and `actual`: arrays of [time, people delivered so far]; `unix` says whether times are Unix seconds or seconds from the start; `rehearsal`: the active plan's rehearsal (`status` running, ready or failed; when ready, `times` with `p10`, `p50` and `p90` of people delivered by then over `runs` runs)"), (status = 401, body = crate::http::ErrorBody)),
     security(("token" = [])))]
 pub(crate) async fn progress(State(app): State<Arc<App>>, _caller: BrowserCaller) -> Result<Json<Value>, ApiError> {
-    Ok(Json(app.journal.read(progress_of).await?))
+    let (mut v, active) = app
+        .journal
+        .read(|l| (progress_of(l), l.active.as_ref().map(|a| (a.id.clone(), l.scenario.clone(), a.plan.clone()))))
+        .await?;
+    if let Some((id, s, plan)) = active {
+        v["rehearsal"] = app.rehearsals.band(app.journal.store(), &id, s, plan);
+    }
+    Ok(Json(v))
 }
 
 #[cfg(test)]
