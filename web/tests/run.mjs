@@ -351,6 +351,39 @@ test('the monitor\'s pages and every response they receive hold no household ref
   await context.close();
 });
 
+test('a hand-held scanner at the registrar: each scan and Enter looks up the household it scanned', async () => {
+  const reg = await signedIn('registrar', { width: 360, height: 740 });
+  await reg.page.getByText('Live ·').waitFor();
+  const queued = () => reg.page.evaluate(() => Object.entries(localStorage)
+    .filter(([k]) => k.startsWith('corridor.queue.')).reduce((a, [, v]) => a + JSON.parse(v).length, 0));
+  const before = await queued();
+  const scan = async (code) => {
+    await reg.page.keyboard.type(code, { delay: 5 });
+    await reg.page.keyboard.press('Enter');
+  };
+  await scan(free[0]);
+  await reg.page.getByRole('heading', { name: free[0], exact: true }).waitFor();
+  // The next code arrives while the focus is on "Boarded": it is looked up, nothing is recorded.
+  await scan(free[1]);
+  await reg.page.getByRole('heading', { name: free[1], exact: true }).waitFor();
+  assert(await reg.page.getByLabel('Household reference', { exact: true }).inputValue() === free[1], 'the field holds the second code alone');
+  // A code that is not on the list, then the next one: no household is registered.
+  await scan('RF-UNKNOWN-9');
+  await reg.page.getByText('No household RF-UNKNOWN-9 on the list.').waitFor();
+  await scan(free[2]);
+  await reg.page.getByRole('heading', { name: free[2], exact: true }).waitFor();
+  assert(await queued() === before, `nothing was recorded by scanning (${await queued()} events, ${before} before)`);
+  // In the field itself, the text is selected after a lookup, so a scan replaces it.
+  const field = reg.page.getByLabel('Household reference', { exact: true });
+  await field.focus();
+  await field.evaluate((e) => e.setSelectionRange(0, 0));
+  await field.press('Enter');
+  await reg.page.getByRole('heading', { name: free[2], exact: true }).waitFor();
+  assert(await field.evaluate((e) => e.selectionStart === 0 && e.selectionEnd === e.value.length), 'the reference is selected after a lookup');
+  assert(reg.errors.length === 0, `page errors: ${reg.errors}`);
+  await reg.context.close();
+});
+
 let failed = 0;
 const started = Date.now();
 try {
