@@ -4,6 +4,7 @@ import { api, connectionBanner, deviceTime, el, Me, live, shortTime } from './ap
 import { DeliveredChart, Progress } from './chart';
 import { MapData, OperationMap } from './map';
 import { header, Summary, table } from './common';
+import { printPanel } from './print';
 import { timeline } from './timeline';
 
 interface ConflictView {
@@ -77,7 +78,7 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
     head.node,
     el('main', { class: 'coordinator' },
       el('div', { class: 'map-col' }, mapBox, totals),
-      el('div', { class: 'side' }, chart.node, waiting, conflicts, unaccounted, corridors, windows, replan, vehicles),
+      el('div', { class: 'side' }, chart.node, waiting, conflicts, unaccounted, corridors, windows, replan, printPanel(), vehicles),
     ),
   );
   const map = new OperationMap(mapBox);

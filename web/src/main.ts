@@ -4,6 +4,8 @@ import './style.css';
 import { api, el, followClock, HttpError, Me, setToken, signOut, token } from './api';
 import { coordinatorView } from './coordinator';
 import { monitorView } from './monitor';
+import { planView } from './plan';
+import { printView } from './print';
 import { registrarView } from './registrar';
 
 const root = document.getElementById('app') as HTMLElement;
@@ -58,7 +60,12 @@ async function start(): Promise<void> {
   document.title = `Corridor · ${me.role}`;
   switch (me.role) {
     case 'coordinator':
-      await coordinatorView(root, me);
+      // The plan page and the print views have their own address; moving between
+      // them and the live view loads the page afresh.
+      window.addEventListener('hashchange', () => location.reload());
+      if (location.hash === '#plan') await planView(root, me);
+      else if (location.hash.startsWith('#print/')) await printView(root, me, location.hash);
+      else await coordinatorView(root, me);
       break;
     case 'registrar':
       registrarView(root, me);

@@ -214,10 +214,24 @@ export function registrarView(root: HTMLElement, me: Me): void {
     ref.focus();
   };
 
+  // A scanner types the next code wherever the focus is: the first character of a
+  // code typed while the focus is on a button (after a lookup) starts a new
+  // reference, so its Enter looks that household up instead of pressing the button.
+  document.addEventListener('keydown', (e) => {
+    const at = document.activeElement;
+    if (e.key.length !== 1 || e.key === ' ' || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (at instanceof HTMLInputElement || at instanceof HTMLSelectElement || at instanceof HTMLTextAreaElement) return;
+    e.preventDefault();
+    ref.value = e.key;
+    ref.focus();
+  });
+
   find.addEventListener('submit', async (e) => {
     e.preventDefault();
     const reference = ref.value.trim();
     if (!reference) return;
+    // The next scan replaces this reference rather than adding to it.
+    ref.select();
     result.replaceChildren(el('p', {}, 'Looking up…'));
     try {
       const w = await api<Whereabouts>(`/api/households/${encodeURIComponent(reference)}`);
@@ -229,9 +243,17 @@ export function registrarView(root: HTMLElement, me: Me): void {
           show(null, reference, 'Registered on this device; the server has not confirmed it yet.');
           return;
         }
-        result.replaceChildren(el('p', { class: 'warn' }, `No household ${reference} on the list. Register it below if it is new.`));
+        // The focus stays off the registration form, so that the next scan cannot
+        // run into this reference and register the two as one household.
+        const add = el('button', { type: 'button' }, `Register ${reference} as new`);
+        add.addEventListener('click', () => {
+          newRef.value = reference;
+          newPeople.focus();
+          newPeople.select();
+        });
+        result.replaceChildren(el('p', { class: 'warn' }, `No household ${reference} on the list. Register it below if it is new.`), el('div', { class: 'actions' }, add));
         newRef.value = reference;
-        newRef.focus();
+        add.focus();
       } else if (err instanceof HttpError && err.status !== 503) {
         result.replaceChildren(el('p', { class: 'warn' }, err.message));
         ref.select();

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import qrcode from 'qrcode-generator';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = process.env.CORRIDOR_BIN ?? join(repo, 'target/debug/corridor');
@@ -349,6 +350,211 @@ test('the monitor\'s pages and every response they receive hold no household ref
   await page.waitForTimeout(300);
   assert(await fitsWidth(page), 'the monitor view fits 360 px');
   await context.close();
+});
+
+/** The pages of a PDF. */
+function pdfPages(pdf) {
+  return (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+}
+
+/** The dark modules of a reference's QR code, as the cards draw them. */
+function qrPath(text) {
+  const q = qrcode(0, 'M');
+  q.addData(text);
+  q.make();
+  let d = '';
+  for (let r = 0; r < q.getModuleCount(); r += 1) {
+    for (let c = 0; c < q.getModuleCount(); c += 1) if (q.isDark(r, c)) d += `M${c + 4} ${r + 4}h1v1h-1z`;
+  }
+  return d;
+}
+
+test('a coordinator prints boarding cards: references in large type and as QR codes, no personal data', async () => {
+  // A household of the plan registers with a name, a phone and a note.
+  const site = 'Church hill';
+  const tt = await call(`/api/timetables/${encodeURIComponent(site)}`);
+  const planned = tt.rows.flatMap((r) => r.households.map((h) => ({ h, row: r })));
+  assert(planned.length >= 4, `households planned at ${site}: ${planned.length}`);
+  const named = planned[0].h;
+  const personal = { name: 'Mariam Haddad-Tester', phone: '+49 170 5550199', note: 'walks with a cane' };
+  const reg = await call('/api/events', { method: 'POST', body: JSON.stringify({ id: 'print-named', kind: 'registered', at: tt.rows[0].arrives, device: 'seed', household: named, site, ...personal }) });
+  assert(reg.results[0].result === 'recorded', `registered: ${JSON.stringify(reg.results)}`);
+  const looked = await call(`/api/households/${named}`);
+  assert(JSON.stringify(looked).includes(personal.name), `the name is recorded: ${JSON.stringify(looked)}`);
+
+  const { context, page, errors } = await signedIn('coordinator');
+  const bodies = [];
+  page.on('response', async (r) => { bodies.push(await r.text().catch(() => '')); });
+  await page.getByRole('link', { name: `Boarding cards: ${site}` }).click();
+  await page.getByRole('heading', { name: `Boarding cards · ${site}` }).waitFor();
+  await page.getByText(/^Ready to print/).waitFor();
+  assert(await page.locator('.card').count() === planned.length, `one card per planned household (${await page.locator('.card').count()} of ${planned.length})`);
+  for (const { h, row } of planned) {
+    const card = page.getByRole('article', { name: `Boarding card ${h}`, exact: true });
+    const big = card.locator('.card-ref');
+    assert(await big.textContent() === h, `${h} in large type`);
+    const px = await big.evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    assert(px >= 24, `${h}'s reference is large (${px} px)`);
+    const qr = card.getByRole('img', { name: `QR code of ${h}` });
+    assert(await qr.count() === 1, `a QR code on ${h}'s card`);
+    assert(await qr.locator('path').getAttribute('d') === qrPath(h), `${h}'s QR code encodes its reference`);
+    const text = await card.textContent();
+    assert(text.includes(`${row.vehicle}, trip ${row.trip}`) && text.includes(/T(\d\d:\d\d)/.exec(row.departs)[1]), `${h}'s vehicle, trip and departure: ${text}`);
+  }
+  const html = await page.content();
+  for (const v of Object.values(personal)) {
+    assert(!html.includes(v), `the cards show "${v}"`);
+    assert(!bodies.some((b) => b.includes(v)), `a response to the cards page holds "${v}"`);
+  }
+  assert((await unnamedControls(page)).length === 0, `controls without a name: ${await unnamedControls(page)}`);
+  assert((await lowContrast(page)).length === 0, `low contrast: ${await lowContrast(page)}`);
+  await page.screenshot({ path: join(shots, 'print-cards.png'), fullPage: true });
+
+  await page.emulateMedia({ media: 'print' });
+  assert(await page.locator('header.top').isHidden(), 'no header on paper');
+  assert(await page.getByRole('navigation', { name: 'Print views' }).isHidden(), 'no navigation on paper');
+  assert(await page.getByRole('button', { name: 'Print' }).isHidden(), 'no buttons on paper');
+  assert((await lowContrast(page)).length === 0, `low contrast on paper: ${await lowContrast(page)}`);
+  await page.screenshot({ path: join(shots, 'print-cards-paper.png'), fullPage: true });
+  const pdf = await page.pdf({ format: 'A4', preferCSSPageSize: true });
+  assert(pdfPages(pdf) === Math.ceil(planned.length / 8), `eight cards to an A4 page: ${planned.length} cards on ${pdfPages(pdf)} pages`);
+  // The layout, with a site of sixteen households: two full pages.
+  await page.locator('.cards').evaluate((box) => {
+    const card = box.firstElementChild;
+    box.replaceChildren(...Array.from({ length: 16 }, () => card.cloneNode(true)));
+  });
+  const sixteen = await page.pdf({ format: 'A4', preferCSSPageSize: true });
+  assert(pdfPages(sixteen) === 2, `sixteen cards on ${pdfPages(sixteen)} pages`);
+  await page.emulateMedia({ media: 'screen' });
+  await page.setViewportSize({ width: 360, height: 760 });
+  await page.waitForTimeout(200);
+  assert(await fitsWidth(page), 'the cards fit 360 px');
+  assert(errors.length === 0, `page errors: ${errors}`);
+  await context.close();
+});
+
+test('a manifest prints with a tick column and a headcount box per trip, one vehicle per page', async () => {
+  const { context, page, errors } = await signedIn('coordinator');
+  await page.getByLabel('One vehicle\'s manifest').selectOption('bus-02');
+  await page.getByRole('button', { name: 'Print this manifest' }).click();
+  await page.getByRole('heading', { name: 'Manifest · bus-02' }).waitFor();
+  const m = await call('/api/manifests/bus-02');
+  assert(m.trips.length >= 1, 'bus-02 has trips');
+  for (const t of m.trips) {
+    const trip = page.getByRole('region', { name: `bus-02 trip ${t.trip}`, exact: true });
+    const table = trip.getByRole('table');
+    assert(await table.locator('thead th').first().textContent() === 'On board', `trip ${t.trip} has a tick column`);
+    const rows = table.locator('tbody tr');
+    assert(await rows.count() === t.households.length + 1, `trip ${t.trip}: a row per household and a total`);
+    for (const h of t.households) {
+      const row = table.locator('tbody tr', { has: page.getByRole('rowheader', { name: h.household, exact: true }) });
+      assert(await row.getByRole('img', { name: `box to tick when ${h.household} is on board` }).count() === 1, `a box to tick for ${h.household}`);
+      assert((await row.textContent()).includes(String(h.people)), `${h.household}'s people`);
+    }
+    const count = trip.locator('.headcount');
+    assert(await count.count() === 1, `trip ${t.trip} has a headcount box`);
+    assert(new RegExp(`^Counted on board: +of ${t.planned_people} planned`).test(await count.textContent()), `headcount box: ${await count.textContent()}`);
+  }
+  assert((await unnamedControls(page)).length === 0, `controls without a name: ${await unnamedControls(page)}`);
+  assert((await lowContrast(page)).length === 0, `low contrast: ${await lowContrast(page)}`);
+  await page.screenshot({ path: join(shots, 'print-manifest.png'), fullPage: true });
+
+  // Every vehicle's manifest, each on its own page.
+  await page.getByRole('link', { name: 'Back to the operation' }).click();
+  await page.getByRole('link', { name: 'Print the manifests of every vehicle' }).click();
+  await page.getByText(/^Ready to print/).waitFor();
+  const index = await call('/api/manifests');
+  const vehicles = index.vehicles.filter((v) => v.trips > 0);
+  assert(await page.locator('.sheet').count() === vehicles.length, 'a manifest per vehicle with trips');
+  await page.emulateMedia({ media: 'print' });
+  assert(await page.locator('header.top').isHidden() && await page.getByRole('navigation', { name: 'Print views' }).isHidden(), 'no header or navigation on paper');
+  const breaks = await page.locator('.sheet').evaluateAll((s) => s.map((e) => getComputedStyle(e).breakAfter));
+  assert(breaks.slice(0, -1).every((b) => b === 'page'), `a page break after each vehicle: ${breaks}`);
+  await page.screenshot({ path: join(shots, 'print-manifests-paper.png'), fullPage: true });
+  const pdf = await page.pdf({ format: 'A4', preferCSSPageSize: true });
+  assert(pdfPages(pdf) >= vehicles.length, `a page per vehicle at least: ${pdfPages(pdf)} pages for ${vehicles.length} vehicles`);
+  assert(errors.length === 0, `page errors: ${errors}`);
+  await context.close();
+});
+
+test('a coordinator prints each gathering point\'s timetable and reads the plan page', async () => {
+  const { context, page, errors } = await signedIn('coordinator');
+  await page.getByRole('link', { name: 'Print the timetables of every gathering point' }).click();
+  await page.getByText(/^Ready to print/).waitFor();
+  const s = await call('/api/summary');
+  for (const x of s.sites) {
+    const tt = await call(`/api/timetables/${encodeURIComponent(x.site)}`);
+    const sheet = page.getByRole('region', { name: `Timetable of ${x.site}`, exact: true });
+    const rows = sheet.locator('tbody tr');
+    assert(await rows.count() === tt.rows.length, `${x.site}: a row per pickup`);
+    for (const [i, r] of tt.rows.entries()) {
+      const text = await rows.nth(i).textContent();
+      assert(text.includes(r.vehicle) && text.includes(r.destination) && r.households.every((h) => text.includes(h)), `${x.site} row ${i}: ${text}`);
+    }
+  }
+  await page.emulateMedia({ media: 'print' });
+  assert(await page.locator('header.top').isHidden(), 'no header on paper');
+  await page.screenshot({ path: join(shots, 'print-timetables-paper.png'), fullPage: true });
+  await page.emulateMedia({ media: 'screen' });
+
+  await page.getByRole('link', { name: 'Active plan', exact: true }).click();
+  await page.getByRole('heading', { name: /^Active plan/ }).waitFor();
+  await page.getByText(/vehicle schedules\.$/).waitFor();
+  const plan = await call('/api/plan');
+  for (const r of plan.routes.filter((x) => x.trips.length)) {
+    const m = await call(`/api/manifests/${r.vehicle}`);
+    const rows = page.getByRole('table', { name: `Schedule of ${r.vehicle}` }).locator('tbody tr');
+    assert(await rows.count() === r.trips.length, `${r.vehicle}: a row per trip`);
+    for (const [i, t] of r.trips.entries()) {
+      const text = await rows.nth(i).textContent();
+      const mt = m.trips[i];
+      const hhmm = (iso) => /T(\d\d:\d\d)/.exec(iso)[1];
+      assert(text.includes(t.destination) && text.includes(hhmm(mt.departs)) && text.includes(hhmm(mt.arrives)), `${r.vehicle} trip ${i + 1}: ${text}`);
+      assert(t.stops.every((st) => text.includes(st.site) && st.households.every((h) => text.includes(h))), `${r.vehicle} trip ${i + 1}'s stops: ${text}`);
+      assert(text.trim().endsWith(String(mt.planned_people)), `${r.vehicle} trip ${i + 1}'s people: ${text}`);
+    }
+  }
+  assert((await unnamedControls(page)).length === 0, `controls without a name: ${await unnamedControls(page)}`);
+  assert((await lowContrast(page)).length === 0, `low contrast: ${await lowContrast(page)}`);
+  await page.screenshot({ path: join(shots, 'plan.png'), fullPage: true });
+  await page.setViewportSize({ width: 360, height: 760 });
+  await page.waitForTimeout(200);
+  assert(await fitsWidth(page), 'the plan page fits 360 px');
+  assert(errors.length === 0, `page errors: ${errors}`);
+  await context.close();
+});
+
+test('a hand-held scanner at the registrar: each scan and Enter looks up the household it scanned', async () => {
+  const reg = await signedIn('registrar', { width: 360, height: 740 });
+  await reg.page.getByText('Live ·').waitFor();
+  const queued = () => reg.page.evaluate(() => Object.entries(localStorage)
+    .filter(([k]) => k.startsWith('corridor.queue.')).reduce((a, [, v]) => a + JSON.parse(v).length, 0));
+  const before = await queued();
+  const scan = async (code) => {
+    await reg.page.keyboard.type(code, { delay: 5 });
+    await reg.page.keyboard.press('Enter');
+  };
+  await scan(free[0]);
+  await reg.page.getByRole('heading', { name: free[0], exact: true }).waitFor();
+  // The next code arrives while the focus is on "Boarded": it is looked up, nothing is recorded.
+  await scan(free[1]);
+  await reg.page.getByRole('heading', { name: free[1], exact: true }).waitFor();
+  assert(await reg.page.getByLabel('Household reference', { exact: true }).inputValue() === free[1], 'the field holds the second code alone');
+  // A code that is not on the list, then the next one: no household is registered.
+  await scan('RF-UNKNOWN-9');
+  await reg.page.getByText('No household RF-UNKNOWN-9 on the list.').waitFor();
+  await scan(free[2]);
+  await reg.page.getByRole('heading', { name: free[2], exact: true }).waitFor();
+  assert(await queued() === before, `nothing was recorded by scanning (${await queued()} events, ${before} before)`);
+  // In the field itself, the text is selected after a lookup, so a scan replaces it.
+  const field = reg.page.getByLabel('Household reference', { exact: true });
+  await field.focus();
+  await field.evaluate((e) => e.setSelectionRange(0, 0));
+  await field.press('Enter');
+  await reg.page.getByRole('heading', { name: free[2], exact: true }).waitFor();
+  assert(await field.evaluate((e) => e.selectionStart === 0 && e.selectionEnd === e.value.length), 'the reference is selected after a lookup');
+  assert(reg.errors.length === 0, `page errors: ${reg.errors}`);
+  await reg.context.close();
 });
 
 let failed = 0;
