@@ -1,5 +1,5 @@
 //! Builds the browser front end (`web/`, Node 20 or newer with npm) and embeds it:
-//! `npm ci` when `web/node_modules` is missing, then `npm run build` into
+//! `npm ci` when `web/node_modules` is missing or older than the lock file, then `npm run build` into
 //! `web/dist`, whose files are copied to `OUT_DIR` and listed in
 //! `web_assets.rs` for `include_bytes!`.
 //!
@@ -79,7 +79,11 @@ fn build(web: &Path) {
         println!("cargo:warning=npm not found: using web/dist as it is (install Node 20 and npm to rebuild the web front end)");
         return;
     }
-    if !web.join("node_modules/.package-lock.json").exists() {
+    // npm writes node_modules/.package-lock.json on install: older than the lock
+    // file means the dependencies changed since (a pull that added a package).
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = modified(&web.join("node_modules/.package-lock.json"));
+    if installed.is_none() || installed < modified(&web.join("package-lock.json")) {
         run(Command::new(npm()).args(["ci", "--no-audit", "--no-fund"]).current_dir(web), "npm ci");
     }
     run(Command::new(npm()).args(["run", "build", "--silent"]).current_dir(web), "npm run build");
