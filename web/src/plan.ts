@@ -1,4 +1,5 @@
-// The coordinator's plan page (`#plan`): the active plan's vehicle schedules,
+// The coordinator's plan page (`#plan`): where the plan's time goes (the
+// bottleneck first), its rehearsal band, and the active plan's vehicle schedules,
 // per vehicle its trips with their departure, stops, corridor crossing,
 // destination, arrival and people, and the households the plan leaves behind
 // with the planner's reason. The structure comes from `GET /api/plan` (the plan
@@ -6,7 +7,46 @@
 // people come from each vehicle's manifest, which the server writes on the
 // scenario's clock.
 import { api, el, Me } from './api';
+import { DeliveredChart, Progress } from './chart';
 import { count, dayTime, hourMinute, Manifest, manifests, shell } from './print';
+
+/** `GET /api/plan/explanation`: where the plan's time goes, the bottleneck first. */
+interface Explanation {
+  plan: string;
+  text: string;
+}
+
+/** The bottleneck explanation and the rehearsal's band, above the schedules. */
+async function analysis(): Promise<HTMLElement[]> {
+  const [x, p] = await Promise.all([
+    api<Explanation>('/api/plan/explanation').catch(() => null),
+    api<Progress>('/api/progress').catch(() => null),
+  ]);
+  const out: HTMLElement[] = [];
+  if (x) {
+    const [first, ...rest] = x.text.trim().split('\n');
+    out.push(el('section', { class: 'sheet', 'aria-labelledby': 'explain-h' },
+      el('h2', { id: 'explain-h' }, 'Where the time goes'),
+      el('p', { class: 'bottleneck' }, el('strong', {}, first ?? '')),
+      ...rest.map((line) => el('p', {}, line))));
+  }
+  if (p) {
+    const chart = new DeliveredChart();
+    const r = p.rehearsal;
+    const said = r?.status === 'ready'
+      ? `The plan carried out ${r.runs} times against the scenario's disruptions: the band holds 8 runs in 10, the line the plan as written.`
+      : 'The rehearsal of this plan is not ready yet; the band appears when it is.';
+    const section = el('section', { class: 'sheet', 'aria-labelledby': 'rehearsal-h' },
+      el('h2', { id: 'rehearsal-h' }, 'Rehearsal'),
+      el('p', {}, said),
+      chart.node);
+    out.push(section);
+    // Drawn once the section is in the page, so the chart knows its width.
+    requestAnimationFrame(() => chart.show(p));
+    window.addEventListener('resize', () => chart.resize());
+  }
+  return out;
+}
 
 interface PlanStop {
   site: string;
@@ -84,6 +124,7 @@ export async function planView(root: HTMLElement, me: Me): Promise<void> {
             el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Household'), el('th', { scope: 'col' }, 'Why'))),
             el('tbody', {}, ...uncarried.map((u) => el('tr', {}, el('th', { scope: 'row' }, u.household), el('td', {}, u.reason)))))
           : el('p', {}, 'The plan carries every household of the registry.')),
+      ...(await analysis()),
       ...routes.map((r) => schedule(r, ms.get(r.vehicle))));
     status.textContent = `${count(routes.length, 'vehicle schedule')}.`;
   } catch (e) {

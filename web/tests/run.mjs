@@ -514,6 +514,16 @@ test('a coordinator prints each gathering point\'s timetable and reads the plan 
       assert(text.trim().endsWith(String(mt.planned_people)), `${r.vehicle} trip ${i + 1}'s people: ${text}`);
     }
   }
+  // Where the time goes, as `corridor explain` says it, bottleneck first.
+  const explained = await call('/api/plan/explanation');
+  const where = page.getByRole('region', { name: 'Where the time goes' });
+  const firstLine = explained.text.trim().split('\n')[0];
+  assert(firstLine.length > 10 && (await where.locator('.bottleneck').textContent()).trim() === firstLine, `the bottleneck: ${firstLine}`);
+  // The rehearsal: the plan carried out many times, drawn as a band on the chart.
+  const rehearsal = page.getByRole('region', { name: 'Rehearsal' });
+  await rehearsal.getByText(/carried out \d+ times/).waitFor({ timeout: 30000 });
+  await rehearsal.getByText(/Rehearsed \d+ times: by the latest report, 8 runs in 10 had delivered between \d+ and \d+/).waitFor({ timeout: 30000 });
+  assert(await rehearsal.getByRole('img', { name: /^People delivered/ }).locator('canvas').count() === 1, 'the rehearsal chart is drawn');
   assert((await unnamedControls(page)).length === 0, `controls without a name: ${await unnamedControls(page)}`);
   assert((await lowContrast(page)).length === 0, `low contrast: ${await lowContrast(page)}`);
   await page.screenshot({ path: join(shots, 'plan.png'), fullPage: true });

@@ -229,10 +229,10 @@ pub(crate) fn explain(
     }
     let u = corridor_core::TimeUse::of(s, &plan);
     match format {
-        Format::Text => print!("{}", crate::explain::text(s, &u, per_vehicle)),
+        Format::Text => print!("{}", corridor_ops::explain::text(s, &u, per_vehicle)),
         Format::Json => println!(
             "{}",
-            json!({ "ok": true, "time_use": crate::explain::json(s, &u) })
+            json!({ "ok": true, "time_use": corridor_ops::explain::json(s, &u) })
         ),
     }
     Ok(0)
@@ -397,7 +397,7 @@ pub(crate) fn plan_loaded(
             let u = corridor_core::TimeUse::of(s, &outcome.plan);
             if !u.vehicles.is_empty() {
                 println!("\nWhere the time goes (details: corridor explain):");
-                print!("{}", crate::explain::text(s, &u, false));
+                print!("{}", corridor_ops::explain::text(s, &u, false));
             }
         }
         Format::Json => println!(
@@ -414,7 +414,7 @@ pub(crate) fn plan_loaded(
                 "seconds": elapsed.as_secs_f64(),
                 "first_valid_plan_s": (first >= 0).then(|| first as f64 / 1000.0),
                 "left_behind": left_behind_json(s, &outcome.plan),
-                "time_use": crate::explain::json(s, &corridor_core::TimeUse::of(s, &outcome.plan)),
+                "time_use": corridor_ops::explain::json(s, &corridor_core::TimeUse::of(s, &outcome.plan)),
             })
         ),
     }

@@ -6,7 +6,6 @@
 
 mod commands;
 mod demo;
-mod explain;
 mod output;
 mod ops;
 mod plots;

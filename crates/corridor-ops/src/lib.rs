@@ -21,6 +21,7 @@
 //! ```
 
 mod event;
+pub mod explain;
 mod live;
 mod paper;
 mod replay;

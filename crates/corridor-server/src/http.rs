@@ -91,7 +91,7 @@ impl ApiError {
     fn bad(m: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m)
     }
-    fn not_found(m: impl Into<String>) -> ApiError {
+    pub(crate) fn not_found(m: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, m)
     }
     fn unavailable(m: impl Into<String>) -> ApiError {
@@ -885,7 +885,7 @@ impl utoipa::Modify for TokenScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Corridor operations API", description = "Field events, manifests, reconciliation and aggregates of one evacuation operation. Every route but /api/health needs `Authorization: Bearer TOKEN`."),
-    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi, crate::replan::replan, crate::replan::plans, crate::replan::activate_plan, crate::web::stream, crate::web::map, crate::web::progress),
+    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi, crate::replan::replan, crate::replan::plans, crate::replan::activate_plan, crate::web::stream, crate::web::map, crate::web::progress, crate::web::explanation),
     modifiers(&TokenScheme)
 )]
 pub struct ApiDoc;

@@ -41,6 +41,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/api/stream", get(stream))
         .route("/api/map", get(map))
         .route("/api/progress", get(progress))
+        .route("/api/plan/explanation", get(explanation))
 }
 
 fn page() -> Response {
@@ -365,6 +366,28 @@ pub(crate) async fn progress(State(app): State<Arc<App>>, _caller: BrowserCaller
         v["rehearsal"] = app.rehearsals.band(app.journal.store(), &id, s, plan);
     }
     Ok(Json(v))
+}
+
+/// `GET /api/plan/explanation`: where the active plan's time goes, the bottleneck named first
+/// (what `corridor explain` prints). Vehicle and checkpoint names and durations only.
+#[utoipa::path(get, path = "/api/plan/explanation",
+    responses((status = 200, description = "`plan` (its id), `text` (the report, bottleneck first) and `time_use` (the same figures as `corridor explain --format json`)"), (status = 401, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody)),
+    security(("token" = [])))]
+pub(crate) async fn explanation(State(app): State<Arc<App>>, _caller: BrowserCaller) -> Result<Json<Value>, ApiError> {
+    let v = app
+        .journal
+        .read(|l| {
+            l.active.as_ref().map(|a| {
+                let u = corridor_core::TimeUse::of(&l.scenario, &a.plan);
+                json!({
+                    "plan": a.id,
+                    "text": corridor_ops::explain::text(&l.scenario, &u, false),
+                    "time_use": corridor_ops::explain::json(&l.scenario, &u),
+                })
+            })
+        })
+        .await?;
+    v.map(Json).ok_or_else(|| ApiError::not_found("no active plan yet: import or activate one"))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! "Where does the time go?": the plan's time use as a short report with the
 //! bottleneck named first, so a coordinator sees at a glance what to push on.
+//! `corridor explain` prints it; the server's plan page shows it.
 
 use std::fmt::Write;
 
@@ -47,7 +48,7 @@ fn and_list(parts: &[String]) -> String {
 }
 
 /// One sentence naming what limits the operation.
-pub(crate) fn bottleneck(s: &Scenario, u: &TimeUse) -> String {
+pub fn bottleneck(s: &Scenario, u: &TimeUse) -> String {
     let total = u.fleet.total();
     let waits = Activity::ALL
         .into_iter()
@@ -132,7 +133,7 @@ pub(crate) fn bottleneck(s: &Scenario, u: &TimeUse) -> String {
 }
 
 /// The report: bottleneck, fleet shares, the last arrival's vehicle, checkpoints and, when asked, every vehicle.
-pub(crate) fn text(s: &Scenario, u: &TimeUse, per_vehicle: bool) -> String {
+pub fn text(s: &Scenario, u: &TimeUse, per_vehicle: bool) -> String {
     let mut out = String::new();
     if u.vehicles.is_empty() {
         return "Nobody moves in this plan: no time to explain.\n".to_string();
@@ -208,7 +209,7 @@ fn breakdown_json(b: &Breakdown) -> Value {
 }
 
 /// The same report for programs.
-pub(crate) fn json(s: &Scenario, u: &TimeUse) -> Value {
+pub fn json(s: &Scenario, u: &TimeUse) -> Value {
     json!({
         "bottleneck": if u.vehicles.is_empty() { Value::Null } else { json!(bottleneck(s, u)) },
         "fleet": breakdown_json(&u.fleet),
