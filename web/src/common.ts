@@ -64,3 +64,16 @@ export function table(caption: string, cols: string[], rows: (string | number | 
   );
   return el('div', { class: 'table-wrap' }, t);
 }
+
+/** One pickup on a gathering point's timetable (`GET /api/timetables/{site}`). */
+export interface TimetableRow {
+  vehicle: string;
+  trip: number;
+  arrives: string;
+  departs: string;
+  destination: string;
+  households: string[];
+  people: number;
+  boarded_people: number;
+  departed: boolean;
+}

@@ -7,7 +7,7 @@
 // A4 sheets (style.css, `@media print`).
 import qrcode from 'qrcode-generator';
 import { api, el, Me } from './api';
-import { header, Summary } from './common';
+import { header, Summary, TimetableRow } from './common';
 
 export interface ManifestHousehold {
   household: string;
@@ -38,16 +38,6 @@ export interface Manifest {
   plan?: string;
   out_of_service_since?: string;
   trips: ManifestTrip[];
-}
-
-interface TimetableRow {
-  vehicle: string;
-  trip: number;
-  arrives: string;
-  departs: string;
-  destination: string;
-  households: string[];
-  people: number;
 }
 
 interface Timetable {

@@ -4,7 +4,7 @@
 // is not on the list. Every event is kept on this device and resent with the
 // same id until the server has recorded it.
 import { api, connectionBanner, deviceTime, el, HttpError, Me, live, shortTime } from './api';
-import { header } from './common';
+import { header, TimetableRow } from './common';
 
 interface Whereabouts {
   household: string;
@@ -17,18 +17,6 @@ interface Whereabouts {
   vehicle?: string;
   trip?: number;
   boarded_at?: string;
-}
-
-interface TimetableRow {
-  vehicle: string;
-  trip: number;
-  arrives: string;
-  departs: string;
-  destination: string;
-  households: string[];
-  people: number;
-  boarded_people: number;
-  departed: boolean;
 }
 
 interface EventIn {
