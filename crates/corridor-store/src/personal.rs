@@ -160,8 +160,17 @@ impl Store {
             day_keys.insert(day.clone(), keys.day_key(&day, &wrapped)?);
         }
         let rows: Vec<(String, String, String, Vec<u8>, Vec<u8>)> = on_pool!(&self.db, p => {
-            let q = "SELECT p.household, p.event_id, p.day, p.nonce, p.sealed FROM personal p JOIN events e ON e.id = p.event_id WHERE ($1 = '' OR p.household = $1) ORDER BY e.seq";
-            let rows = sqlx::query(q).bind(household.unwrap_or("")).fetch_all(p).await?;
+            // Two statements, not one with `$1 = '' OR …`: that form keeps the planner off the
+            // household index and a family-links lookup would scan the whole log.
+            let rows = match household {
+                Some(h) => sqlx::query("SELECT p.household, p.event_id, p.day, p.nonce, p.sealed FROM personal p JOIN events e ON e.id = p.event_id WHERE p.household = $1 ORDER BY e.seq")
+                    .bind(h)
+                    .fetch_all(p)
+                    .await?,
+                None => sqlx::query("SELECT p.household, p.event_id, p.day, p.nonce, p.sealed FROM personal p JOIN events e ON e.id = p.event_id ORDER BY e.seq")
+                    .fetch_all(p)
+                    .await?,
+            };
             rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?))).collect::<std::result::Result<Vec<_>, sqlx::Error>>()?
         });
         let mut out = Vec::new();
