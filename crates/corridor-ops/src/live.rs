@@ -607,9 +607,9 @@ impl LiveState {
             if let Some(p) = people {
                 r.people = p;
             }
-            if let Some(l) = lying {
-                r.stretcher_cases = l.min(r.people);
-            }
+            // Never more people lying down than people: a smaller household given without
+            // its stretcher cases keeps at most as many as it now has.
+            r.stretcher_cases = lying.unwrap_or(r.stretcher_cases).min(r.people);
             if let Some(t) = tier {
                 r.tier = t;
             }

@@ -157,3 +157,26 @@ fn complete_only_when_everyone_is_accounted_for() {
     assert!(rec.unaccounted.is_empty());
     assert!(rec.complete, "arrived or a no-show: all accounted for");
 }
+
+#[test]
+fn a_household_registered_smaller_never_has_more_people_lying_down_than_people() {
+    let mut l = live();
+    let s = l.scenario.clone();
+    let reg = |n: usize, people: u32, lying: Option<u32>| {
+        let mut v = json!({"kind": "registered", "household": "FX-1", "site": "Church hill", "people": people});
+        if let Some(x) = lying {
+            v["stretcher_cases"] = json!(x);
+        }
+        parse_value(event(n, &v), &s).expect("a registration")
+    };
+    let first = reg(0, 3, Some(2));
+    l.apply(&first);
+    let second = reg(1, 1, None);
+    l.apply(&second);
+    let (_, h) = l.household("FX-1").expect("registered");
+    assert_eq!((h.people.0, h.stretcher_cases.0), (1, 1));
+    // The state for a re-plan takes it as it is now.
+    let st = l.state_at(corridor_core::Seconds(10_000));
+    let fx = st.state.registered.iter().find(|x| x.reference == "FX-1").expect("in the state");
+    assert!(fx.stretcher_cases <= fx.people);
+}
