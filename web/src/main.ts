@@ -56,6 +56,7 @@ async function start(): Promise<void> {
       return;
     }
     me = JSON.parse(saved) as Me;
+    followClock(me);
   }
   document.title = `Corridor · ${me.role}`;
   switch (me.role) {

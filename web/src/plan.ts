@@ -35,7 +35,7 @@ async function analysis(): Promise<HTMLElement[]> {
     const r = p.rehearsal;
     const said = r?.status === 'ready'
       ? `The plan carried out ${r.runs} times against the scenario's disruptions: the band holds 8 runs in 10, the line the plan as written.`
-      : 'The rehearsal of this plan is not ready yet; the band appears when it is.';
+      : 'The rehearsal of this plan is not ready yet; the band appears on the chart when it is.';
     const section = el('section', { class: 'sheet', 'aria-labelledby': 'rehearsal-h' },
       el('h2', { id: 'rehearsal-h' }, 'Rehearsal'),
       el('p', {}, said),

@@ -204,7 +204,12 @@ function timetableSheet(t: Timetable): HTMLElement {
 
 export async function printView(root: HTMLElement, me: Me, hash: string): Promise<void> {
   const [, kind, ...rest] = hash.replace(/^#/, '').split('/');
-  const name = rest.length ? decodeURIComponent(rest.join('/')) : '';
+  let name = rest.join('/');
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    // A hand-edited address: look the name up as it was typed, and say so if it is unknown.
+  }
   const titles: Record<string, string> = {
     cards: `Boarding cards · ${name}`,
     manifest: `Manifest · ${name}`,
