@@ -39,6 +39,19 @@ pub(crate) fn run(
     time_limit: std::time::Duration,
     live: Option<Live>,
 ) -> anyhow::Result<u8> {
+    // A bad address is said before minutes of planning, not after.
+    if let Some(a) = live.as_ref().and_then(|l| l.listen.as_deref())
+        && a.parse::<SocketAddr>().is_err()
+    {
+        eprintln!("error: --listen `{a}` is not an address and port such as 127.0.0.1:8080");
+        return Ok(crate::EXIT_BAD_INPUT);
+    }
+    if live.is_some()
+        && let Err(e) = may_empty(&out.join("operation"))
+    {
+        eprintln!("error: {e}");
+        return Ok(crate::EXIT_BAD_INPUT);
+    }
     let path = Path::new("aleppo-2016/scenario.toml");
     let files = InMemory(HashMap::from([(PathBuf::from(path), SCENARIO.to_string())]));
     let loaded = match load_scenario_with(&files, path) {
@@ -116,13 +129,29 @@ fn typical_run(loaded: &corridor_formats::Loaded, plan: &Plan) -> (u64, corridor
 /// A fresh data directory: made new, or emptied when it holds a Corridor store.
 fn fresh_store_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
-        let is_store = dir.join(corridor_store::DB_FILE).exists() || std::fs::read_dir(dir)?.next().is_none();
-        if !is_store {
-            anyhow::bail!("{} exists and holds no Corridor store; remove it or give another --output", dir.display());
-        }
+        may_empty(dir)?;
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// Whether the demo may empty `dir`: it holds nothing but a Corridor store, or nothing.
+fn may_empty(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        // Only the store's own files: the database, its journal files and the key.
+        let ours = |name: &str| name.starts_with(corridor_store::DB_FILE) || name == "corridor.key";
+        for entry in std::fs::read_dir(dir)? {
+            let name = entry?.file_name();
+            if !ours(&name.to_string_lossy()) {
+                anyhow::bail!(
+                    "{} holds {}, which is not a Corridor store's; move it away or give another --output",
+                    dir.display(),
+                    name.to_string_lossy()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// 127.0.0.1:8080, or a free port when that one is taken; exactly `--listen` when given.

@@ -1100,3 +1100,16 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn the_demo_refuses_a_bad_address_and_a_folder_it_would_empty_before_planning() {
+    let d = tmp();
+    let (_, err) = run(d.path(), &["demo", "--listen", "bogus"], 2);
+    assert!(err.contains("--listen `bogus` is not an address and port"), "{err}");
+    assert!(!d.path().join("corridor-demo/plan.json").exists(), "nothing planned");
+    std::fs::create_dir_all(d.path().join("corridor-demo/operation")).expect("a folder");
+    std::fs::write(d.path().join("corridor-demo/operation/notes.txt"), "mine").expect("a file");
+    let (_, err) = run(d.path(), &["demo"], 2);
+    assert!(err.contains("holds notes.txt") && err.contains("--output"), "{err}");
+    assert!(d.path().join("corridor-demo/operation/notes.txt").exists(), "nothing removed");
+}
