@@ -14,6 +14,19 @@ export interface Rehearsal {
   p10?: number[];
   p50?: number[];
   p90?: number[];
+  complete_runs?: number;
+  /** When the plan as written has unloaded its last person. */
+  plan_last_arrival?: number;
+  /** Half the runs (nine in ten) delivered everyone by then; absent where fewer did. */
+  finish_p50?: number | null;
+  finish_p90?: number | null;
+  /** Per run: its last delivery, and the people it left behind. */
+  last_deliveries?: number[];
+  left_behind?: number[];
+  left_behind_per_run?: { tier_1: number; tier_2: number; tier_3: number };
+  vehicles_lost_per_run?: number;
+  /** Where the vehicles' time went over the runs, largest share first. */
+  time_use?: { use: string; label: string; share: number; hours: number }[];
 }
 
 export interface Progress {
@@ -44,6 +57,16 @@ function at(series: [number, number][], t: number): number {
     v = y;
   }
   return v;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** An instant on a chart's axis, in the scenario's own time zone, 24-hour clock; with the day when `long`. */
+export function clockLabel(p: Progress, t: number, long: boolean): string {
+  if (!p.unix) return `+${Math.floor(t / 3600)}:${String(Math.floor(t / 60) % 60).padStart(2, '0')}`;
+  const d = new Date((t + p.utc_offset_minutes * 60) * 1000);
+  const clock = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  return long ? `${clock}\n${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}` : clock;
 }
 
 export class DeliveredChart {
@@ -95,16 +118,8 @@ export class DeliveredChart {
     this.caption.textContent = `${delivered} of ${p.people} people delivered; the plan carries ${plannedTotal}, ${dueNow} of them by the latest report.${expected}`;
     this.box.setAttribute('aria-label', `People delivered: ${delivered} of ${p.people}; planned by now ${dueNow}`);
     const width = Math.max(280, this.box.clientWidth || 320);
-    // Times on the axis in the scenario's own time zone, 24-hour clock.
-    const off = p.utc_offset_minutes * 60;
     const long = xs.length > 1 && xs[xs.length - 1] - xs[0] > 20 * 3600;
-    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-    const hhmm = (t: number) => {
-      if (!p.unix) return `+${Math.floor(t / 3600)}:${String(Math.floor(t / 60) % 60).padStart(2, '0')}`;
-      const d = new Date((t + off) * 1000);
-      const clock = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-      return long ? `${clock}\n${d.getUTCDate()} ${months[d.getUTCMonth()]}` : clock;
-    };
+    const hhmm = (t: number) => clockLabel(p, t, long);
     const count = (v: number) => (v >= 10000 ? `${Math.round(v / 1000)}k` : String(v));
     if (!this.plot) {
       this.plot = new uPlot({

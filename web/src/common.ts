@@ -54,13 +54,15 @@ export function header(me: Me, status: HTMLElement): { node: HTMLElement; setCon
   return { node, setContext: (t) => { context.textContent = t; } };
 }
 
-export function table(caption: string, cols: string[], rows: (string | number | null | undefined)[][]): HTMLElement {
+/** A table with a caption for screen readers; the first cell of a row heads it, a number is right-aligned, a node goes in as it is. */
+export function table(caption: string, cols: string[], rows: (string | number | Node | null | undefined)[][]): HTMLElement {
+  const text = (v: string | number | Node | null | undefined) => (v instanceof Node ? v : String(v ?? '—'));
   const t = el('table', {},
     el('caption', { class: 'sr-only' }, caption),
     el('thead', {}, el('tr', {}, ...cols.map((c, i) => el('th', { scope: 'col', class: i ? 'num' : '' }, c)))),
     el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((v, i) => (i === 0
-      ? el('th', { scope: 'row' }, String(v ?? '—'))
-      : el('td', { class: typeof v === 'number' ? 'num' : '' }, String(v ?? '—'))))))),
+      ? el('th', { scope: 'row' }, text(v))
+      : el('td', { class: typeof v === 'number' ? 'num' : '' }, text(v))))))),
   );
   return el('div', { class: 'table-wrap' }, t);
 }
@@ -76,4 +78,6 @@ export interface TimetableRow {
   people: number;
   boarded_people: number;
   departed: boolean;
+  /** Each household to board here with its people, in the order of `households`. */
+  parties: { household: string; people: number; stretcher_cases: number }[];
 }

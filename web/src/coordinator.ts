@@ -41,6 +41,56 @@ interface Proposal {
   notes: string[];
 }
 
+/** One trip in `GET /api/manifests`' schedule of a vehicle. */
+interface TripLine {
+  trip: number;
+  state: 'to_come' | 'boarding' | 'under_way' | 'arrived';
+  departs?: string;
+  destination?: string;
+  arrives?: string;
+  planned_people: number;
+  boarded_people: number;
+  departed_at?: string;
+  arrived_at?: string;
+}
+
+interface VehicleTrips {
+  vehicle: string;
+  trips: number;
+  planned_people: number;
+  boarded_people: number;
+  schedule: TripLine[];
+}
+
+const STATES: Record<TripLine['state'], string> = { to_come: 'to come', boarding: 'boarding', under_way: 'under way', arrived: 'arrived' };
+
+/** A vehicle's trips: where it stands in one line, each trip when unfolded (live, as events come in). */
+function tripsCell(v: VehicleTrips | undefined, open: Set<string>): Node | string {
+  if (!v || !v.schedule.length) return 'none';
+  const done = v.schedule.filter((t) => t.state === 'arrived').length;
+  const now = v.schedule.find((t) => t.state === 'under_way' || t.state === 'boarding');
+  const next = v.schedule.find((t) => t.state === 'to_come');
+  const where = now
+    ? `trip ${now.trip} ${STATES[now.state]}${now.destination ? ` to ${now.destination}` : ''}`
+    : next ? `next: trip ${next.trip}${next.departs ? ` leaves ${shortTime(next.departs)}` : ''}` : 'all trips done';
+  const details = el('details', { class: 'vehicle-trips' },
+    el('summary', { 'aria-label': `Trips of ${v.vehicle}: ${done} of ${v.schedule.length} arrived, ${where}` }, `${done} of ${v.schedule.length} arrived · ${where}`),
+    el('ol', { class: 'trips', 'aria-label': `Trips of ${v.vehicle}` }, ...v.schedule.map((t) => el('li', {},
+      el('span', { class: `trip-state ${t.state}` }, STATES[t.state]),
+      ` Trip ${t.trip}`,
+      t.departs ? ` · leaves ${shortDay(t.departs)} ${shortTime(t.departs)}` : ' · not in the plan',
+      t.destination ? ` → ${t.destination}` : '',
+      t.arrives ? ` · due ${shortTime(t.arrives)}` : '',
+      t.arrived_at ? ` · arrived ${shortTime(t.arrived_at)}` : t.departed_at ? ` · left ${shortTime(t.departed_at)}` : '',
+      ` · ${t.boarded_people} / ${t.planned_people} people`))));
+  if (open.has(v.vehicle)) details.open = true;
+  details.addEventListener('toggle', () => {
+    if (details.open) open.add(v.vehicle);
+    else open.delete(v.vehicle);
+  });
+  return details;
+}
+
 /** `2016-12-15T…` → `15 Dec`. */
 function shortDay(iso: string): string {
   const m = /^\d{4}-(\d\d)-(\d\d)/.exec(iso);
@@ -72,6 +122,8 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
     el('p', { class: 'muted' }, 'Plans what remains from the latest report (who is still waiting, where each vehicle is), checked by the validator; nothing changes until you activate it.'),
     el('div', { class: 'actions' }, replanButton), proposal);
   let latestReport = '';
+  // Which vehicles' trips are unfolded, kept across live updates.
+  const openTrips = new Set<string>();
   const totals = el('p', { class: 'totals', 'aria-live': 'polite' });
   const head = header(me, conn.node);
   root.replaceChildren(
@@ -141,7 +193,7 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
       api<Summary>('/api/summary'),
       api<Reconciliation>('/api/reconciliation'),
       api<{ conflicts: ConflictView[] }>('/api/conflicts'),
-      api<{ vehicles: { vehicle: string; trips: number; planned_people: number; boarded_people: number }[] }>('/api/manifests'),
+      api<{ vehicles: VehicleTrips[] }>('/api/manifests'),
     ]);
     latestReport = m.at;
     head.setContext(`${m.scenario} · plan ${m.plan ?? 'none'} · ${m.events} events · latest report ${shortTime(m.at)}`);
@@ -197,7 +249,8 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
     const trips = new Map(mi.vehicles.map((v) => [v.vehicle, v]));
     vehicles.replaceChildren(vehicles.firstChild!, table('Vehicles', ['Vehicle', 'Status', 'At', 'On board', 'Since', 'Trips', 'Boarded / planned'],
       s.vehicles.map((v) => [v.vehicle, v.status.replace(/_/g, ' '), v.site, v.people_on_board, shortTime(v.at),
-        trips.get(v.vehicle)?.trips ?? 0, `${trips.get(v.vehicle)?.boarded_people ?? 0} / ${trips.get(v.vehicle)?.planned_people ?? 0}`])));
+        tripsCell(trips.get(v.vehicle), openTrips),
+        `${trips.get(v.vehicle)?.boarded_people ?? 0} / ${trips.get(v.vehicle)?.planned_people ?? 0}`])));
   };
   live(refresh, conn.set);
 }

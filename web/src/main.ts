@@ -68,9 +68,27 @@ async function start(): Promise<void> {
       else if (location.hash.startsWith('#print/')) await printView(root, me, location.hash);
       else await coordinatorView(root, me);
       break;
-    case 'registrar':
-      registrarView(root, me);
+    case 'registrar': {
+      // The print views open in place, without loading the page again: a registrar whose
+      // connection is down prints from the saved timetable, and the queue keeps sending.
+      const work = el('div', {});
+      const paper = el('div', {});
+      root.replaceChildren(work, paper);
+      registrarView(work, me);
+      const show = async () => {
+        const printing = location.hash.startsWith('#print/');
+        work.hidden = printing;
+        paper.hidden = !printing;
+        if (printing) await printView(paper, me, location.hash);
+        else {
+          paper.replaceChildren();
+          work.querySelector<HTMLInputElement>('#ref')?.focus();
+        }
+      };
+      window.addEventListener('hashchange', () => void show());
+      await show();
       break;
+    }
     default:
       await monitorView(root, me);
   }

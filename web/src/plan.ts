@@ -7,7 +7,8 @@
 // people come from each vehicle's manifest, which the server writes on the
 // scenario's clock.
 import { api, el, Me } from './api';
-import { DeliveredChart, Progress } from './chart';
+import { Progress } from './chart';
+import { rehearsalSection } from './rehearsal';
 import { count, dayTime, hourMinute, Manifest, manifests, shell } from './print';
 
 /** `GET /api/plan/explanation`: where the plan's time goes, the bottleneck first. */
@@ -16,7 +17,7 @@ interface Explanation {
   text: string;
 }
 
-/** The bottleneck explanation and the rehearsal's band, above the schedules. */
+/** The bottleneck explanation and the rehearsal, above the schedules. */
 async function analysis(): Promise<HTMLElement[]> {
   const [x, p] = await Promise.all([
     api<Explanation>('/api/plan/explanation').catch(() => null),
@@ -30,21 +31,7 @@ async function analysis(): Promise<HTMLElement[]> {
       el('p', { class: 'bottleneck' }, el('strong', {}, first ?? '')),
       ...rest.map((line) => el('p', {}, line))));
   }
-  if (p) {
-    const chart = new DeliveredChart();
-    const r = p.rehearsal;
-    const said = r?.status === 'ready'
-      ? `The plan carried out ${r.runs} times against the scenario's disruptions: the band holds 8 runs in 10, the line the plan as written.`
-      : 'The rehearsal of this plan is not ready yet; the band appears on the chart when it is.';
-    const section = el('section', { class: 'sheet', 'aria-labelledby': 'rehearsal-h' },
-      el('h2', { id: 'rehearsal-h' }, 'Rehearsal'),
-      el('p', {}, said),
-      chart.node);
-    out.push(section);
-    // Drawn once the section is in the page, so the chart knows its width.
-    requestAnimationFrame(() => chart.show(p));
-    window.addEventListener('resize', () => chart.resize());
-  }
+  if (p) out.push(rehearsalSection(p));
   return out;
 }
 

@@ -6,7 +6,7 @@
 // `#print/timetable/SITE`, `#print/timetables`; printing the page gives clean
 // A4 sheets (style.css, `@media print`).
 import qrcode from 'qrcode-generator';
-import { api, el, Me } from './api';
+import { api, el, HttpError, Me } from './api';
 import { header, Summary, TimetableRow } from './common';
 
 export interface ManifestHousehold {
@@ -124,7 +124,7 @@ export function shell(root: HTMLElement, me: Me, title: string): { main: HTMLEle
   const status = el('p', { class: 'muted', role: 'status' }, 'Loading…');
   const nav = el('nav', { class: 'print-nav', 'aria-label': 'Print views' },
     el('a', { href: '#' }, 'Back to the operation'),
-    location.hash === '#plan' ? null : el('a', { href: '#plan' }, 'Active plan'),
+    location.hash === '#plan' || me.role !== 'coordinator' ? null : el('a', { href: '#plan' }, 'Active plan'),
     print,
     status);
   const main = el('main', { class: 'print' });
@@ -137,17 +137,31 @@ export async function manifests(names: string[]): Promise<Map<string, Manifest>>
   return new Map(all.map((m) => [m.vehicle, m]));
 }
 
+/**
+ * A gathering point's timetable: from the server, or, for a registrar whose connection is
+ * down, the copy their device saved (`registrar.ts`), said so on the sheet.
+ */
+async function siteTimetable(site: string, me: Me): Promise<{ t: Timetable; saved: boolean }> {
+  try {
+    return { t: await api<Timetable>(`/api/timetables/${encodeURIComponent(site)}`), saved: false };
+  } catch (e) {
+    const copy = me.role === 'registrar' && me.site === site && !(e instanceof HttpError) ? localStorage.getItem(`corridor.timetable.${site}`) : null;
+    if (!copy) throw e;
+    return { t: { site, rows: JSON.parse(copy) as TimetableRow[] }, saved: true };
+  }
+}
+
+const SAVED = 'No connection: printed from the timetable saved on this device, which may be older than the active plan.';
+
 /** One card per household the plan picks up at the site. */
-async function cards(main: HTMLElement, site: string): Promise<string> {
-  const t = await api<Timetable>(`/api/timetables/${encodeURIComponent(site)}`);
-  const ms = await manifests([...new Set(t.rows.map((r) => r.vehicle))]);
-  const size = new Map<string, ManifestHousehold>();
-  for (const m of ms.values()) for (const trip of m.trips) for (const h of trip.households) size.set(`${m.vehicle}|${trip.trip}|${h.household}`, h);
+async function cards(main: HTMLElement, site: string, me: Me): Promise<string> {
+  const { t, saved } = await siteTimetable(site, me);
   const list = el('div', { class: 'cards' });
   let n = 0;
   for (const r of t.rows) {
-    for (const h of r.households) {
-      const w = size.get(`${r.vehicle}|${r.trip}|${h}`);
+    r.households.forEach((h, i) => {
+      // Timetables saved by an older page have no parties: the card then leaves the size off.
+      const w = r.parties?.[i]?.household === h ? r.parties[i] : undefined;
       n += 1;
       list.append(el('article', { class: 'card', 'aria-label': `Boarding card ${h}` },
         el('p', { class: 'card-site' }, `Boarding card · ${t.site}`),
@@ -160,11 +174,12 @@ async function cards(main: HTMLElement, site: string): Promise<string> {
             el('dt', {}, 'To'), el('dd', {}, r.destination),
             w ? el('dt', {}, 'People') : null,
             w ? el('dd', {}, `${w.people}${w.stretcher_cases ? `, ${w.stretcher_cases} lying` : ''}`) : null))));
-    }
+    });
   }
   main.replaceChildren(el('section', { class: 'sheet', 'aria-labelledby': 'cards-h' },
     el('h1', { id: 'cards-h' }, `Boarding cards · ${t.site}`),
     el('p', { class: 'sheet-note' }, `${count(n, 'household')} planned here${t.plan ? ` (plan ${t.plan})` : ''}. Cut along the lines; the registrar scans the code or types the reference.`),
+    saved ? el('p', { class: 'note' }, SAVED) : null,
     n ? list : el('p', {}, 'The active plan picks up nobody here.')));
   return `${n} boarding cards`;
 }
@@ -218,13 +233,20 @@ export async function printView(root: HTMLElement, me: Me, hash: string): Promis
     timetables: 'Timetables of every gathering point',
   };
   const title = titles[kind] ?? 'Print';
+  // A registrar prints their own gathering point's cards and timetable; the server refuses the rest anyway.
+  const allowed = me.role === 'coordinator' || ((kind === 'cards' || kind === 'timetable') && name === me.site);
   document.title = `Corridor · ${title}`;
   const { main, status } = shell(root, me, title);
+  if (!allowed) {
+    status.textContent = '';
+    main.replaceChildren(el('p', { class: 'warn' }, `A registrar prints the boarding cards and the timetable of ${me.site ?? 'their gathering point'} only; go back and choose one of those.`));
+    return;
+  }
   try {
     let done: string;
     switch (kind) {
       case 'cards':
-        done = await cards(main, name);
+        done = await cards(main, name, me);
         break;
       case 'manifest':
         main.replaceChildren(manifestSheet(await api<Manifest>(`/api/manifests/${encodeURIComponent(name)}`)));
@@ -237,10 +259,12 @@ export async function printView(root: HTMLElement, me: Me, hash: string): Promis
         done = `${ms.size} manifests, one vehicle per page`;
         break;
       }
-      case 'timetable':
-        main.replaceChildren(timetableSheet(await api<Timetable>(`/api/timetables/${encodeURIComponent(name)}`)));
+      case 'timetable': {
+        const { t, saved } = await siteTimetable(name, me);
+        main.replaceChildren(...(saved ? [el('p', { class: 'note' }, SAVED)] : []), timetableSheet(t));
         done = '1 timetable';
         break;
+      }
       case 'timetables': {
         const s = await api<Summary>('/api/summary');
         const ts = await Promise.all(s.sites.map((x) => api<Timetable>(`/api/timetables/${encodeURIComponent(x.site)}`)));
@@ -257,6 +281,17 @@ export async function printView(root: HTMLElement, me: Me, hash: string): Promis
     status.textContent = '';
     main.replaceChildren(el('p', { class: 'warn' }, `Nothing to print: ${(e as Error).message}`));
   }
+}
+
+/** A registrar's links to their gathering point's boarding cards and timetable. */
+export function sitePrintLinks(site: string): HTMLElement {
+  const href = (kind: string) => `#print/${kind}/${encodeURIComponent(site)}`;
+  return el('section', { class: 'print-links', 'aria-labelledby': 'print-h' },
+    el('h2', { id: 'print-h' }, 'Print'),
+    el('p', { class: 'muted' }, 'Paper for when the power or the network fails. Without a connection, the timetable saved on this device is printed.'),
+    el('ul', { class: 'link-list' },
+      el('li', {}, el('a', { href: href('cards') }, `Boarding cards: ${site}`)),
+      el('li', {}, el('a', { href: href('timetable') }, `Timetable: ${site}`))));
 }
 
 /** The coordinator's links to the plan page and the print views. */

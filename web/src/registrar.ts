@@ -5,6 +5,7 @@
 // same id until the server has recorded it.
 import { api, connectionBanner, deviceTime, el, HttpError, Me, live, shortTime } from './api';
 import { header, TimetableRow } from './common';
+import { sitePrintLinks } from './print';
 
 interface Whereabouts {
   household: string;
@@ -86,7 +87,7 @@ export function registrarView(root: HTMLElement, me: Me): void {
     el('button', { type: 'submit' }, 'Register household'),
   );
 
-  root.replaceChildren(head.node, el('main', { class: 'registrar' }, find, result, status, register));
+  root.replaceChildren(head.node, el('main', { class: 'registrar' }, find, result, status, register, sitePrintLinks(site)));
   ref.focus();
 
   const newId = (kind: string) => `${me.name}-${kind}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

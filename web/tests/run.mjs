@@ -212,6 +212,12 @@ test('a registrar boards a household and the coordinator view updates without a 
 
   const after = coord.page.locator('.label.site', { hasText: `Market square: ${waitingBefore - w.people} waiting` });
   await after.waitFor({ timeout: 10000 });
+  // The vehicle's trips, unfolded, follow the boarding live.
+  const trips = coord.page.getByRole('list', { name: `Trips of ${w.planned.vehicle}` });
+  await coord.page.locator(`summary[aria-label^="Trips of ${w.planned.vehicle}:"]`).click();
+  await trips.locator('li').nth(w.planned.trip - 1).filter({ hasText: /^boarding Trip/ }).waitFor({ timeout: 10000 });
+  const amb = coord.page.locator('summary[aria-label^="Trips of ambulance-1:"]');
+  assert(/^Trips of ambulance-1: 1 of \d+ arrived/.test(await amb.getAttribute('aria-label')), `the ambulance's first trip arrived: ${await amb.getAttribute('aria-label')}`);
   assert(await coord.page.evaluate(() => window.__sameDocument === true), 'the coordinator page was not reloaded');
 
   // A household that is not on the list.
@@ -524,12 +530,51 @@ test('a coordinator prints each gathering point\'s timetable and reads the plan 
   await rehearsal.getByText(/carried out \d+ times/).waitFor({ timeout: 30000 });
   await rehearsal.getByText(/Rehearsed \d+ times: by the latest report, 8 runs in 10 had delivered between \d+ and \d+/).waitFor({ timeout: 30000 });
   assert(await rehearsal.getByRole('img', { name: /^People delivered/ }).locator('canvas').count() === 1, 'the rehearsal chart is drawn');
+  // When each run delivered its last person, and where the vehicles' time went, as `corridor rehearse` plots them.
+  const progress = await call('/api/progress');
+  const r = progress.rehearsal;
+  await rehearsal.getByText(`Everyone the plan carries was delivered in ${r.complete_runs} of ${r.runs} runs.`).waitFor();
+  const finishes = rehearsal.getByRole('img', { name: /^When the last person was delivered/ });
+  assert(await finishes.locator('canvas').count() === 1, 'the histogram of last deliveries is drawn');
+  assert((await finishes.getAttribute('aria-label')).includes(`${r.complete_runs} of ${r.runs} runs delivered everyone`), 'the histogram counts the runs');
+  const uses = rehearsal.getByRole('table', { name: /^Where the vehicles' time went/ }).locator('tbody tr');
+  assert(await uses.count() === r.time_use.length && r.time_use.length > 0, 'a row per use of the vehicles\' time');
+  assert((await uses.first().textContent()).includes(r.time_use[0].label), `the largest use first: ${await uses.first().textContent()}`);
   assert((await unnamedControls(page)).length === 0, `controls without a name: ${await unnamedControls(page)}`);
   assert((await lowContrast(page)).length === 0, `low contrast: ${await lowContrast(page)}`);
   await page.screenshot({ path: join(shots, 'plan.png'), fullPage: true });
   await page.setViewportSize({ width: 360, height: 760 });
   await page.waitForTimeout(200);
   assert(await fitsWidth(page), 'the plan page fits 360 px');
+  assert(errors.length === 0, `page errors: ${errors}`);
+  await context.close();
+});
+
+test('a registrar prints their gathering point\'s boarding cards, and its timetable without a connection', async () => {
+  const { context, page, errors } = await signedIn('registrar', { width: 360, height: 740 });
+  await page.getByText('Live ·').waitFor();
+  await page.getByRole('link', { name: 'Boarding cards: Market square' }).click();
+  await page.getByText(/^Ready to print: \d+ boarding cards/).waitFor();
+  const tt = await call('/api/timetables/Market%20square');
+  const parties = tt.rows.flatMap((r) => r.parties);
+  assert(await page.locator('article.card').count() === parties.length, 'a card per household planned here');
+  for (const p of parties.slice(0, 5)) {
+    const card = page.getByRole('article', { name: `Boarding card ${p.household}`, exact: true });
+    assert((await card.locator('.card-ref').textContent()) === p.household && (await card.locator('dd').last().textContent()).startsWith(String(p.people)), `${p.household}'s card`);
+  }
+  await page.screenshot({ path: join(shots, 'registrar-cards.png'), fullPage: true });
+  await page.getByRole('link', { name: 'Back to the operation' }).click();
+  await page.getByLabel('Household reference', { exact: true }).waitFor();
+  await context.setOffline(true);
+  await page.getByRole('link', { name: 'Timetable: Market square' }).click();
+  await page.getByText(/printed from the timetable saved on this device/).waitFor();
+  const rows = page.getByRole('region', { name: 'Timetable of Market square', exact: true }).locator('tbody tr');
+  assert(await rows.count() === tt.rows.length, 'the saved timetable has a row per pickup');
+  // Another site's paper is not the registrar's to print.
+  await context.setOffline(false);
+  await page.evaluate(() => { location.hash = '#print/cards/Old%20mill'; });
+  await page.getByText(/A registrar prints the boarding cards and the timetable of Market square only/).waitFor();
+  assert((await unnamedControls(page)).length === 0, `controls without a name: ${await unnamedControls(page)}`);
   assert(errors.length === 0, `page errors: ${errors}`);
   await context.close();
 });

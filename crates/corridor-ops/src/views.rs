@@ -285,6 +285,15 @@ impl LiveState {
                                 .map(|h| self.households[h.index()].reference.clone())
                                 .collect(),
                             people: stop.households.iter().map(|&h| s.household(h).people.0).sum(),
+                            parties: stop
+                                .households
+                                .iter()
+                                .map(|&h| Party {
+                                    household: self.households[h.index()].reference.clone(),
+                                    people: s.household(h).people.0,
+                                    stretcher_cases: s.household(h).stretcher_cases.0,
+                                })
+                                .collect(),
                             boarded_people: boarded.map_or(0, |b| {
                                 b.boarded
                                     .iter()
@@ -638,12 +647,27 @@ pub struct TimetableRow {
     pub households: Vec<String>,
     /// People to board here.
     pub people: u32,
+    /// Each household to board here with its people, in the order of `households`: what a
+    /// boarding card says, for a registrar who may not read the vehicles' manifests.
+    pub parties: Vec<Party>,
     /// People from this site boarded so far.
     pub boarded_people: u32,
     /// Whether the trip has left.
     pub departed: bool,
     #[serde(skip)]
     sort: Seconds,
+}
+
+/// A household on a timetable: its reference and how many it is.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Party {
+    /// Household reference.
+    pub household: String,
+    /// People in it.
+    pub people: u32,
+    /// Of whom lying down.
+    pub stretcher_cases: u32,
 }
 
 /// The latest event about someone.

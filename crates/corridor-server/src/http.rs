@@ -523,6 +523,61 @@ pub(crate) struct ManifestIndexRow {
     pub planned_people: u32,
     /// People boarded.
     pub boarded_people: u32,
+    /// Each trip in one line, for the coordinator's live list of trips per vehicle.
+    pub schedule: Vec<TripLine>,
+}
+
+/// One trip of a vehicle, as the coordinator's trips list shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct TripLine {
+    /// Trip number from 1.
+    pub trip: u32,
+    /// `to_come`, `boarding` (someone is on board, not departed), `under_way` or `arrived`.
+    pub state: &'static str,
+    /// Planned departure (absent for trips outside the plan).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departs: Option<String>,
+    /// Planned destination.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Planned arrival.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrives: Option<String>,
+    /// People planned.
+    pub planned_people: u32,
+    /// People boarded.
+    pub boarded_people: u32,
+    /// When it departed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departed_at: Option<String>,
+    /// When it arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrived_at: Option<String>,
+}
+
+impl TripLine {
+    fn of(t: &corridor_ops::ManifestTrip) -> TripLine {
+        let state = if t.arrived_at.is_some() {
+            "arrived"
+        } else if t.departed_at.is_some() {
+            "under_way"
+        } else if t.boarded_people > 0 {
+            "boarding"
+        } else {
+            "to_come"
+        };
+        TripLine {
+            trip: t.trip,
+            state,
+            departs: t.departs.clone(),
+            destination: t.destination.clone(),
+            arrives: t.arrives.clone(),
+            planned_people: t.planned_people,
+            boarded_people: t.boarded_people,
+            departed_at: t.departed_at.clone(),
+            arrived_at: t.arrived_at.clone(),
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/manifests", responses((status = 200, body = ManifestIndex), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("token" = [])))]
@@ -535,10 +590,11 @@ async fn manifests(State(app): State<AppState>, caller: Caller) -> ApiResult<Man
                 .map(|i| {
                     let m = l.manifest(corridor_core::VehicleId(i as u32));
                     ManifestIndexRow {
-                        vehicle: m.vehicle,
                         trips: m.trips.len() as u32,
                         planned_people: m.trips.iter().map(|t| t.planned_people).sum(),
                         boarded_people: m.trips.iter().map(|t| t.boarded_people).sum(),
+                        schedule: m.trips.iter().map(TripLine::of).collect(),
+                        vehicle: m.vehicle,
                     }
                 })
                 .collect()

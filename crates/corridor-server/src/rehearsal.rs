@@ -78,7 +78,10 @@ async fn uncertainty(store: &Store) -> Result<corridor_core::Uncertainty, String
         .map_err(|e| e.to_string())?
 }
 
-/// P10, P50 and P90 of people delivered over time, with times on the progress route's axis.
+/// P10, P50 and P90 of people delivered over time, with times on the progress route's axis;
+/// then what the plan page draws beside it, as `corridor rehearse` does: each run's last
+/// delivery and the people it left behind (the makespan's distribution), and where the
+/// vehicles' time went.
 fn rehearse(s: &Scenario, plan: &Plan, u: &corridor_core::Uncertainty) -> Value {
     let prepared = corridor_sim::Prepared::new(s, plan, u);
     let runs: Vec<corridor_sim::RunResult> = (0..RUNS).map(|r| prepared.run(SEED, r, false)).collect();
@@ -87,6 +90,15 @@ fn rehearse(s: &Scenario, plan: &Plan, u: &corridor_core::Uncertainty) -> Value 
     let c = &summary.curve;
     let base = s.clock.as_ref().map_or(0, |c| c.unix_start);
     let column = |f: fn(&(u32, u32, u32)) -> u32| c.delivered[3].iter().map(f).collect::<Vec<u32>>();
+    let at = |t: Option<corridor_core::Seconds>| t.map(|t| base + t.0);
+    let time_use: Vec<Value> = corridor_sim::shares_ranked(&summary)
+        .into_iter()
+        .filter(|(_, share)| *share > 0.0)
+        .map(|(u, share)| {
+            let i = corridor_sim::Use::ALL.iter().position(|&x| x == u).unwrap_or(0);
+            json!({"use": u.key(), "label": u.label(), "share": share, "hours": summary.time_hours[i]})
+        })
+        .collect();
     json!({
         "status": "ready",
         "runs": RUNS,
@@ -96,6 +108,14 @@ fn rehearse(s: &Scenario, plan: &Plan, u: &corridor_core::Uncertainty) -> Value 
         "p50": column(|x| x.1),
         "p90": column(|x| x.2),
         "complete_runs": summary.complete_runs,
+        "plan_last_arrival": base + corridor_core::Figures::of(s, plan).makespan.0,
+        "finish_p50": at(summary.p50),
+        "finish_p90": at(summary.p90),
+        "last_deliveries": runs.iter().map(|r| base + r.makespan.0).collect::<Vec<i64>>(),
+        "left_behind": runs.iter().map(|r| r.stranded.iter().sum::<u32>()).collect::<Vec<u32>>(),
+        "left_behind_per_run": {"tier_1": summary.stranded_per_run[0], "tier_2": summary.stranded_per_run[1], "tier_3": summary.stranded_per_run[2]},
+        "vehicles_lost_per_run": summary.losses_per_run,
+        "time_use": time_use,
     })
 }
 
@@ -120,5 +140,14 @@ mod tests {
         assert!(p10.windows(2).all(|w| w[0] <= w[1]), "people delivered never go down");
         let carried: u64 = plan.routes.iter().flat_map(|r| &r.trips).flat_map(|t| t.households()).map(|h| u64::from(s.household(h).people.0)).sum();
         assert_eq!(*p90.last().expect("points"), carried, "by the last delivery of any run, the runs that finished delivered everyone carried");
+        // One last delivery and one count of people left behind per run; a run that left
+        // nobody behind is a complete one.
+        let (last, left) = (col("last_deliveries"), col("left_behind"));
+        assert_eq!((last.len(), left.len()), (RUNS as usize, RUNS as usize));
+        assert_eq!(left.iter().filter(|&&x| x == 0).count() as u64, v["complete_runs"].as_u64().expect("a count"));
+        // Where the time went: shares of the vehicles' time, largest first, adding up to all of it.
+        let shares: Vec<f64> = v["time_use"].as_array().expect("time use").iter().map(|x| x["share"].as_f64().expect("a share")).collect();
+        assert!(!shares.is_empty() && shares.windows(2).all(|w| w[0] >= w[1]));
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-6, "shares add up to one: {shares:?}");
     }
 }
