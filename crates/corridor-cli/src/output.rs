@@ -20,6 +20,12 @@ fn hours(t: Seconds) -> String {
     format!("{:.1} h", t.as_hours())
 }
 
+/// A span since the start as "16 h 43 min": "16:43:24" would read as a clock time.
+fn after_start(t: Seconds) -> String {
+    let min = (t.0.max(0) + 30) / 60;
+    format!("{} h {} min", min / 60, min % 60)
+}
+
 fn tiers_text(counts: &[People; 3]) -> String {
     Tier::ALL
         .iter()
@@ -254,8 +260,8 @@ pub(crate) fn figures_text(s: &Scenario, f: &Figures) -> String {
     );
     let _ = writeln!(
         o,
-        "Weighted mean arrival: {} (weights 100/10/1 by tier)",
-        Seconds(f.weighted_mean_arrival.round() as i64)
+        "Weighted mean arrival: {} after the start (weights 100/10/1 by tier)",
+        after_start(Seconds(f.weighted_mean_arrival.round() as i64))
     );
     let _ = writeln!(
         o,

@@ -54,7 +54,7 @@ Exit codes: 0 written, 1 the plan breaks rules, 2 a file cannot be read.")]
         scenario: PathBuf,
         /// A plan (JSON) whose vehicle routes to draw.
         plan: Option<PathBuf>,
-        /// Write the GeoJSON here.
+        /// Write the GeoJSON here (`-` for standard output).
         #[arg(short, long)]
         output: PathBuf,
         /// Drop drawing detail smaller than this many metres from the network.
@@ -342,20 +342,37 @@ fn geojson(
         ));
     }
     for c in &s.corridors {
-        let windows: Vec<Value> = c
-            .windows
-            .iter()
-            .map(|w| json!({ "open": time_text(s, w.start), "close": time_text(s, w.end) }))
-            .collect();
+        // A corridor without windows is stored as one window from far before to far after the
+        // operation; written as dates that would be absurd years, so it is said plainly instead.
+        let unbounded = |t: Seconds| t <= Seconds(i64::MIN / 4) || t >= Seconds::MAX;
+        let always_open = c.windows.iter().any(|w| unbounded(w.start) && unbounded(w.end));
+        let mut props = json!({
+            "layer": "corridor",
+            "name": c.name,
+            "checkpoint": s.sites[c.checkpoint.index()].name,
+            "lanes": c.lanes,
+            "always_open": always_open,
+        });
+        if !always_open {
+            let windows: Vec<Value> = c
+                .windows
+                .iter()
+                .map(|w| {
+                    let mut o = serde_json::Map::new();
+                    if !unbounded(w.start) {
+                        o.insert("open".into(), json!(time_text(s, w.start)));
+                    }
+                    if !unbounded(w.end) {
+                        o.insert("close".into(), json!(time_text(s, w.end)));
+                    }
+                    Value::Object(o)
+                })
+                .collect();
+            props["windows"] = json!(windows);
+        }
         features.push(feature(
             json!({ "type": "Point", "coordinates": point(s.sites[c.checkpoint.index()].location) }),
-            json!({
-                "layer": "corridor",
-                "name": c.name,
-                "checkpoint": s.sites[c.checkpoint.index()].name,
-                "lanes": c.lanes,
-                "windows": windows,
-            }),
+            props,
         ));
     }
     if let Some(plan) = &plan {
@@ -382,8 +399,19 @@ fn geojson(
         "features": features,
     });
     let text = serde_json::to_string(&doc).context("cannot encode the GeoJSON")?;
-    std::fs::write(output, text).with_context(|| format!("cannot write {}", output.display()))?;
-    println!(
+    // `-o -` writes the GeoJSON to standard output and the summary to standard error.
+    let to_stdout = output == Path::new("-");
+    if to_stdout {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush())
+            .context("cannot write the GeoJSON to standard output")?;
+    } else {
+        std::fs::write(output, text).with_context(|| format!("cannot write {}", output.display()))?;
+    }
+    let summary = format!(
         "Wrote {} features ({}) to {}",
         doc["features"].as_array().map_or(0, Vec::len),
         if plan.is_some() {
@@ -391,8 +419,13 @@ fn geojson(
         } else {
             "network, sites and corridors"
         },
-        output.display()
+        if to_stdout { "standard output".to_string() } else { output.display().to_string() }
     );
+    if to_stdout {
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
     Ok(0)
 }
 

@@ -381,6 +381,13 @@ fn check_accepts_the_tutorial_plan_and_prints_its_figures() {
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // A span since the start, never written like a clock time.
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Weighted mean arrival:"))
+        .unwrap_or_else(|| panic!("no mean arrival in:\n{out}"));
+    assert!(line.contains(" h ") && line.contains(" min after the start"), "{line}");
+    assert!(!line.contains(':') || line.find(':') == Some(21), "{line}");
 }
 
 #[test]
@@ -1112,4 +1119,29 @@ fn the_demo_refuses_a_bad_address_and_a_folder_it_would_empty_before_planning() 
     let (_, err) = run(d.path(), &["demo"], 2);
     assert!(err.contains("holds notes.txt") && err.contains("--output"), "{err}");
     assert!(d.path().join("corridor-demo/operation/notes.txt").exists(), "nothing removed");
+}
+
+#[test]
+fn export_geojson_writes_to_standard_output_and_an_always_open_corridor_without_dates() {
+    let d = tmp();
+    let (s, _) = tutorial_with(
+        d.path(),
+        "[[corridor]]\nname = \"Bridge\"\ncheckpoint = \"Bridge\"\ngoverns = [\"Market square\"]\nprocessing = \"1min\"",
+    );
+    let mut sites = std::fs::read_to_string(d.path().join("sites.csv")).expect("sites");
+    sites.push_str("Bridge,checkpoint,50.1100,8.7000,,\n");
+    std::fs::write(d.path().join("sites.csv"), sites).expect("write");
+    let (out, err) = run(d.path(), &["export", "geojson", &s, "-o", "-"], 0);
+    assert!(!d.path().join("-").exists());
+    assert!(err.contains("standard output"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("GeoJSON on standard output");
+    let corridor = v["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .find(|f| f["properties"]["layer"] == "corridor")
+        .expect("the corridor")
+        .clone();
+    assert_eq!(corridor["properties"]["always_open"], true, "{corridor}");
+    assert!(corridor["properties"].get("windows").is_none(), "{corridor}");
 }
