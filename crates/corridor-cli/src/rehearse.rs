@@ -76,6 +76,17 @@ pub(crate) fn rehearse_loaded(
         let p = Problem::in_file("--runs", "at least one run is needed");
         return Ok(report_problems(&p.into(), format));
     }
+    // Every run's result is kept for the percentiles, so a huge count would abort on a failed
+    // allocation instead of saying so.
+    if args.runs > MAX_RUNS {
+        let p = Problem::in_file(
+            "--runs",
+            &format!(
+                "at most {MAX_RUNS} runs: each run's result is kept in memory for the percentiles, and more runs than that would not fit"
+            ),
+        );
+        return Ok(report_problems(&p.into(), format));
+    }
     // Checked before the runs, so that a bad directory does not waste them.
     if let Some(dir) = &args.output
         && dir.exists()
@@ -607,3 +618,7 @@ fn uncertainty_json(u: &corridor_core::Uncertainty) -> Value {
         })).collect::<Vec<_>>(),
     })
 }
+
+/// The most runs a rehearsal accepts: a million already gives percentiles far finer than the
+/// disruption rates they come from are known.
+const MAX_RUNS: u64 = 1_000_000;

@@ -983,6 +983,9 @@ fn rehearse_refuses_bad_arguments_naming_what_to_fix() {
         err.contains("--runs") && err.contains("at least one run"),
         "{err}"
     );
+    // A huge count is refused with the largest accepted, never a failed allocation.
+    let (_, err) = run(d.path(), &["rehearse", &s, &p, "--runs", "1000000000000"], 2);
+    assert!(err.contains("--runs") && err.contains("at most 1000000 runs"), "{err}");
     let (out, err) = run(
         d.path(),
         &[
