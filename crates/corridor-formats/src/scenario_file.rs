@@ -1441,10 +1441,15 @@ impl<'a> Resolver<'a> {
                 ready,
             });
         }
+        // A households table without rows (and no household elsewhere) plans an evacuation of nobody.
+        let mut empty_table = None;
         if let Some(rel) = &doc.files.households
             && let Some((file, text)) = self.read_csv("households", rel)
             && let Some(table) = read_table(&file, &text, HOUSEHOLD_COLUMNS, &mut self.problems)
         {
+            if table.rows.is_empty() {
+                empty_table = Some(file.clone());
+            }
             for row in &table.rows {
                 let at = At {
                     file: file.clone(),
@@ -1498,6 +1503,14 @@ impl<'a> Resolver<'a> {
         }
         for p in &doc.population {
             self.expand_population(p, &mut out);
+        }
+        if let Some(file) = empty_table
+            && out.is_empty()
+        {
+            self.problems.push(Problem::in_file(
+                file,
+                "the households table holds no households, so there is nobody to evacuate: add one household per line below the header",
+            ));
         }
         out
     }

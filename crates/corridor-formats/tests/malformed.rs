@@ -368,6 +368,8 @@ cases! {
         at("households.csv", 6).field("ready").says("`30` has no unit");
     empty_households_file: "households-file-empty" =>
         whole("households.csv").says("the file is empty; expected a header row");
+    households_table_without_rows: "households-no-rows" =>
+        whole("households.csv").says("holds no households, so there is nobody to evacuate");
 
     // -----------------------------------------------------------------------
     // Scenario cases: travel-times.csv
