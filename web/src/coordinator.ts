@@ -69,11 +69,13 @@ function tripsCell(v: VehicleTrips | undefined, open: Set<string>): Node | strin
   if (!v || !v.schedule.length) return 'none';
   const done = v.schedule.filter((t) => t.state === 'arrived').length;
   const now = v.schedule.find((t) => t.state === 'under_way' || t.state === 'boarding');
-  const next = v.schedule.find((t) => t.state === 'to_come');
+  // The next trip is the first to come after the latest one begun, not one the field skipped.
+  const begun = v.schedule.map((t) => t.state !== 'to_come').lastIndexOf(true);
+  const next = v.schedule.slice(begun + 1).find((t) => t.state === 'to_come');
   const where = now
     ? `trip ${now.trip} ${STATES[now.state]}${now.destination ? ` to ${now.destination}` : ''}`
     : next ? `next: trip ${next.trip}${next.departs ? ` leaves ${shortTime(next.departs)}` : ''}` : 'all trips done';
-  const details = el('details', { class: 'vehicle-trips' },
+  const details = el('details', { class: 'vehicle-trips', 'data-vehicle': v.vehicle },
     el('summary', { 'aria-label': `Trips of ${v.vehicle}: ${done} of ${v.schedule.length} arrived, ${where}` }, `${done} of ${v.schedule.length} arrived · ${where}`),
     el('ol', { class: 'trips', 'aria-label': `Trips of ${v.vehicle}` }, ...v.schedule.map((t) => el('li', {},
       el('span', { class: `trip-state ${t.state}` }, STATES[t.state]),
@@ -247,10 +249,13 @@ export async function coordinatorView(root: HTMLElement, me: Me): Promise<void> 
       : [el('p', { class: 'muted' }, 'Nobody is unaccounted for.')]));
 
     const trips = new Map(mi.vehicles.map((v) => [v.vehicle, v]));
+    // The table is drawn afresh on each update: a focused trips summary keeps the focus.
+    const focused = (document.activeElement as HTMLElement | null)?.closest('details.vehicle-trips')?.getAttribute('data-vehicle');
     vehicles.replaceChildren(vehicles.firstChild!, table('Vehicles', ['Vehicle', 'Status', 'At', 'On board', 'Since', 'Trips', 'Boarded / planned'],
       s.vehicles.map((v) => [v.vehicle, v.status.replace(/_/g, ' '), v.site, v.people_on_board, shortTime(v.at),
         tripsCell(trips.get(v.vehicle), openTrips),
         `${trips.get(v.vehicle)?.boarded_people ?? 0} / ${trips.get(v.vehicle)?.planned_people ?? 0}`])));
+    if (focused) vehicles.querySelector<HTMLElement>(`details.vehicle-trips[data-vehicle="${CSS.escape(focused)}"] summary`)?.focus();
   };
   live(refresh, conn.set);
 }

@@ -52,6 +52,7 @@ function finishes(p: Progress, r: Rehearsal): { node: HTMLElement; draw: () => v
     el('figcaption', {}, el('h3', {}, 'When the last person was delivered')),
     box,
     el('p', { class: 'chart-caption' }, 'Each bar counts the runs whose last delivery fell in that interval; the dashed line is the plan as written.'));
+  if (!last.length) return { node: el('p', {}, 'No run to draw.'), draw: () => undefined };
   const lo = Math.min(...last, r.plan_last_arrival ?? Infinity);
   const hi = Math.max(...last, r.plan_last_arrival ?? -Infinity);
   const width = Math.max(hi - lo, 3600) / BINS;
@@ -119,7 +120,7 @@ function timeUse(r: Rehearsal): HTMLElement {
       bar.style.width = `${Math.max(1, (u.share / top) * 100)}%`;
       return el('tr', {},
         el('th', { scope: 'row' }, u.label),
-        el('td', { class: 'share' }, el('span', { class: 'bar-track' }, bar), el('span', { class: 'num' }, pct)),
+        el('td', {}, el('div', { class: 'share' }, el('span', { class: 'bar-track' }, bar), el('span', { class: 'num' }, pct))),
         el('td', { class: 'num' }, u.hours.toFixed(1)));
     }))));
 }
@@ -140,6 +141,7 @@ export function rehearsalSection(p: Progress): HTMLElement {
     if (r?.status === 'running') {
       // Rehearsing takes seconds: the whole section follows when it is ready.
       const again = () => window.setTimeout(() => {
+        if (!section.isConnected) return;
         api<Progress>('/api/progress').then((q) => {
           if (q.rehearsal?.status === 'running') again();
           else if (section.isConnected) section.replaceWith(rehearsalSection(q));

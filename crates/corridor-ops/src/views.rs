@@ -288,10 +288,14 @@ impl LiveState {
                             parties: stop
                                 .households
                                 .iter()
-                                .map(|&h| Party {
-                                    household: self.households[h.index()].reference.clone(),
-                                    people: s.household(h).people.0,
-                                    stretcher_cases: s.household(h).stretcher_cases.0,
+                                .map(|&h| {
+                                    // As registered now (a corrected size, a split), like the manifests.
+                                    let r = &self.households[h.index()];
+                                    Party {
+                                        household: r.reference.clone(),
+                                        people: r.people.0,
+                                        stretcher_cases: r.stretcher_cases.0,
+                                    }
                                 })
                                 .collect(),
                             boarded_people: boarded.map_or(0, |b| {
