@@ -2261,6 +2261,7 @@ impl<'a> Resolver<'a> {
                 self.warnings.push(Problem::in_file(&self.file, format!("{stretcher_households} households have stretcher cases, but no destination accepts them")));
             }
         }
+        self.warn_about_far_sites(s);
         let people: u64 = s.households.iter().map(|h| u64::from(h.people.0)).sum();
         let cap: Option<u64> = s
             .sites
@@ -2277,6 +2278,87 @@ impl<'a> Resolver<'a> {
                 &self.file,
                 format!(
                     "the destinations take {cap} people in all, fewer than the {people} to evacuate"
+                ),
+            ));
+        }
+    }
+}
+
+/// A site this far from every other one, and many times farther than the sites usually are
+/// from their nearest neighbour, is almost surely a typing slip: evacuations by road reach
+/// shelters hundreds of kilometres away, not thousands.
+const FAR_KM: f64 = 1000.0;
+const FAR_RATIO: f64 = 20.0;
+
+impl Resolver<'_> {
+    /// Warns about a site thousands of kilometres from all the others, and says which slip
+    /// (a longitude's or latitude's sign, or the two swapped) would bring it among them.
+    fn warn_about_far_sites(&mut self, s: &Scenario) {
+        if s.sites.len() < 3 {
+            return;
+        }
+        let nearest = |at: corridor_core::LatLon, me: usize| {
+            s.sites
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != me)
+                .map(|(_, o)| corridor_core::great_circle_km(at, o.location))
+                .fold(f64::INFINITY, f64::min)
+        };
+        let mut spacing: Vec<f64> = s
+            .sites
+            .iter()
+            .enumerate()
+            .map(|(i, x)| nearest(x.location, i))
+            .collect();
+        spacing.sort_by(f64::total_cmp);
+        let usual = spacing[spacing.len() / 2];
+        for (i, site) in s.sites.iter().enumerate() {
+            let here = site.location;
+            let d = nearest(here, i);
+            if d <= FAR_KM || d <= FAR_RATIO * usual {
+                continue;
+            }
+            let slips = [
+                (
+                    "the longitude's sign is wrong",
+                    corridor_core::LatLon {
+                        lat: here.lat,
+                        lon: -here.lon,
+                    },
+                ),
+                (
+                    "the latitude's sign is wrong",
+                    corridor_core::LatLon {
+                        lat: -here.lat,
+                        lon: here.lon,
+                    },
+                ),
+                (
+                    "latitude and longitude are swapped",
+                    corridor_core::LatLon {
+                        lat: here.lon,
+                        lon: here.lat,
+                    },
+                ),
+            ];
+            let guess = slips
+                .iter()
+                .filter(|(_, at)| at.lat.abs() <= 90.0 && nearest(*at, i) <= FAR_KM)
+                .map(|(why, _)| *why)
+                .next();
+            self.warnings.push(Problem::in_file(
+                &self.file,
+                format!(
+                    "site `{}` ({:.4}, {:.4}) is {:.0} km from every other site; {}",
+                    site.name,
+                    here.lat,
+                    here.lon,
+                    d,
+                    match guess {
+                        Some(why) => format!("perhaps {why}"),
+                        None => "check its latitude and longitude".to_string(),
+                    }
                 ),
             ));
         }
