@@ -108,13 +108,35 @@ pub fn parse_instant(text: &str, clock: Option<&Clock>) -> Result<Seconds, Strin
         })?;
         return instant_of_datetime(&dt, clock);
     }
+    // `08/30/2008 8:00 AM` is a date in another notation, not a duration missing its unit.
+    if t.starts_with(|c: char| c.is_ascii_digit()) && t.contains('/') {
+        return Err(format!(
+            "`{t}` is not a date Corridor reads; write instants in ISO 8601 with an offset, e.g. {}",
+            example(clock)
+        ));
+    }
     parse_duration(t.strip_prefix('+').unwrap_or(t)).map_err(|e| {
-        format!("{e}; or an ISO 8601 instant with an offset, e.g. 2016-12-15T05:00:00+02:00")
+        format!("{e}; or an ISO 8601 instant with an offset, e.g. {}", example(clock))
     })
+}
+
+/// An instant to show in messages: the scenario's own start when it has one, so the example
+/// carries the offset the user's other times use.
+fn example(clock: Option<&Clock>) -> String {
+    match clock {
+        Some(c) => format!("{}{}", c.format_seconds(Seconds::ZERO).replace(' ', "T"), c.offset_text()),
+        None => "2016-12-15T05:00:00+02:00".to_string(),
+    }
 }
 
 /// A TOML datetime as seconds from the scenario's start.
 pub(crate) fn instant_of_datetime(dt: &Datetime, clock: Option<&Clock>) -> Result<Seconds, String> {
+    if let (Some(c), None, Some(_)) = (clock, dt.offset, dt.time) {
+        return Err(format!(
+            "`{dt}` has no UTC offset; write it with the scenario's own, e.g. {dt}{}, so the time is unambiguous",
+            c.offset_text()
+        ));
+    }
     let (unix, _) = unix_of(dt)?;
     match clock {
         Some(c) => Ok(c.since_start(unix)),
@@ -136,6 +158,8 @@ mod tests {
         assert_eq!(parse_duration("1.5h"), Ok(Seconds(5400)));
         assert_eq!(parse_duration("2d"), Ok(Seconds(172_800)));
         assert!(parse_duration("30").unwrap_err().contains("has no unit"));
+        let us = parse_instant("08/30/2008 8:00 AM", None).unwrap_err();
+        assert!(us.contains("ISO 8601") && !us.contains("has no unit"), "{us}");
         assert!(
             parse_duration("3 weeks")
                 .unwrap_err()
@@ -168,6 +192,15 @@ mod tests {
             Ok(Seconds(5 * 3600))
         );
         assert_eq!(parse_instant("+6h", Some(&clock)), Ok(Seconds(6 * 3600)));
+        // Hints give the scenario's own offset and start, not a fixed one.
+        let new_orleans = Clock {
+            unix_start: unix,
+            utc_offset_minutes: -300,
+        };
+        let e = parse_instant("2008-08-30T08:00:00", Some(&new_orleans)).unwrap_err();
+        assert!(e.contains("2008-08-30T08:00:00-05:00"), "{e}");
+        let e = parse_instant("08/30/2008 8:00 AM", Some(&new_orleans)).unwrap_err();
+        assert!(e.contains("e.g. 2016-12-14T17:00:00-05:00"), "{e}");
         assert!(
             parse_instant("2016-12-15T05:00:00+02:00", None)
                 .unwrap_err()
