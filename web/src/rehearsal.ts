@@ -5,12 +5,9 @@
 import uPlot from 'uplot';
 import { api, el } from './api';
 import { clockLabel, DeliveredChart, Progress, Rehearsal } from './chart';
+import { count } from './print';
 
 const BINS = 24;
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
-}
 
 /** Hours and minutes, for spans. */
 function span(seconds: number): string {
@@ -23,7 +20,7 @@ function verdict(p: Progress, r: Rehearsal): string[] {
   const runs = r.runs ?? 0;
   const complete = r.complete_runs ?? 0;
   const when = (t: number | null | undefined) => (t == null ? null : clockLabel(p, t, true).replace('\n', ' '));
-  const out = [`Everyone the plan carries was delivered in ${complete} of ${plural(runs, 'run')}.`];
+  const out = [`Everyone the plan carries was delivered in ${complete} of ${count(runs, 'run')}.`];
   const paper = r.plan_last_arrival;
   const p50 = when(r.finish_p50);
   const p90 = when(r.finish_p90);
@@ -112,7 +109,7 @@ function timeUse(r: Rehearsal): HTMLElement {
   const uses = r.time_use ?? [];
   const top = uses[0]?.share ?? 1;
   return el('div', { class: 'table-wrap' }, el('table', { class: 'sheet-table time-use' },
-    el('caption', {}, `Where the vehicles' time went (mean of ${plural(r.runs ?? 0, 'run')})`),
+    el('caption', {}, `Where the vehicles' time went (mean of ${count(r.runs ?? 0, 'run')})`),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Use'), el('th', { scope: 'col' }, 'Share'), el('th', { scope: 'col' }, 'Vehicle hours per run'))),
     el('tbody', {}, ...uses.map((u) => {
       const pct = `${(u.share * 100).toFixed(1)} %`;

@@ -35,42 +35,37 @@ fn sites_close_together_give_no_warning() {
     );
 }
 
-#[test]
-fn a_longitude_with_the_wrong_sign_is_named() {
-    let w = warnings_with(|t| {
-        t.replace(
-            "Old mill,pickup,50.0950,8.6900",
-            "Old mill,pickup,50.0950,-8.6900",
-        )
-    });
+/// The one far-site warning the base scenario gets with the sites row `from` typed as `to`.
+fn far_warning(from: &str, to: &str) -> String {
+    let w = warnings_with(|t| t.replace(from, to));
     let far: Vec<&String> = w
         .iter()
         .filter(|x| x.contains("from every other site"))
         .collect();
     assert_eq!(far.len(), 1, "{w:?}");
+    far[0].clone()
+}
+
+#[test]
+fn a_longitude_with_the_wrong_sign_is_named() {
+    let far = far_warning(
+        "Old mill,pickup,50.0950,8.6900",
+        "Old mill,pickup,50.0950,-8.6900",
+    );
     assert!(
-        far[0].contains("`Old mill`") && far[0].contains("longitude's sign is wrong"),
-        "{}",
-        far[0]
+        far.contains("`Old mill`") && far.contains("longitude's sign is wrong"),
+        "{far}"
     );
 }
 
 #[test]
 fn latitude_and_longitude_swapped_are_named() {
-    let w = warnings_with(|t| {
-        t.replace(
-            "Church hill,pickup,50.1060,8.6950",
-            "Church hill,pickup,8.6950,50.1060",
-        )
-    });
-    let far: Vec<&String> = w
-        .iter()
-        .filter(|x| x.contains("from every other site"))
-        .collect();
-    assert_eq!(far.len(), 1, "{w:?}");
+    let far = far_warning(
+        "Church hill,pickup,50.1060,8.6950",
+        "Church hill,pickup,8.6950,50.1060",
+    );
     assert!(
-        far[0].contains("`Church hill`") && far[0].contains("swapped"),
-        "{}",
-        far[0]
+        far.contains("`Church hill`") && far.contains("swapped"),
+        "{far}"
     );
 }
