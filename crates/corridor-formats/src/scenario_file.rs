@@ -919,7 +919,7 @@ impl<'a> Resolver<'a> {
         };
         let households = self.resolve_households(households_in, &site_ids, &kinds, &fleet_types);
         let corridors = self.resolve_corridors(&doc.corridor, &site_ids, &kinds);
-        let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds);
+        let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds, &households);
         let network = self.resolve_network(&doc.network, &doc.closure, &doc.slowdown);
         let mut uncertainty = self.resolve_rehearsal(doc.rehearsal.as_ref());
         let before_possible = self.problems.len();
@@ -1823,6 +1823,7 @@ impl<'a> Resolver<'a> {
         docs: &[DealDoc],
         ids: &HashMap<String, SiteId>,
         kinds: &[KindDoc],
+        households: &[Household],
     ) -> Vec<Deal> {
         let mut out = Vec::new();
         for d in docs {
@@ -1886,6 +1887,19 @@ impl<'a> Resolver<'a> {
             if ratio.is_none() && !a_leaves_last {
                 let at = self.at(d.name.span());
                 self.err(at.problem("ratio", format!("deal `{name}` says nothing: give a `ratio` (with `slack`), or `a_leaves_last = true`, or both")));
+                continue;
+            }
+            // With nobody at group A's sites, A can only leave last if B never leaves:
+            // no plan could carry B, so the rule is a slip in the file.
+            let holds = |g: &[SiteId]| households.iter().any(|h| g.contains(&h.site));
+            if a_leaves_last && !a.is_empty() && !holds(&a) && holds(&b) {
+                let at = self.at(d.group_a.span());
+                self.err(at.problem(
+                    "group_a",
+                    format!(
+                        "deal `{name}` says group A leaves last, but no household waits at group A's sites, so group B could never leave; add group A's households or set `a_leaves_last = false`"
+                    ),
+                ));
                 continue;
             }
             out.push(Deal {

@@ -290,6 +290,10 @@ cases! {
     deal_with_a_site_in_both_groups: "deal-site-in-both-groups" =>
         at("scenario.toml", 51).field("group_b")
             .says("`Market square` is in both groups of deal `Mill before market`");
+    /// Nobody waits at group A's only site, so group B could never leave.
+    deal_whose_group_a_is_empty: "deal-group-a-empty" =>
+        at("scenario.toml", 50).field("group_a")
+            .says("no household waits at group A's sites, so group B could never leave");
 
     // -----------------------------------------------------------------------
     // Scenario cases: sites.csv (a broken site row does not make every household

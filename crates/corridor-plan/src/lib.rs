@@ -205,6 +205,34 @@ pub fn plan_following(
     })
 }
 
+/// The first "A leaves last" deal that `plan` breaks, with the (vehicle, trip) of group B's
+/// latest departure.
+fn b_after_a(s: &Scenario, plan: &Plan) -> Option<(String, usize, usize)> {
+    s.deals.iter().filter(|d| d.a_leaves_last).find_map(|deal| {
+        let last = |group: &[corridor_core::SiteId]| {
+            plan.routes
+                .iter()
+                .flat_map(|r| {
+                    r.trips
+                        .iter()
+                        .enumerate()
+                        .map(move |(ti, t)| (r.vehicle, ti, t))
+                })
+                .flat_map(|(v, ti, t)| {
+                    t.stops
+                        .iter()
+                        .filter(|x| group.contains(&x.site) && !x.households.is_empty())
+                        .map(move |x| (x.departs, v.index(), ti))
+                })
+                .max()
+        };
+        let (lb, v, ti) = last(&deal.group_b)?;
+        last(&deal.group_a)
+            .is_none_or(|(la, _, _)| la < lb)
+            .then(|| (deal.name.clone(), v, ti))
+    })
+}
+
 /// Makes the best assignment a plan: drops trips that cannot be done inside
 /// shifts (their households are reported as uncarried), applies the deals'
 /// ordering rules, and records every event time.
@@ -215,6 +243,26 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
         .iter()
         .map(|&h| (h, construct::reason_unplaceable(inst, &st, h)))
         .collect();
+    // Within one trip, group A's stops follow group B's: holding the trip would delay
+    // both alike, so only the order of its stops can keep an "A leaves last" rule.
+    for deal in s.deals.iter().filter(|d| d.a_leaves_last) {
+        let in_a = |p: &schedule::Pickup| deal.group_a.contains(&p.site);
+        let a_before_b = |l: &schedule::Load| {
+            l.pickups
+                .iter()
+                .skip_while(|p| !in_a(p))
+                .any(|p| deal.group_b.contains(&p.site))
+        };
+        for v in 0..st.a.routes.len() {
+            if st.a.routes[v].iter().any(a_before_b) {
+                let mut route = st.a.routes[v].clone();
+                for l in route.iter_mut().filter(|l| a_before_b(l)) {
+                    l.pickups.sort_by_key(in_a);
+                }
+                st.set_route(inst, v, route);
+            }
+        }
+    }
     // An "A leaves last" rule is kept by holding a group-A trip until group B has
     // gone; so that the wait delays nothing else, one group-A trip becomes the
     // last trip of the vehicle that is free earliest.
@@ -236,8 +284,9 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
         let ends = st.completions(inst);
         let target = (0..st.a.routes.len())
             .filter(|&w| {
-                load.households()
-                    .all(|h| inst.carries(corridor_core::VehicleId(w as u32), h))
+                let wid = corridor_core::VehicleId(w as u32);
+                load.households().all(|h| inst.carries(wid, h))
+                    && state::fits_with(inst, wid, Some(&load), None)
             })
             .min_by_key(|&w| (ends[w], w));
         if let Some(w) = target {
@@ -253,7 +302,19 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
     loop {
         let sched = schedule::with_order_rules(inst, &st.a, true);
         let Some(v) = (0..st.a.routes.len()).find(|&v| !sched.route_ok[v]) else {
-            break;
+            // Where holding group A could not keep an "A leaves last" rule (group A's
+            // trips were dropped, or the hold would overrun), group B's latest trip
+            // stays behind instead: a plan that breaks the deal is no plan at all.
+            let Some((name, v, i)) = sched.plan.as_ref().and_then(|p| b_after_a(s, p)) else {
+                break;
+            };
+            let load = st.a.routes[v].remove(i);
+            st.count_load(inst, &load, -1);
+            let reason = format!(
+                "deal `{name}`: group A must leave last, and no later departure from group A could be planned"
+            );
+            reasons.extend(load.households().map(|h| (h, reason.clone())));
+            continue;
         };
         let route = &mut st.a.routes[v];
         // The least urgent trip goes first, and trips that a deal waits for last.
