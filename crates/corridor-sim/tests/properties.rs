@@ -1,5 +1,6 @@
 //! Whatever the world does to a valid plan, a run never panics, delivers each household at most
-//! once, accounts for everyone the plan carries and keeps every vehicle's events in order.
+//! once, accounts for everyone the plan carries and keeps every vehicle's events in order; and
+//! a run without uncertainty is the plan to the second.
 //!
 //! Random scenarios from the generator, made harder: ready times spread over hours, a third
 //! vehicle type (a minibus with a stretcher slot, on shift later), corridors with windows and
@@ -342,6 +343,18 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
     // The simulator trusts a plan the validator accepted, as every command validates first.
     let v = corridor_check::check(&s, &plan);
     prop_assert!(v.is_empty(), "the planner's plan breaks {:?}", v.first());
+    // Without uncertainty, a run is the plan to the second.
+    let calm = Prepared::new(&s, &plan, &corridor_core::Uncertainty::none()).run(c.seed, 0, true);
+    let executed = calm.executed.as_ref().expect("recorded");
+    prop_assert_eq!(
+        &executed.routes,
+        &plan.routes,
+        "a run without uncertainty differs from the plan"
+    );
+    prop_assert_eq!(
+        calm.makespan,
+        corridor_core::Figures::of(&s, &plan).makespan
+    );
     let mut u = c.u.clone();
     u.closures = road_closures(c, &s);
     let prepared = Prepared::new(&s, &plan, &u);
