@@ -215,11 +215,14 @@ impl Scenario {
                         taken[at.index()] += hh.people;
                         aboard_from_site[hh.site.index()] += hh.people;
                     }
+                    // People already aboard are a fact, not a plan: the vehicle takes them
+                    // where it is headed and is free after, so an overfull report is told,
+                    // not refused (refusing it would stop the whole re-plan).
                     if seated > vt.seats || lying > vt.stretchers {
-                        return Err(StateError(format!(
-                            "vehicle `{name}` has {seated} seated and {lying} lying on board, more than its {} seats and {} stretcher slots",
+                        late.push(format!(
+                            "vehicle `{name}` has {seated} seated and {lying} lying on board, more than its {} seats and {} stretcher slots; re-planned as reported",
                             vt.seats, vt.stretchers
-                        )));
+                        ));
                     }
                     if *free_from > self.vehicle(*v).available_until {
                         late.push(format!(

@@ -1,7 +1,7 @@
 //! The live state as the planner's [`OperationState`]: what the log says by an
 //! instant, in the form `corridor plan --from-state` reads.
 
-use corridor_core::{Closure, CorridorId, Household, HouseholdId, OperationState, Seconds, VehicleId, VehicleSituation};
+use corridor_core::{Closure, CorridorId, Household, HouseholdId, OperationState, Seconds, SiteId, VehicleId, VehicleSituation};
 
 use crate::live::LiveState;
 
@@ -34,8 +34,8 @@ impl LiveState {
             at,
             ..OperationState::default()
         };
-        let mut on_board: Vec<Vec<HouseholdId>> = vec![Vec::new(); s.vehicles.len()];
-        let mut heading: Vec<Option<(corridor_core::SiteId, Seconds)>> = vec![None; s.vehicles.len()];
+        // Per vehicle, who is aboard: (trip, its destination, free from, household).
+        let mut aboard: Vec<Vec<(u32, SiteId, Seconds, HouseholdId, Household)>> = vec![Vec::new(); s.vehicles.len()];
         let ids = self.field_households(at, &mut state.registered, &mut notes);
         for (h, id) in self.households.iter().zip(ids) {
             let Some(id) = id else {
@@ -70,10 +70,8 @@ impl LiveState {
                     .map(|t| (t.destination, t.unloaded))
                     .or_else(|| self.trips.get(&(v, trip)).and_then(|r| r.arrived).map(|a| (a.0, a.1)));
                 match dest {
-                    Some((d, _)) if s.destination_accepts(d, hh) => {
-                        on_board[v.index()].push(id);
-                        let free = dest.map_or(at, |x| x.1.max(at));
-                        heading[v.index()] = Some((d, heading[v.index()].map_or(free, |h| h.1.max(free))));
+                    Some((d, free)) if s.destination_accepts(d, hh) => {
+                        aboard[v.index()].push((trip, d, free.max(at), id, hh.clone()));
                     }
                     _ => notes.push(format!(
                         "household {} is on board {} trip {trip}, whose destination is not known from the plan: it waits to be picked up again",
@@ -82,6 +80,37 @@ impl LiveState {
                     )),
                 }
             }
+        }
+        let mut heading: Vec<Option<(SiteId, Seconds)>> = vec![None; s.vehicles.len()];
+        let mut on_board: Vec<Vec<HouseholdId>> = vec![Vec::new(); s.vehicles.len()];
+        for (v, list) in aboard.iter_mut().enumerate() {
+            // People from several trips aboard at once (an arrival not reported) are all
+            // unloaded at one destination: the earliest trip's that takes every one of them,
+            // or else the earliest trip's, and those it does not take wait to be picked up.
+            list.sort_by_key(|x| x.0);
+            let Some(first) = list.first() else {
+                continue;
+            };
+            let d = list
+                .iter()
+                .map(|x| x.1)
+                .find(|&d| list.iter().all(|x| s.destination_accepts(d, &x.4)))
+                .unwrap_or(first.1);
+            let mut free = at;
+            for (trip, _, f, id, hh) in list.iter() {
+                if s.destination_accepts(d, hh) {
+                    on_board[v].push(*id);
+                    free = free.max(*f);
+                } else {
+                    notes.push(format!(
+                        "household {} is on board {} trip {trip}, but the vehicle is headed for {}, which does not take it: it waits to be picked up again",
+                        hh.reference,
+                        s.vehicle(VehicleId(v as u32)).name,
+                        s.site(d).name
+                    ));
+                }
+            }
+            heading[v] = Some((d, free));
         }
         for (i, rec) in self.vehicles.iter().enumerate() {
             let v = VehicleId(i as u32);

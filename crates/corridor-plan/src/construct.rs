@@ -12,7 +12,16 @@ use crate::state::{State, corridor_compatible, fits_with, has_room, nearest_dest
 /// Why a household could not be placed, for the report.
 pub(crate) fn reason_unplaceable(inst: &Instance<'_>, st: &State, h: HouseholdId) -> String {
     let people = inst.people(h);
-    if inst.fits[h.index()].is_empty() {
+    let s = inst.s;
+    let lying = s.household(h).stretcher_cases.0 > 0;
+    if inst.fits[h.index()].is_empty()
+        && lying
+        && s.vehicles
+            .iter()
+            .all(|v| s.vehicle_types[v.vehicle_type.index()].stretchers.0 == 0)
+    {
+        "no vehicle in service has stretcher slots".into()
+    } else if inst.fits[h.index()].is_empty() {
         "no vehicle can carry the household whole".into()
     } else if inst.allowed_dest[h.index()].is_empty() {
         "no destination accepts the household".into()

@@ -112,13 +112,11 @@ pub fn check_possible(s: &Scenario) -> Result<(), PlanError> {
         .copied()
         .collect::<Vec<_>>()
         .join(", ");
-    if !s.vehicle_types.iter().any(|t| t.stretchers.0 > 0)
-        || s.vehicles
-            .iter()
-            .all(|v| s.vehicle_types[v.vehicle_type.index()].stretchers.0 == 0)
-    {
+    // A fleet with ambulances, all of them out of service (a re-plan), still carries everyone
+    // else: the stretcher cases are then reported as left behind, not the whole plan refused.
+    if !s.vehicle_types.iter().any(|t| t.stretchers.0 > 0) {
         return Err(PlanError::Impossible(format!(
-            "{} households have stretcher cases (e.g. {example}), but no vehicle has stretcher slots: add ambulances to the fleet",
+            "{} households have stretcher cases (e.g. {example}), but no vehicle type has stretcher slots: add ambulances to the fleet",
             stretcher.len()
         )));
     }

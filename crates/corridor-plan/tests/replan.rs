@@ -362,8 +362,13 @@ fn contradictory_states_are_refused() {
         },
         "does not take it",
     );
-    // More on board than the ambulance holds.
-    refuse(
+    // More on board than the ambulance holds: a fact from the field, told and re-planned
+    // (the vehicle unloads them and is free after), not refused.
+    let told = |state: OperationState, expect: &str| {
+        let r = s.remaining(&state).expect("re-planned");
+        assert!(r.notes.iter().any(|n| n.contains(expect)), "{:?}", r.notes);
+    };
+    told(
         OperationState {
             at: Seconds::from_hours(2),
             vehicles: vec![(
