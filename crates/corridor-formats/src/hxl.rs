@@ -134,6 +134,29 @@ pub(crate) fn read_table(
         ));
         return None;
     };
+    // A spreadsheet saved with semicolons (or tabs) reads as one long column title.
+    if header.len() == 1
+        && let Some((sep, name)) = [(';', "semicolons"), ('\t', "tabs")]
+            .into_iter()
+            .find(|(c, _)| header[0].contains(*c))
+    {
+        let known = spec
+            .iter()
+            .filter(|c| {
+                header[0]
+                    .split(sep)
+                    .any(|t| t.trim().eq_ignore_ascii_case(c.name))
+            })
+            .count();
+        if known > 0 || header[0].split(sep).count() > 2 {
+            problems.push(
+                Problem::in_file(file, format!("the columns are separated by {name}; Corridor reads comma-separated files"))
+                    .at_line(line_of(&header))
+                    .hint(Some("use commas between columns (in a spreadsheet, save as \"CSV UTF-8 (comma delimited)\")".into())),
+            );
+            return None;
+        }
+    }
     let mut rest: Vec<csv::StringRecord> = iter.collect();
     let hxl = if rest.first().is_some_and(is_hxl_row) {
         Some(rest.remove(0))

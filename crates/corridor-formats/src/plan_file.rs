@@ -198,7 +198,8 @@ pub fn read_plan(
     if !problems.is_empty() {
         return Err(Problems(problems));
     }
-    if doc.scenario != scenario.name {
+    let other_scenario = doc.scenario != scenario.name;
+    if other_scenario {
         warnings.push(
             Problem::in_file(
                 file,
@@ -289,11 +290,12 @@ pub fn read_plan(
                 for (hi, h) in s.households.iter().enumerate() {
                     match households.get(h.as_str()) {
                         Some(&id) => hs.push(id),
+                        // References identify people: never suggest one.
                         None => unknown(
                             format!("{p}.stops[{si}].households[{hi}]"),
                             "household",
                             h,
-                            &mut scenario.households.iter().map(|h| h.reference.as_str()),
+                            &mut std::iter::empty(),
                         ),
                     }
                 }
@@ -351,12 +353,33 @@ pub fn read_plan(
                 format!("uncarried[{ui}].household"),
                 "household",
                 &u.household,
-                &mut scenario.households.iter().map(|h| h.reference.as_str()),
+                &mut std::iter::empty(),
             ),
         }
     }
     if problems.is_empty() {
         Ok((plan, warnings))
+    } else if other_scenario {
+        // Hundreds of unknown names say one thing: the plan belongs to another scenario.
+        Err(Problem::in_file(
+            file,
+            format!(
+                "the plan was made for scenario `{}`, not `{}`: {} not in this scenario (the first: {})",
+                doc.scenario,
+                scenario.name,
+                match problems.len() {
+                    1 => "a name in it is".to_string(),
+                    n => format!("{n} of its names are"),
+                },
+                problems[0].message
+            ),
+        )
+        .field("scenario")
+        .hint(Some(format!(
+            "check it against the scenario it was made for, or make a plan for `{}` with `corridor plan`",
+            scenario.name
+        )))
+        .into())
     } else {
         Err(Problems(problems))
     }

@@ -110,8 +110,6 @@ struct Names<'a> {
     sites: HashMap<&'a str, SiteId>,
     vehicles: HashMap<&'a str, VehicleId>,
     households: HashMap<&'a str, HouseholdId>,
-    /// References of the `registered` section, after the scenario's.
-    extra: Vec<&'a str>,
     corridors: HashMap<&'a str, CorridorId>,
     problems: Vec<Problem>,
 }
@@ -140,14 +138,8 @@ impl<'a> Names<'a> {
     fn household(&mut self, field: String, name: &str) -> Option<HouseholdId> {
         let found = self.households.get(name).copied();
         if found.is_none() {
-            let names = self
-                .s
-                .households
-                .iter()
-                .map(|x| x.reference.as_str())
-                .chain(self.extra.iter().copied())
-                .collect();
-            self.unknown(field, "household", name, names);
+            // References identify people: never suggest one.
+            self.unknown(field, "household", name, Vec::new());
         }
         found
     }
@@ -186,7 +178,6 @@ pub fn read_state(file: &str, text: &str, scenario: &Scenario) -> Result<Operati
             scenario.households.iter().map(|x| x.reference.as_str()),
             HouseholdId,
         ),
-        extra: Vec::new(),
         corridors: index(
             scenario.corridors.iter().map(|x| x.name.as_str()),
             CorridorId,
@@ -396,7 +387,6 @@ fn registered<'a>(n: &mut Names<'a>, docs: &'a [RegisteredDoc]) -> Vec<Option<Ho
             first.insert(&d.household, i);
             n.households.insert(&d.household, id);
         }
-        n.extra.push(&d.household);
         let site = n.site(field("site"), &d.site);
         if let Some(site) = site
             && !matches!(n.s.site(site).kind, SiteKind::Pickup)

@@ -372,6 +372,10 @@ cases! {
         at("households.csv", 6).field("ready").says("`30` has no unit");
     empty_households_file: "households-file-empty" =>
         whole("households.csv").says("the file is empty; expected a header row");
+    /// Saved from a spreadsheet with semicolons between the columns.
+    households_separated_by_semicolons: "households-semicolons" =>
+        at("households.csv", 1).says("the columns are separated by semicolons; Corridor reads comma-separated files")
+            .hint("use commas between columns");
     households_table_without_rows: "households-no-rows" =>
         whole("households.csv").says("holds no households, so there is nobody to evacuate");
 
@@ -404,10 +408,15 @@ cases! {
     plan_version_too_new: "plan-version-too-new.json" =>
         whole("plan-version-too-new.json").field("version")
             .says("plan format version 2 is not readable by this build");
+    /// References identify people: an unknown one gets no "did you mean".
     plan_unknown_household: "plan-unknown-household.json" =>
         whole("plan-unknown-household.json").field("routes[0].trips[0].stops[0].households[2]")
-            .says("no household named `RF-04` in scenario `Riverside flood (tutorial)`")
-            .hint("did you mean `RF-004`?");
+            .says("no household named `RF-04` in scenario `Riverside flood (tutorial)`");
+    /// A plan of another scenario gets one sentence naming both, not a line per name.
+    plan_of_another_scenario: "plan-other-scenario.json" =>
+        whole("plan-other-scenario.json").field("scenario")
+            .says("the plan was made for scenario `Lakeside storm`, not `Riverside flood (tutorial)`: ")
+            .hint("make a plan for `Riverside flood (tutorial)` with `corridor plan`");
     plan_unknown_vehicle: "plan-unknown-vehicle.json" =>
         whole("plan-unknown-vehicle.json").field("routes[0].vehicle")
             .says("no vehicle named `bus-1`")
