@@ -466,6 +466,8 @@ fn check_events(user: &User, s: &Scenario, live: Option<&LiveState>, items: Vec<
     responses((status = 200, body = EventResults), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("token" = [])))]
 async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>) -> ApiResult<EventResults> {
+    // A monitor writes nothing, not even a rejected event or an empty batch.
+    caller.require(&app, &[Role::Coordinator, Role::Registrar, Role::Driver], "send events", "").await?;
     // Any content type: field devices and curl do not always say JSON.
     let body = body.map_err(|e| ApiError::new(e.status(), format!("cannot read the body: {}; at most {MAX_BODY} bytes per request", e.body_text())))?;
     let body: Value = serde_json::from_slice(&body)
