@@ -512,7 +512,7 @@ async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<a
     }))
 }
 
-#[utoipa::path(get, path = "/api/manifests/{vehicle}", params(("vehicle" = String, Path, description = "Vehicle name")),
+#[utoipa::path(get, path = "/api/manifests/{vehicle}", params(("vehicle" = String, Path, description = "Vehicle name", example = "bus-01")),
     responses((status = 200, body = corridor_ops::Manifest), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
 async fn manifest(State(app): State<AppState>, caller: Caller, P(vehicle): P<String>) -> ApiResult<corridor_ops::Manifest> {
@@ -627,7 +627,7 @@ async fn manifests(State(app): State<AppState>, caller: Caller) -> ApiResult<Man
     Ok(Json(ManifestIndex { vehicles: rows }))
 }
 
-#[utoipa::path(get, path = "/api/timetables/{site}", params(("site" = String, Path, description = "Gathering point name")),
+#[utoipa::path(get, path = "/api/timetables/{site}", params(("site" = String, Path, description = "Gathering point name", example = "Market square")),
     responses((status = 200, body = corridor_ops::Timetable), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
 async fn timetable(State(app): State<AppState>, caller: Caller, P(site): P<String>) -> ApiResult<corridor_ops::Timetable> {
@@ -707,7 +707,7 @@ async fn conflicts(State(app): State<AppState>, caller: Caller, Q(q): Q<Conflict
     Ok(Json(Conflicts { conflicts: c }))
 }
 
-#[utoipa::path(get, path = "/api/households/{reference}", params(("reference" = String, Path, description = "Household reference")),
+#[utoipa::path(get, path = "/api/households/{reference}", params(("reference" = String, Path, description = "Household reference", example = "RF-001")),
     responses((status = 200, body = HouseholdView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
 async fn household(State(app): State<AppState>, caller: Caller, P(reference): P<String>) -> ApiResult<HouseholdView> {
@@ -746,6 +746,7 @@ pub(crate) struct HouseholdView {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub(crate) struct NameQuery {
     /// At least three characters of a recorded name (case does not matter).
+    #[param(min_length = 3, example = "Haddad")]
     pub name: Option<String>,
 }
 

@@ -523,7 +523,7 @@ pub(crate) async fn plans(State(app): State<AppState>, caller: Caller) -> Result
     Ok(Json(PlanList { plans }))
 }
 
-#[utoipa::path(post, path = "/api/plans/{id}/activate", params(("id" = String, Path, description = "A stored plan's id, e.g. `replan-1`")),
+#[utoipa::path(post, path = "/api/plans/{id}/activate", params(("id" = String, Path, description = "A stored plan's id, e.g. `replan-1`", example = "plan-1")),
     responses((status = 200, body = Activated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("token" = [])))]
 pub(crate) async fn activate_plan(State(app): State<AppState>, caller: Caller, P(id): P<String>) -> Result<Json<Activated>, ApiError> {

@@ -87,7 +87,7 @@ pub(crate) async fn login(axum::extract::RawQuery(q): axum::extract::RawQuery) -
     r
 }
 
-#[utoipa::path(get, path = "/assets/{file}", params(("file" = String, Path, description = "A file of the built front end, e.g. `app.js`")),
+#[utoipa::path(get, path = "/assets/{file}", params(("file" = String, Path, description = "A file of the built front end, e.g. `app.js`", example = "app.js")),
     responses((status = 200, description = "The file", content(
         (String = "text/javascript"), (String = "text/css"), (String = "image/svg+xml"), (String = "image/png"), (String = "application/json"), (String = "application/octet-stream"))),
         (status = 400, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody)))]
@@ -138,11 +138,31 @@ impl FromRequestParts<Arc<App>> for BrowserCaller {
     }
 }
 
+/// One server-sent event of `GET /api/stream`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only described: the stream writes it as `event:` and `data:` lines
+pub(crate) struct StreamEvent {
+    /// Always `message`.
+    event: String,
+    /// A `StreamMessage` as JSON.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
+/// What a `StreamEvent` carries.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct StreamMessage {
+    /// Events in the log.
+    pub events: u64,
+    /// The latest event's time (ISO 8601).
+    pub at: String,
+}
+
 /// `GET /api/stream`: server-sent events, one small JSON message
 /// (`{"events": N, "at": "…"}`) at once and whenever the log grows.
 #[utoipa::path(get, path = "/api/stream",
     params(("token" = Option<String>, Query, description = "The token, for clients that cannot send headers (EventSource); a browser signed in with /login sends a cookie instead")),
-    responses((status = 200, description = "Server-sent events: `{\"events\": N, \"at\": \"…\"}` at once and whenever the log grows", body = String, content_type = "text/event-stream"), (status = 401, body = crate::http::ErrorBody)),
+    responses((status = 200, description = "Server-sent events, one `StreamMessage` at once and another whenever the log grows", body = StreamEvent, content_type = "text/event-stream"), (status = 401, body = crate::http::ErrorBody)),
     security(("token" = [])))]
 pub(crate) async fn stream(State(app): State<Arc<App>>, _caller: BrowserCaller) -> impl IntoResponse {
     let s = futures_util::stream::unfold((app, None::<u64>), |(app, last)| async move {
@@ -159,7 +179,7 @@ pub(crate) async fn stream(State(app): State<Arc<App>>, _caller: BrowserCaller) 
                 continue;
             };
             if last != Some(events) {
-                let msg = SseEvent::default().data(json!({"events": events, "at": at}).to_string());
+                let msg = SseEvent::default().data(json!(StreamMessage { events, at }).to_string());
                 return Some((Ok::<_, Infallible>(msg), (app, Some(events))));
             }
         }
