@@ -115,7 +115,11 @@ impl Server {
         args.extend(store.args());
         args.extend(os(&["--listen", "127.0.0.1:0"]));
         args.push(repo().join("examples/tutorial/scenario.toml").into());
-        args.push(repo().join("crates/corridor-cli/tests/data/tutorial-plan.json").into());
+        args.push(
+            repo()
+                .join("crates/corridor-cli/tests/data/tutorial-plan.json")
+                .into(),
+        );
         let mut child = Command::new(BIN)
             .args(&args)
             .current_dir(store.dir.path())
@@ -137,7 +141,9 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         let url = loop {
             match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(line) if line.starts_with("http://") => break line.trim().trim_end_matches('/').to_string(),
+                Ok(line) if line.starts_with("http://") => {
+                    break line.trim().trim_end_matches('/').to_string();
+                }
                 Ok(_) => {}
                 Err(_) => {
                     let exited = child.try_wait().expect("wait").is_some();
@@ -151,7 +157,11 @@ impl Server {
         };
         let server = Server { child, url, log };
         while server.call("GET", "/api/health", None, None).0 != 200 {
-            assert!(Instant::now() < deadline, "no answer on /api/health:\n{}", server.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "no answer on /api/health:\n{}",
+                server.log_text()
+            );
             thread::sleep(Duration::from_millis(20));
         }
         server
@@ -163,7 +173,13 @@ impl Server {
 
     /// One request with this exact `Authorization` header (or none): (status, body). The
     /// body of a live event stream is not read (it never ends).
-    fn call(&self, method: &str, path: &str, auth: Option<&str>, body: Option<&Value>) -> (u16, String) {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, String) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
@@ -234,14 +250,34 @@ fn policy(method: &str, path: &str) -> Option<&'static [&'static str]> {
     const COORDINATOR: &[&str] = &["coordinator"];
     Some(match (method, path) {
         ("GET", "/" | "/login" | "/assets/{file}" | "/api/health") => return None,
-        ("GET", "/api/me" | "/api/summary" | "/api/vehicles" | "/api/map" | "/api/progress" | "/api/plan/explanation" | "/api/openapi.json" | "/api/stream") => ALL,
+        (
+            "GET",
+            "/api/me"
+            | "/api/summary"
+            | "/api/vehicles"
+            | "/api/map"
+            | "/api/progress"
+            | "/api/plan/explanation"
+            | "/api/openapi.json"
+            | "/api/stream",
+        ) => ALL,
         // Each within their own site or vehicle (checked below with another's).
         ("POST", "/api/events") => &["coordinator", "registrar", "driver"],
-        ("GET", "/api/households/{reference}" | "/api/timetables/{site}") => &["coordinator", "registrar"],
+        ("GET", "/api/households/{reference}" | "/api/timetables/{site}") => {
+            &["coordinator", "registrar"]
+        }
         ("GET", "/api/manifests/{vehicle}") => &["coordinator", "driver"],
         (
             "GET",
-            "/api/events" | "/api/manifests" | "/api/reconciliation" | "/api/conflicts" | "/api/households" | "/api/audit" | "/api/plan" | "/api/state" | "/api/plans",
+            "/api/events"
+            | "/api/manifests"
+            | "/api/reconciliation"
+            | "/api/conflicts"
+            | "/api/households"
+            | "/api/audit"
+            | "/api/plan"
+            | "/api/state"
+            | "/api/plans",
         )
         | ("POST", "/api/replan" | "/api/plans/{id}/activate") => COORDINATOR,
         (m, p) => panic!("{m} {p} is not in this test's table of who may call what: add it"),
@@ -262,7 +298,9 @@ fn concrete(method: &str, path: &str) -> (String, Option<Value>) {
         _ => p,
     };
     let body = match (method, path) {
-        ("POST", "/api/events") => Some(json!({"id": "never-1", "kind": "departed", "at": "1h", "device": "t", "vehicle": "bus-01", "trip": 1})),
+        ("POST", "/api/events") => Some(
+            json!({"id": "never-1", "kind": "departed", "at": "1h", "device": "t", "vehicle": "bus-01", "trip": 1}),
+        ),
         ("POST", "/api/replan") => Some(json!({"time_limit": "1s"})),
         ("POST", _) => Some(json!({})),
         _ => None,
@@ -286,10 +324,22 @@ fn under_attack(backend: Backend) {
     let server = Server::start(&store);
     let mut tokens: BTreeMap<&str, String> = BTreeMap::new();
     tokens.insert("coordinator", add_user(&store, "amal", "coordinator", &[]));
-    tokens.insert("registrar", add_user(&store, "samir", "registrar", &["--site", "Market square"]));
-    tokens.insert("driver", add_user(&store, "driver-1", "driver", &["--vehicle", "bus-01"]));
+    tokens.insert(
+        "registrar",
+        add_user(&store, "samir", "registrar", &["--site", "Market square"]),
+    );
+    tokens.insert(
+        "driver",
+        add_user(&store, "driver-1", "driver", &["--vehicle", "bus-01"]),
+    );
     tokens.insert("monitor", add_user(&store, "icrc", "monitor", &[]));
-    let actors: BTreeMap<&str, &str> = [("coordinator", "amal"), ("registrar", "samir"), ("driver", "driver-1"), ("monitor", "icrc")].into();
+    let actors: BTreeMap<&str, &str> = [
+        ("coordinator", "amal"),
+        ("registrar", "samir"),
+        ("driver", "driver-1"),
+        ("monitor", "icrc"),
+    ]
+    .into();
     let revoked = add_user(&store, "leaving", "coordinator", &[]);
     let expiring = add_user(&store, "brief", "coordinator", &["--expires", "2s"]);
     let expires = Instant::now() + Duration::from_secs(2);
@@ -331,11 +381,18 @@ fn under_attack(backend: Backend) {
         }
     }
     let routed = routed();
-    assert_eq!(documented, routed, "the document lists exactly the routes the router serves");
+    assert_eq!(
+        documented, routed,
+        "the document lists exactly the routes the router serves"
+    );
     assert!(documented.len() >= 25, "{} routes", documented.len());
     for (m, p) in &documented {
         let needs = policy(m, p).is_some();
-        assert_eq!(needs, secured.contains(&(m.clone(), p.clone())), "{m} {p}: the document's security says whether it needs a token");
+        assert_eq!(
+            needs,
+            secured.contains(&(m.clone(), p.clone())),
+            "{m} {p}: the document's security says whether it needs a token"
+        );
     }
 
     // Public routes answer without a token, and hold no data of the operation.
@@ -345,7 +402,10 @@ fn under_attack(backend: Backend) {
         // A build without the front end's files has no `app.js`.
         let ok = s == 200 || (p == "/assets/{file}" && s == 404);
         assert!(ok, "{m} {path} without a token answered {s}: {text}");
-        assert!(!text.contains("RF-0") && !text.contains("FIELD-") && !text.contains(NAME), "{m} {path}: {text}");
+        assert!(
+            !text.contains("RF-0") && !text.contains("FIELD-") && !text.contains(NAME),
+            "{m} {path}: {text}"
+        );
     }
 
     // 1. Every route that needs a token, with every kind of bad one. The wrong secrets go
@@ -357,8 +417,16 @@ fn under_attack(backend: Backend) {
     let kinds: Vec<(&str, Option<String>, &str)> = vec![
         ("wrong secret", Some(wrong.clone()), "wrong token"),
         ("no token", None, "no token"),
-        ("not Bearer", Some(format!("Basic {}", tokens["coordinator"])), "not a Bearer token"),
-        ("malformed", Some("Bearer not-a-token".into()), "malformed token"),
+        (
+            "not Bearer",
+            Some(format!("Basic {}", tokens["coordinator"])),
+            "not a Bearer token",
+        ),
+        (
+            "malformed",
+            Some("Bearer not-a-token".into()),
+            "malformed token",
+        ),
         ("unknown id", Some(unknown.clone()), "unknown token"),
         ("revoked", Some(bearer(&revoked)), "revoked token"),
         ("expired", Some(bearer(&expiring)), "expired token"),
@@ -373,43 +441,69 @@ fn under_attack(backend: Backend) {
             let (path, body) = concrete(m, p);
             let (s, text) = server.call(m, &path, header.as_deref(), body.as_ref());
             attempts += 1;
-            let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: {m} {path} ({s}) is not JSON ({e}): {text}"));
-            assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{what}: {m} {path}: an error message: {text}");
+            let v: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{what}: {m} {path} ({s}) is not JSON ({e}): {text}"));
+            assert!(
+                v["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{what}: {m} {path}: an error message: {text}"
+            );
             match s {
                 401 => *expected.entry(format!("refused: {outcome}")).or_default() += 1,
                 429 if *what == "wrong secret" => {
                     limited += 1;
-                    *expected.entry("refused: too many failed sign-ins from this address".into()).or_default() += 1;
+                    *expected
+                        .entry("refused: too many failed sign-ins from this address".into())
+                        .or_default() += 1;
                 }
                 _ => panic!("{what}: {m} {path} answered {s}: {text}"),
             }
             for t in tokens.values() {
-                assert!(!text.contains(t.as_str()), "{what}: {m} {path} echoes a token: {text}");
+                assert!(
+                    !text.contains(t.as_str()),
+                    "{what}: {m} {path} echoes a token: {text}"
+                );
             }
         }
     }
     let wrong_refused = expected.get("refused: wrong token").copied().unwrap_or(0);
-    assert!(wrong_refused >= 20.min(secured.len()), "the first 20 wrong secrets get 401, not 429 ({wrong_refused})");
+    assert!(
+        wrong_refused >= 20.min(secured.len()),
+        "the first 20 wrong secrets get 401, not 429 ({wrong_refused})"
+    );
     assert_eq!(wrong_refused + limited, secured.len());
     // A token verified before still works for this address while it is over the limit.
-    assert_eq!(server.call("GET", "/api/me", Some(&coordinator), None).0, 200);
+    assert_eq!(
+        server.call("GET", "/api/me", Some(&coordinator), None).0,
+        200
+    );
 
     // Each refusal is in the audit log, once, as `authenticate`.
     let entries = audit(&server, &coordinator);
     let mut found: BTreeMap<String, usize> = BTreeMap::new();
     for e in entries.iter().filter(|e| e["action"] == "authenticate") {
-        *found.entry(e["outcome"].as_str().unwrap_or("").to_string()).or_default() += 1;
+        *found
+            .entry(e["outcome"].as_str().unwrap_or("").to_string())
+            .or_default() += 1;
     }
     assert_eq!(found, expected, "the audit log holds each refused sign-in");
     let by_user: BTreeSet<(String, String)> = entries
         .iter()
         .filter(|e| e["action"] == "authenticate")
-        .map(|e| (e["actor"].as_str().unwrap_or("").to_string(), e["outcome"].as_str().unwrap_or("").to_string()))
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap_or("").to_string(),
+                e["outcome"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .filter(|(a, _)| a != "anonymous")
         .collect();
     assert_eq!(
         by_user,
-        [("brief".to_string(), "refused: expired token".to_string()), ("leaving".to_string(), "refused: revoked token".to_string())].into(),
+        [
+            ("brief".to_string(), "refused: expired token".to_string()),
+            ("leaving".to_string(), "refused: revoked token".to_string())
+        ]
+        .into(),
         "revoked and expired refusals name their user"
     );
 
@@ -424,24 +518,37 @@ fn under_attack(backend: Backend) {
             if (m.as_str(), p.as_str()) == ("POST", "/api/events") {
                 // What each role may send: a Market square household boards bus-01, bus-01 departs.
                 body = match *role {
-                    "coordinator" => Some(json!({"id": "ok-c", "kind": "no_show", "at": "50min", "device": "t", "household": "RF-013"})),
-                    "registrar" => Some(json!({"id": "ok-r", "kind": "boarded", "at": "41min", "device": "t", "household": "RF-001", "vehicle": "bus-01", "trip": 1})),
-                    "driver" => Some(json!({"id": "ok-d", "kind": "departed", "at": "55min", "device": "t", "vehicle": "bus-01", "trip": 1})),
+                    "coordinator" => Some(
+                        json!({"id": "ok-c", "kind": "no_show", "at": "50min", "device": "t", "household": "RF-013"}),
+                    ),
+                    "registrar" => Some(
+                        json!({"id": "ok-r", "kind": "boarded", "at": "41min", "device": "t", "household": "RF-001", "vehicle": "bus-01", "trip": 1}),
+                    ),
+                    "driver" => Some(
+                        json!({"id": "ok-d", "kind": "departed", "at": "55min", "device": "t", "vehicle": "bus-01", "trip": 1}),
+                    ),
                     _ => body,
                 };
             }
             if allowed.contains(role) {
-                if role == &"coordinator" && (p == "/api/plans/{id}/activate" || p == "/api/replan") {
+                if role == &"coordinator" && (p == "/api/plans/{id}/activate" || p == "/api/replan")
+                {
                     continue; // checked by the server tests; here only who may not
                 }
                 let (s, text) = server.call(m, &path, Some(&bearer(token)), body.as_ref());
-                assert!(s != 401 && s != 403 && s < 500, "{role}: {m} {path} answered {s}: {text}");
+                assert!(
+                    s != 401 && s != 403 && s < 500,
+                    "{role}: {m} {path} answered {s}: {text}"
+                );
                 continue;
             }
             let (s, text) = server.call(m, &path, Some(&bearer(token)), body.as_ref());
             tried += 1;
             assert_eq!(s, 403, "{role}: {m} {path}: {text}");
-            assert!(!text.contains("FIELD-9") && !text.contains(NAME), "{role}: {m} {path} refused but told: {text}");
+            assert!(
+                !text.contains("FIELD-9") && !text.contains(NAME),
+                "{role}: {m} {path} refused but told: {text}"
+            );
             refusals.push((actors[role].to_string(), m.clone(), path));
         }
     }
@@ -451,14 +558,40 @@ fn under_attack(backend: Backend) {
     let beyond: Vec<(&str, &str, &str, Option<Value>)> = vec![
         ("samir", "GET", "/api/households/RF-007", None), // Old mill
         ("samir", "GET", "/api/timetables/Old%20mill", None),
-        ("samir", "POST", "/api/events", Some(json!({"id": "x1", "kind": "boarded", "at": "1h", "device": "t", "household": "RF-006", "vehicle": "bus-02", "trip": 1}))), // Old mill
-        ("samir", "POST", "/api/events", Some(json!({"id": "x2", "kind": "registered", "at": "1h", "device": "t", "household": "FIELD-10", "site": "Church hill"}))),
+        (
+            "samir",
+            "POST",
+            "/api/events",
+            Some(
+                json!({"id": "x1", "kind": "boarded", "at": "1h", "device": "t", "household": "RF-006", "vehicle": "bus-02", "trip": 1}),
+            ),
+        ), // Old mill
+        (
+            "samir",
+            "POST",
+            "/api/events",
+            Some(
+                json!({"id": "x2", "kind": "registered", "at": "1h", "device": "t", "household": "FIELD-10", "site": "Church hill"}),
+            ),
+        ),
         ("driver-1", "GET", "/api/manifests/bus-02", None),
         ("driver-1", "GET", "/api/manifests/ambulance-1", None),
-        ("driver-1", "POST", "/api/events", Some(json!({"id": "x3", "kind": "departed", "at": "1h", "device": "t", "vehicle": "bus-02", "trip": 1}))),
+        (
+            "driver-1",
+            "POST",
+            "/api/events",
+            Some(
+                json!({"id": "x3", "kind": "departed", "at": "1h", "device": "t", "vehicle": "bus-02", "trip": 1}),
+            ),
+        ),
         // A monitor writes nothing at all: not an empty batch, not an event that does not read.
         ("icrc", "POST", "/api/events", Some(json!([]))),
-        ("icrc", "POST", "/api/events", Some(json!({"id": "x4", "kind": "no-such-kind"}))),
+        (
+            "icrc",
+            "POST",
+            "/api/events",
+            Some(json!({"id": "x4", "kind": "no-such-kind"})),
+        ),
     ];
     for (actor, m, path, body) in &beyond {
         let monitor = bearer(&tokens["monitor"]);
@@ -475,39 +608,67 @@ fn under_attack(backend: Backend) {
     let after = audit(&server, &coordinator);
     let refused: Vec<&Value> = after[before..]
         .iter()
-        .filter(|e| e["outcome"].as_str().is_some_and(|o| o.starts_with("refused")))
+        .filter(|e| {
+            e["outcome"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("refused"))
+        })
         .collect();
-    assert_eq!(refused.len(), refusals.len(), "one audit entry per refusal: {refused:?}");
+    assert_eq!(
+        refused.len(),
+        refusals.len(),
+        "one audit entry per refusal: {refused:?}"
+    );
     let mut want: BTreeMap<String, usize> = BTreeMap::new();
     for (actor, _, _) in &refusals {
         *want.entry(actor.clone()).or_default() += 1;
     }
     let mut got: BTreeMap<String, usize> = BTreeMap::new();
     for e in &refused {
-        *got.entry(e["actor"].as_str().unwrap_or("").to_string()).or_default() += 1;
+        *got.entry(e["actor"].as_str().unwrap_or("").to_string())
+            .or_default() += 1;
     }
     assert_eq!(got, want, "refusals audited under their caller's name");
     // Nothing refused was recorded.
     let (_, log) = server.call("GET", "/api/events?limit=10000", Some(&coordinator), None);
     for id in ["never-1", "x1", "x2", "x3", "x4"] {
-        assert!(!log.contains(&format!("\"{id}\"")), "refused event {id} is in the log");
+        assert!(
+            !log.contains(&format!("\"{id}\"")),
+            "refused event {id} is in the log"
+        );
     }
 
     // No token, secret, name or phone in the audit log; none of those nor a household
     // reference in the server's own log.
     let audit_text = serde_json::to_string(&after).expect("json");
-    let mut secrets: Vec<String> = tokens.values().chain([&revoked, &expiring]).map(|t| t.split_once('.').expect("id.secret").1.to_string()).collect();
+    let mut secrets: Vec<String> = tokens
+        .values()
+        .chain([&revoked, &expiring])
+        .map(|t| t.split_once('.').expect("id.secret").1.to_string())
+        .collect();
     secrets.push(wrong_secret);
     for s in &secrets {
-        assert!(!audit_text.contains(s.as_str()), "the audit log holds a token secret");
+        assert!(
+            !audit_text.contains(s.as_str()),
+            "the audit log holds a token secret"
+        );
     }
-    assert!(!audit_text.contains(NAME) && !audit_text.contains(PHONE), "the audit log holds personal fields");
+    assert!(
+        !audit_text.contains(NAME) && !audit_text.contains(PHONE),
+        "the audit log holds personal fields"
+    );
     let server_log = server.log_text();
     for s in &secrets {
-        assert!(!server_log.contains(s.as_str()), "the server's log holds a token secret:\n{server_log}");
+        assert!(
+            !server_log.contains(s.as_str()),
+            "the server's log holds a token secret:\n{server_log}"
+        );
     }
     for word in [NAME, PHONE, "FIELD-9", "RF-001", "RF-006", "RF-007"] {
-        assert!(!server_log.contains(word), "the server's log holds `{word}`:\n{server_log}");
+        assert!(
+            !server_log.contains(word),
+            "the server's log holds `{word}`:\n{server_log}"
+        );
     }
     eprintln!(
         "{backend:?}: {} routes ({} with a token), {attempts} bad-token attempts ({limited} answered 429), {tried} role refusals, in {:.1} s",
