@@ -15,6 +15,7 @@ use corridor_ops::{LiveState, What};
 use corridor_store::{AuditEntry, Journal, Role, Submitted, User, now_ms, verify_token};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
 use utoipa::OpenApi;
 
 /// Largest request body.
@@ -26,8 +27,8 @@ pub const MAX_BATCH: usize = 10_000;
 pub struct App {
     /// The log and its fold.
     pub journal: Journal,
-    /// Tokens already checked against their hash: token → hash it matched.
-    verified: Mutex<HashMap<String, String>>,
+    /// Tokens already checked against their hash: token id → (the hash it matched, its secret).
+    verified: Mutex<HashMap<String, (String, String)>>,
     /// Failed sign-ins per address in the current minute: (minute, count).
     failures: Mutex<HashMap<String, (i64, u32)>>,
     /// The active plan's rehearsal band, for the progress chart.
@@ -60,6 +61,23 @@ impl App {
             }
             e.1 += 1;
         }
+    }
+
+    /// Audits a refused sign-in (never the token itself).
+    async fn refusal(&self, actor: &str, role: &str, origin: &str, why: &str) {
+        let _ = self
+            .journal
+            .store()
+            .audit(&AuditEntry {
+                at_ms: now_ms(),
+                actor: actor.into(),
+                role: role.into(),
+                action: "authenticate".into(),
+                target: String::new(),
+                origin: origin.into(),
+                outcome: format!("refused: {why}"),
+            })
+            .await;
     }
 
     fn too_many_failures(&self, origin: &str) -> bool {
@@ -126,6 +144,34 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+/// A query string read like `axum`'s `Query`, refused as `400` with the error body.
+pub(crate) struct Q<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| Q(q))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{}; GET /api/openapi.json describes the parameters", e.body_text())))
+    }
+}
+
+/// Path segments read like `axum`'s `Path`, refused as `400` with the error body.
+pub(crate) struct P<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for P<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| P(p))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{}; check the address", e.body_text())))
+    }
+}
+
 /// The authenticated caller.
 pub(crate) struct Caller {
     /// The user.
@@ -147,93 +193,69 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
         let origin = origin_of(parts);
         let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, m);
+        // Every refusal is audited, without the token; `counted` ones count towards the
+        // address's failed sign-ins.
+        let refuse = |why: &'static str, counted: bool| {
+            if counted {
+                app.failed_sign_in(&origin);
+            }
+            app.refusal("anonymous", "none", &origin, why)
+        };
         let Some(h) = parts.headers.get(header::AUTHORIZATION) else {
+            refuse("no token", false).await;
             return Err(unauthorized(
                 "this route needs `Authorization: Bearer TOKEN`; `corridor users add` makes a token",
             ));
         };
-        let token = h
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
-        if app.too_many_failures(&origin) {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many failed sign-ins from this address; wait a minute and use a valid token",
-            ));
-        }
-        let refuse = |why: &str| {
-            app.failed_sign_in(&origin);
-            let app = app.clone();
-            let why = why.to_string();
-            let origin = origin.clone();
-            async move {
-                let _ = app
-                    .journal
-                    .store()
-                    .audit(&AuditEntry {
-                        at_ms: now_ms(),
-                        actor: "anonymous".into(),
-                        role: "none".into(),
-                        action: "authenticate".into(),
-                        target: String::new(),
-                        origin,
-                        outcome: format!("refused: {why}"),
-                    })
-                    .await;
-            }
+        let Some(token) = h.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
+            refuse("not a Bearer token", false).await;
+            return Err(unauthorized("the Authorization header must be `Bearer TOKEN`"));
         };
         let Some((id, secret)) = token.split_once('.') else {
-            refuse("malformed token").await;
+            refuse("malformed token", true).await;
             return Err(unauthorized("this token is malformed; a token looks like `0123abcd.…` as `corridor users add` printed it"));
         };
         let Some((user, hash)) = app.journal.store().token_user(id).await? else {
-            refuse("unknown token").await;
+            refuse("unknown token", true).await;
             return Err(unauthorized("this token is not valid; ask a coordinator for a new one"));
         };
+        // A token verified before (against the hash stored now) skips argon2: its secret is
+        // compared in constant time.
         let cached = app
             .verified
             .lock()
             .ok()
-            .and_then(|m| m.get(token).cloned())
-            .is_some_and(|h| h == hash);
+            .and_then(|m| m.get(id).cloned())
+            .is_some_and(|(h, s)| h == hash && bool::from(s.as_bytes().ct_eq(secret.as_bytes())));
         if !cached {
+            // The limit guards argon2's work: tokens already verified keep working, so one
+            // device with a wrong token does not lock out the others behind the same address.
+            if app.too_many_failures(&origin) {
+                refuse("too many failed sign-ins from this address", false).await;
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too many failed sign-ins from this address; wait a minute and use a valid token",
+                ));
+            }
             let (s, h) = (secret.to_string(), hash.clone());
             let ok = tokio::task::spawn_blocking(move || verify_token(&s, &h)).await.unwrap_or(false);
             if !ok {
-                refuse("wrong token").await;
+                refuse("wrong token", true).await;
                 return Err(unauthorized("this token is not valid; ask a coordinator for a new one"));
             }
             if let Ok(mut m) = app.verified.lock() {
                 if m.len() > 10_000 {
                     m.clear();
                 }
-                m.insert(token.to_string(), hash);
+                m.insert(id.to_string(), (hash, secret.to_string()));
             }
         }
-        let refuse_user = |why: &str| {
-            let app = app.clone();
-            let entry = AuditEntry {
-                at_ms: now_ms(),
-                actor: user.name.clone(),
-                role: user.role.as_str().into(),
-                action: "authenticate".into(),
-                target: String::new(),
-                origin: origin.clone(),
-                outcome: format!("refused: {why}"),
-            };
-            async move {
-                let _ = app.journal.store().audit(&entry).await;
-            }
-        };
         if user.revoked_ms.is_some() {
-            refuse_user("revoked token").await;
+            app.refusal(&user.name, user.role.as_str(), &origin, "revoked token").await;
             return Err(unauthorized(format!("the token of `{}` was revoked; ask a coordinator for a new one", user.name).as_str()));
         }
         if user.expires_ms.is_some_and(|e| e <= now_ms()) {
-            refuse_user("expired token").await;
+            app.refusal(&user.name, user.role.as_str(), &origin, "expired token").await;
             return Err(unauthorized(format!("the token of `{}` has expired; ask a coordinator for a new one", user.name).as_str()));
         }
         Ok(Caller { user, origin })
@@ -444,6 +466,8 @@ fn check_events(user: &User, s: &Scenario, live: Option<&LiveState>, items: Vec<
     responses((status = 200, body = EventResults), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("token" = [])))]
 async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>) -> ApiResult<EventResults> {
+    // A monitor writes nothing, not even a rejected event or an empty batch.
+    caller.require(&app, &[Role::Coordinator, Role::Registrar, Role::Driver], "send events", "").await?;
     // Any content type: field devices and curl do not always say JSON.
     let body = body.map_err(|e| ApiError::new(e.status(), format!("cannot read the body: {}; at most {MAX_BODY} bytes per request", e.body_text())))?;
     let body: Value = serde_json::from_slice(&body)
@@ -488,10 +512,10 @@ async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<a
     }))
 }
 
-#[utoipa::path(get, path = "/api/manifests/{vehicle}", params(("vehicle" = String, Path, description = "Vehicle name")),
+#[utoipa::path(get, path = "/api/manifests/{vehicle}", params(("vehicle" = String, Path, description = "Vehicle name", example = "bus-01")),
     responses((status = 200, body = corridor_ops::Manifest), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-async fn manifest(State(app): State<AppState>, caller: Caller, Path(vehicle): Path<String>) -> ApiResult<corridor_ops::Manifest> {
+async fn manifest(State(app): State<AppState>, caller: Caller, P(vehicle): P<String>) -> ApiResult<corridor_ops::Manifest> {
     match caller.user.role {
         Role::Coordinator => {}
         Role::Driver if caller.user.vehicle.as_deref() == Some(vehicle.as_str()) => {}
@@ -603,10 +627,10 @@ async fn manifests(State(app): State<AppState>, caller: Caller) -> ApiResult<Man
     Ok(Json(ManifestIndex { vehicles: rows }))
 }
 
-#[utoipa::path(get, path = "/api/timetables/{site}", params(("site" = String, Path, description = "Gathering point name")),
+#[utoipa::path(get, path = "/api/timetables/{site}", params(("site" = String, Path, description = "Gathering point name", example = "Market square")),
     responses((status = 200, body = corridor_ops::Timetable), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-async fn timetable(State(app): State<AppState>, caller: Caller, Path(site): Path<String>) -> ApiResult<corridor_ops::Timetable> {
+async fn timetable(State(app): State<AppState>, caller: Caller, P(site): P<String>) -> ApiResult<corridor_ops::Timetable> {
     match caller.user.role {
         Role::Coordinator => {}
         Role::Registrar if caller.user.site.as_deref() == Some(site.as_str()) => {}
@@ -654,7 +678,7 @@ fn instant(l: &LiveState, at: &Option<String>) -> Result<Seconds, String> {
 #[utoipa::path(get, path = "/api/reconciliation", params(AtQuery),
     responses((status = 200, body = corridor_ops::Reconciliation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
-async fn reconciliation(State(app): State<AppState>, caller: Caller, Query(q): Query<AtQuery>) -> ApiResult<corridor_ops::Reconciliation> {
+async fn reconciliation(State(app): State<AppState>, caller: Caller, Q(q): Q<AtQuery>) -> ApiResult<corridor_ops::Reconciliation> {
     caller.require(&app, &[Role::Coordinator], "read the reconciliation", "").await?;
     let r = app.journal.read(|l| instant(l, &q.at).map(|t| l.reconciliation(t))).await?;
     r.map(Json).map_err(ApiError::bad)
@@ -677,16 +701,16 @@ pub(crate) struct Conflicts {
 #[utoipa::path(get, path = "/api/conflicts", params(ConflictQuery),
     responses((status = 200, body = Conflicts), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = [])))]
-async fn conflicts(State(app): State<AppState>, caller: Caller, Query(q): Query<ConflictQuery>) -> ApiResult<Conflicts> {
+async fn conflicts(State(app): State<AppState>, caller: Caller, Q(q): Q<ConflictQuery>) -> ApiResult<Conflicts> {
     caller.require(&app, &[Role::Coordinator], "read conflicts", "").await?;
     let c = app.journal.read(|l| l.conflict_list(q.all.unwrap_or(false))).await?;
     Ok(Json(Conflicts { conflicts: c }))
 }
 
-#[utoipa::path(get, path = "/api/households/{reference}", params(("reference" = String, Path, description = "Household reference")),
-    responses((status = 200, body = corridor_ops::Whereabouts), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/households/{reference}", params(("reference" = String, Path, description = "Household reference", example = "RF-001")),
+    responses((status = 200, body = HouseholdView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-async fn household(State(app): State<AppState>, caller: Caller, Path(reference): Path<String>) -> ApiResult<HouseholdView> {
+async fn household(State(app): State<AppState>, caller: Caller, P(reference): P<String>) -> ApiResult<HouseholdView> {
     caller.require(&app, &[Role::Coordinator, Role::Registrar], "look up a household", "").await?;
     let w = app.journal.read(|l| l.whereabouts(&reference)).await?;
     let Some(w) = w else {
@@ -722,6 +746,7 @@ pub(crate) struct HouseholdView {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub(crate) struct NameQuery {
     /// At least three characters of a recorded name (case does not matter).
+    #[param(min_length = 3, example = "Haddad")]
     pub name: Option<String>,
 }
 
@@ -740,7 +765,7 @@ pub(crate) struct NameMatches {
 #[utoipa::path(get, path = "/api/households", params(NameQuery),
     responses((status = 200, body = NameMatches), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
-async fn households(State(app): State<AppState>, caller: Caller, Query(q): Query<NameQuery>) -> ApiResult<NameMatches> {
+async fn households(State(app): State<AppState>, caller: Caller, Q(q): Q<NameQuery>) -> ApiResult<NameMatches> {
     caller.require(&app, &[Role::Coordinator], "search households by name", "").await?;
     let name = q.name.unwrap_or_default();
     let needle = name.trim().to_lowercase();
@@ -819,7 +844,7 @@ pub(crate) fn utc(ms: i64) -> String {
 #[utoipa::path(get, path = "/api/audit", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = [])))]
-async fn audit(State(app): State<AppState>, caller: Caller, Query(q): Query<AuditQuery>) -> ApiResult<AuditPage> {
+async fn audit(State(app): State<AppState>, caller: Caller, Q(q): Q<AuditQuery>) -> ApiResult<AuditPage> {
     caller.require(&app, &[Role::Coordinator], "read the audit log", "").await?;
     caller.audit_read(&app, "read the audit log", "").await?;
     let rows = app
@@ -867,7 +892,7 @@ async fn vehicles(State(app): State<AppState>, _caller: Caller) -> ApiResult<Veh
 }
 
 #[utoipa::path(get, path = "/api/plan",
-    responses((status = 200, description = "The active plan, in the plan file format (docs/formats.md)"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The active plan, in the plan file format (docs/formats.md)", body = Object, content_type = "application/json"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
 async fn plan(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(&app, &[Role::Coordinator], "read the active plan", "").await?;
@@ -880,9 +905,9 @@ async fn plan(State(app): State<AppState>, caller: Caller) -> Result<Response, A
 }
 
 #[utoipa::path(get, path = "/api/state", params(AtQuery),
-    responses((status = 200, description = "The state file (docs/formats.md) from the events no later than `at`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, description = "The state file (docs/formats.md) from the events no later than `at`", body = Object, content_type = "application/json"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
-async fn state(State(app): State<AppState>, caller: Caller, Query(q): Query<AtQuery>) -> Result<Response, ApiError> {
+async fn state(State(app): State<AppState>, caller: Caller, Q(q): Q<AtQuery>) -> Result<Response, ApiError> {
     caller.require(&app, &[Role::Coordinator], "read the state", "").await?;
     let text = crate::state_file_at(&app.journal, q.at.as_deref()).await.map_err(ApiError::bad)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
@@ -907,7 +932,7 @@ pub(crate) struct LogPage {
 #[utoipa::path(get, path = "/api/events", params(LogQuery),
     responses((status = 200, body = LogPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = [])))]
-async fn log(State(app): State<AppState>, caller: Caller, Query(q): Query<LogQuery>) -> ApiResult<LogPage> {
+async fn log(State(app): State<AppState>, caller: Caller, Q(q): Q<LogQuery>) -> ApiResult<LogPage> {
     caller.require(&app, &[Role::Coordinator], "read the event log", "").await?;
     let rows = app
         .journal
@@ -937,16 +962,51 @@ impl utoipa::Modify for TokenScheme {
     }
 }
 
+/// The answers every route of a kind can give, added to each so the document says all a
+/// client may get: `400` where the route takes parameters (one that does not read),
+/// `401` and `429` where it needs a token, `503` where it reads the store.
+struct CommonAnswers;
+
+impl utoipa::Modify for CommonAnswers {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                .build()
+        };
+        for (path, item) in api.paths.paths.iter_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let answers = &mut op.responses.responses;
+                let mut add = |code: &str, what: &str| {
+                    answers.entry(code.to_string()).or_insert_with(|| error(what).into());
+                };
+                if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    add("400", "A parameter does not read (a number that is not one, a path that is not UTF-8)");
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add("401", "No token, or a malformed, unknown, wrong, revoked or expired one");
+                    add("429", "Too many failed sign-ins from this address in this minute, and this token is not yet verified");
+                }
+                if path.starts_with("/api/") && path != "/api/openapi.json" {
+                    add("503", "The database is not answering; nothing was changed; try again shortly");
+                }
+            }
+        }
+    }
+}
+
 /// The API's OpenAPI document, generated from the handlers.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Corridor operations API", description = "Field events, manifests, reconciliation and aggregates of one evacuation operation. Every route but /api/health needs `Authorization: Bearer TOKEN`."),
-    paths(health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi, crate::replan::replan, crate::replan::plans, crate::replan::activate_plan, crate::web::stream, crate::web::map, crate::web::progress, crate::web::explanation),
-    modifiers(&TokenScheme)
+    paths(crate::web::index, crate::web::login, crate::web::asset_file, health, me, post_events, log, manifests, manifest, timetable, reconciliation, conflicts, household, households, audit, summary, vehicles, plan, state, openapi, crate::replan::replan, crate::replan::plans, crate::replan::activate_plan, crate::web::stream, crate::web::map, crate::web::progress, crate::web::explanation),
+    modifiers(&TokenScheme, &CommonAnswers)
 )]
 pub struct ApiDoc;
 
-#[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "This document"), (status = 401, body = ErrorBody)), security(("token" = [])))]
+#[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "This document", body = Object, content_type = "application/json"), (status = 401, body = ErrorBody)), security(("token" = [])))]
 async fn openapi(_caller: Caller) -> Response {
     let text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,7 +17,7 @@ use corridor_store::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::http::{ApiError, App, Caller, ErrorBody};
+use crate::http::{ApiError, App, Caller, ErrorBody, P};
 
 /// The default time limit of a re-plan.
 pub(crate) const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(5);
@@ -523,10 +523,10 @@ pub(crate) async fn plans(State(app): State<AppState>, caller: Caller) -> Result
     Ok(Json(PlanList { plans }))
 }
 
-#[utoipa::path(post, path = "/api/plans/{id}/activate", params(("id" = String, Path, description = "A stored plan's id, e.g. `replan-1`")),
+#[utoipa::path(post, path = "/api/plans/{id}/activate", params(("id" = String, Path, description = "A stored plan's id, e.g. `replan-1`", example = "plan-1")),
     responses((status = 200, body = Activated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("token" = [])))]
-pub(crate) async fn activate_plan(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Activated>, ApiError> {
+pub(crate) async fn activate_plan(State(app): State<AppState>, caller: Caller, P(id): P<String>) -> Result<Json<Activated>, ApiError> {
     caller.require(&app, &[Role::Coordinator], "activate a plan", &id).await?;
     let known = app.journal.store().plan_rows().await?;
     if !known.iter().any(|(k, _, _)| *k == id) {

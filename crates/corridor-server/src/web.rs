@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -20,7 +20,7 @@ use corridor_core::{Seconds, SiteKind};
 use corridor_ops::LiveState;
 use serde_json::{Value, json};
 
-use crate::http::{App, ApiError, Caller};
+use crate::http::{App, ApiError, Caller, P};
 
 /// The built front end: (file name, bytes, content type).
 static ASSETS: &[(&str, &[u8], &str)] = include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
@@ -59,13 +59,16 @@ fn page() -> Response {
     }
 }
 
-async fn index() -> Response {
+#[utoipa::path(get, path = "/", responses((status = 200, description = "The web front end's page (the coordinator, registrar and monitor views)", body = String, content_type = "text/html")))]
+pub(crate) async fn index() -> Response {
     page()
 }
 
 /// `/login?token=TOKEN`: the page stores the token and takes it out of the
 /// address bar; the cookie set here lets the live stream authenticate.
-async fn login(axum::extract::RawQuery(q): axum::extract::RawQuery) -> Response {
+#[utoipa::path(get, path = "/login", params(("token" = Option<String>, Query, description = "The token; the page stores it and takes it out of the address bar")),
+    responses((status = 200, description = "The web front end's page; with a well-formed token it also sets the cookie the live stream reads", body = String, content_type = "text/html")))]
+pub(crate) async fn login(axum::extract::RawQuery(q): axum::extract::RawQuery) -> Response {
     let token = q
         .as_deref()
         .unwrap_or("")
@@ -84,7 +87,11 @@ async fn login(axum::extract::RawQuery(q): axum::extract::RawQuery) -> Response 
     r
 }
 
-async fn asset_file(Path(file): Path<String>) -> Response {
+#[utoipa::path(get, path = "/assets/{file}", params(("file" = String, Path, description = "A file of the built front end, e.g. `app.js`", example = "app.js")),
+    responses((status = 200, description = "The file", content(
+        (String = "text/javascript"), (String = "text/css"), (String = "image/svg+xml"), (String = "image/png"), (String = "application/json"), (String = "application/octet-stream"))),
+        (status = 400, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody)))]
+pub(crate) async fn asset_file(P(file): P<String>) -> Response {
     match asset(&file) {
         Some((bytes, kind)) if file != "index.html" => (
             [
@@ -131,11 +138,31 @@ impl FromRequestParts<Arc<App>> for BrowserCaller {
     }
 }
 
+/// One server-sent event of `GET /api/stream`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only described: the stream writes it as `event:` and `data:` lines
+pub(crate) struct StreamEvent {
+    /// Always `message`.
+    event: String,
+    /// A `StreamMessage` as JSON.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
+/// What a `StreamEvent` carries.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct StreamMessage {
+    /// Events in the log.
+    pub events: u64,
+    /// The latest event's time (ISO 8601).
+    pub at: String,
+}
+
 /// `GET /api/stream`: server-sent events, one small JSON message
 /// (`{"events": N, "at": "…"}`) at once and whenever the log grows.
 #[utoipa::path(get, path = "/api/stream",
     params(("token" = Option<String>, Query, description = "The token, for clients that cannot send headers (EventSource); a browser signed in with /login sends a cookie instead")),
-    responses((status = 200, description = "text/event-stream: `{\"events\": N, \"at\": \"…\"}` whenever the log grows"), (status = 401, body = crate::http::ErrorBody)),
+    responses((status = 200, description = "Server-sent events, one `StreamMessage` at once and another whenever the log grows", body = StreamEvent, content_type = "text/event-stream"), (status = 401, body = crate::http::ErrorBody)),
     security(("token" = [])))]
 pub(crate) async fn stream(State(app): State<Arc<App>>, _caller: BrowserCaller) -> impl IntoResponse {
     let s = futures_util::stream::unfold((app, None::<u64>), |(app, last)| async move {
@@ -152,7 +179,7 @@ pub(crate) async fn stream(State(app): State<Arc<App>>, _caller: BrowserCaller) 
                 continue;
             };
             if last != Some(events) {
-                let msg = SseEvent::default().data(json!({"events": events, "at": at}).to_string());
+                let msg = SseEvent::default().data(json!(StreamMessage { events, at }).to_string());
                 return Some((Ok::<_, Infallible>(msg), (app, Some(events))));
             }
         }
@@ -302,7 +329,7 @@ fn map_of(l: &LiveState) -> Value {
 /// checkpoints (their corridor's state), the active plan's legs as straight lines, and vehicles at their
 /// latest positions, as one GeoJSON feature collection. Counts only, no household reference.
 #[utoipa::path(get, path = "/api/map",
-    responses((status = 200, description = "A GeoJSON FeatureCollection; each feature's `layer` is site, depot, destination, checkpoint, leg or vehicle"), (status = 401, body = crate::http::ErrorBody)),
+    responses((status = 200, description = "A GeoJSON FeatureCollection; each feature's `layer` is site, depot, destination, checkpoint, leg or vehicle", body = Object, content_type = "application/geo+json"), (status = 401, body = crate::http::ErrorBody)),
     security(("token" = [])))]
 pub(crate) async fn map(State(app): State<Arc<App>>, _caller: BrowserCaller) -> Result<Response, ApiError> {
     let v = app.journal.read(map_of).await?;
@@ -355,7 +382,7 @@ fn progress_of(l: &LiveState) -> Value {
 
 /// `GET /api/progress`: people delivered over time, planned and actual (counts only).
 #[utoipa::path(get, path = "/api/progress",
-    responses((status = 200, description = "`planned` and `actual`: arrays of [time, people delivered so far]; `unix` says whether times are Unix seconds or seconds from the start; `rehearsal`: the active plan's rehearsal (`status` running, ready or failed; when ready, `times` with `p10`, `p50` and `p90` of people delivered by then over `runs` runs)"), (status = 401, body = crate::http::ErrorBody)),
+    responses((status = 200, description = "`planned` and `actual`: arrays of [time, people delivered so far]; `unix` says whether times are Unix seconds or seconds from the start; `rehearsal`: the active plan's rehearsal (`status` running, ready or failed; when ready, `times` with `p10`, `p50` and `p90` of people delivered by then over `runs` runs)", body = Object, content_type = "application/json"), (status = 401, body = crate::http::ErrorBody)),
     security(("token" = [])))]
 pub(crate) async fn progress(State(app): State<Arc<App>>, _caller: BrowserCaller) -> Result<Json<Value>, ApiError> {
     let (mut v, active) = app
@@ -371,7 +398,7 @@ pub(crate) async fn progress(State(app): State<Arc<App>>, _caller: BrowserCaller
 /// `GET /api/plan/explanation`: where the active plan's time goes, the bottleneck named first
 /// (what `corridor explain` prints). Vehicle and checkpoint names and durations only.
 #[utoipa::path(get, path = "/api/plan/explanation",
-    responses((status = 200, description = "`plan` (its id), `text` (the report, bottleneck first) and `time_use` (the same figures as `corridor explain --format json`)"), (status = 401, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody)),
+    responses((status = 200, description = "`plan` (its id), `text` (the report, bottleneck first) and `time_use` (the same figures as `corridor explain --format json`)", body = Object, content_type = "application/json"), (status = 401, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody)),
     security(("token" = [])))]
 pub(crate) async fn explanation(State(app): State<Arc<App>>, _caller: BrowserCaller) -> Result<Json<Value>, ApiError> {
     let v = app
