@@ -351,6 +351,31 @@ pub(crate) fn plan_loaded(
     if INTERRUPTED.load(Ordering::SeqCst) && format == Format::Text {
         eprintln!("interrupted: keeping the best plan found so far");
     }
+    // The search stops at the limit, but the first plan must place everyone before it can
+    // stop: on a very large scenario that alone can outlast the limit. Say so, with the times.
+    let first_s = first_ms.load(Ordering::SeqCst) as f64 / 1000.0;
+    if args.iterations.is_none()
+        && elapsed > limit + std::time::Duration::from_secs(1)
+        && format == Format::Text
+    {
+        let why = if first_s >= limit.as_secs_f64() || first_s < 0.0 {
+            format!(
+                "preparing the first plan of {} households took {:.1} s, and it cannot stop part-way (everyone must be placed or named as left behind first); the search then stopped at once",
+                s.households.len(),
+                first_s.max(0.0)
+            )
+        } else {
+            format!(
+                "finishing the plan after the search took {:.1} s",
+                (elapsed - limit).as_secs_f64()
+            )
+        };
+        eprintln!(
+            "note: planning took {:.1} s, more than the {:.0} s limit: {why}",
+            elapsed.as_secs_f64(),
+            limit.as_secs_f64()
+        );
+    }
     let violations = corridor_check::check(s, &outcome.plan);
     if !violations.is_empty() {
         eprintln!(
@@ -412,6 +437,7 @@ pub(crate) fn plan_loaded(
                 "gap_percent": outcome.plan.uncarried.is_empty().then(|| gap_percent(figures.makespan.0, outcome.bound.value.0)),
                 "iterations": outcome.iterations,
                 "seconds": elapsed.as_secs_f64(),
+                "time_limit_s": args.iterations.is_none().then(|| limit.as_secs_f64()),
                 "first_valid_plan_s": (first >= 0).then(|| first as f64 / 1000.0),
                 "left_behind": left_behind_json(s, &outcome.plan),
                 "time_use": corridor_ops::explain::json(s, &corridor_core::TimeUse::of(s, &outcome.plan)),

@@ -707,7 +707,7 @@ async fn conflicts(State(app): State<AppState>, caller: Caller, Q(q): Q<Conflict
     Ok(Json(Conflicts { conflicts: c }))
 }
 
-#[utoipa::path(get, path = "/api/households/{reference}", params(("reference" = String, Path, description = "Household reference", example = "RF-001")),
+#[utoipa::path(get, path = "/api/households/{reference}", params(("reference" = String, Path, description = "Household reference", example = "H-0001")),
     responses((status = 200, body = HouseholdView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
 async fn household(State(app): State<AppState>, caller: Caller, P(reference): P<String>) -> ApiResult<HouseholdView> {
