@@ -955,3 +955,280 @@ fn postgres_restarted_under_load() {
         started.elapsed().as_secs_f64()
     );
 }
+
+// ---------------------------------------------------------------- clock skew
+
+/// The tutorial household's gathering point, from its registry.
+fn site_of(reference: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("examples/tutorial/households.csv"))
+        .expect("tutorial households");
+    text.lines()
+        .find_map(|l| {
+            let mut f = l.split(',');
+            (f.next() == Some(reference)).then(|| f.next().unwrap_or("").to_string())
+        })
+        .unwrap_or_else(|| panic!("{reference} is in the tutorial"))
+}
+
+/// A store on SQLite (a new folder) or on a new PostgreSQL database of the shared test server.
+fn fresh_store(postgres: bool, dir: &Path) -> Vec<OsString> {
+    if postgres {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let url = rt.block_on(corridor_store::testing::new_database("corridor_faults"));
+        vec!["--database".into(), url.into()]
+    } else {
+        vec!["--data".into(), dir.join("op").into()]
+    }
+}
+
+/// Devices whose clocks are years off: their events are judged in the order the server's
+/// log received them, and each keeps the device's time exactly as sent.
+fn clock_skew(postgres: bool) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let store = fresh_store(postgres, dir.path());
+    let server = Server::start(&store, dir.path(), &[tutorial(), tutorial_plan()]);
+    let token = coordinator(&store, "amal");
+    let api = Api::new(&server.url, &token);
+    let imported = log_ids(&api).len();
+    // The tutorial starts 2025-03-14T06:00:00+01:00; one tablet is six years fast, one ten years slow.
+    let sent = vec![
+        ev(
+            "s1",
+            "registered",
+            "2025-03-14T06:30:00+01:00",
+            "tablet-right",
+            json!({"household": "RF-007", "site": site_of("RF-007")}),
+        ),
+        ev(
+            "s2",
+            "boarded",
+            "2031-03-14T06:40:00+01:00",
+            "tablet-fast",
+            json!({"household": "RF-007", "vehicle": "bus-01", "trip": 1}),
+        ),
+        ev(
+            "s3",
+            "arrived",
+            "2015-03-14T07:10:00+01:00",
+            "tablet-slow",
+            json!({"household": "RF-007", "vehicle": "bus-01", "trip": 1, "destination": "St. Anne hospital"}),
+        ),
+        ev(
+            "s4",
+            "registered",
+            "2015-03-14T06:31:00+01:00",
+            "tablet-slow",
+            json!({"household": "RF-004", "site": site_of("RF-004")}),
+        ),
+        ev(
+            "s5",
+            "boarded",
+            "2031-03-14T06:41:00+01:00",
+            "tablet-fast",
+            json!({"household": "RF-004", "vehicle": "bus-01", "trip": 1}),
+        ),
+    ];
+    for e in &sent {
+        // One request each, in this order: the order the server hears them.
+        api.record(&json!([e]));
+    }
+    let log = api.log();
+    assert_eq!(log.len(), imported + sent.len());
+    for (k, (stored, e)) in log[imported..].iter().zip(&sent).enumerate() {
+        assert_eq!(
+            stored["seq"],
+            json!(imported + k + 1),
+            "the log's order is the order received: {stored}"
+        );
+        for field in ["id", "at", "device", "kind", "household"] {
+            assert_eq!(
+                stored[field], e[field],
+                "the device's {field} is kept as reported: {stored}"
+            );
+        }
+    }
+    // Judged in the log's order: RF-007 boarded, then arrived, although the slow tablet's
+    // arrival is stamped ten years before the fast tablet's boarding.
+    let h = api.ok("/api/households/RF-007");
+    assert_eq!(h["status"], json!("arrived"), "{h}");
+    let h = api.ok("/api/households/RF-004");
+    assert_eq!(h["status"], json!("on_board"), "{h}");
+    // "Now" is the server's clock, not the latest device time (2031).
+    let rec = api.ok("/api/reconciliation");
+    let year = text(
+        &Command::new("date")
+            .args(["-u", "+%Y"])
+            .output()
+            .expect("date")
+            .stdout,
+    )
+    .trim()
+    .parse::<i32>()
+    .expect("a year");
+    let at = rec["at"].as_str().expect("at");
+    let at_year: i32 = at[..4].parse().expect("a year");
+    assert!(
+        at_year == year || at_year == year + 1,
+        "the reconciliation is at the server's time, not a device's: {at}"
+    );
+    assert_eq!(rec["totals"]["registered_households"], json!(2), "{rec}");
+    assert_eq!(
+        rec["open_conflicts"],
+        json!(0),
+        "devices' clocks alone make no conflict: {rec}"
+    );
+}
+
+#[test]
+fn clock_skew_sqlite() {
+    clock_skew(false);
+}
+
+#[test]
+fn clock_skew_postgres() {
+    clock_skew(true);
+}
+
+// ---------------------------------------------------------------- a damaged SQLite file
+
+/// Ways a store file gets damaged: (name, what to do to the file's bytes).
+fn damages(page: usize) -> Vec<(&'static str, Box<dyn Fn(&mut Vec<u8>)>)> {
+    vec![
+        ("cut to nothing", Box::new(|b: &mut Vec<u8>| b.clear())),
+        (
+            "cut inside the header",
+            Box::new(|b: &mut Vec<u8>| b.truncate(60)),
+        ),
+        (
+            "cut after the first page",
+            Box::new(move |b: &mut Vec<u8>| b.truncate(page)),
+        ),
+        (
+            "cut in half",
+            Box::new(move |b: &mut Vec<u8>| b.truncate(b.len() / 2 / page * page)),
+        ),
+        (
+            "last page missing",
+            Box::new(move |b: &mut Vec<u8>| b.truncate(b.len() - page)),
+        ),
+        (
+            "header overwritten",
+            Box::new(|b: &mut Vec<u8>| b[..16].fill(0)),
+        ),
+        (
+            "a page in the middle zeroed",
+            Box::new(move |b: &mut Vec<u8>| {
+                let p = b.len() / page / 2;
+                b[p * page..(p + 1) * page].fill(0);
+            }),
+        ),
+        (
+            "the last page overwritten",
+            Box::new(move |b: &mut Vec<u8>| {
+                let n = b.len();
+                b[n - page..]
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, x)| *x = (i * 7 + 3) as u8);
+            }),
+        ),
+        (
+            "an event's text altered",
+            Box::new(|b: &mut Vec<u8>| {
+                let needle = br#""kind":"registered""#;
+                let at = b
+                    .windows(needle.len())
+                    .position(|w| w == needle)
+                    .expect("a stored registration");
+                b[at + 8..at + needle.len()].copy_from_slice(br#"registerXd""#);
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn damaged_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let op = dir.path().join("op");
+    let store = vec![OsString::from("--data"), op.clone().into()];
+    let mut server = Server::start(&store, dir.path(), &[tutorial(), tutorial_plan()]);
+    let token = coordinator(&store, "amal");
+    let api = Api::new(&server.url, &token);
+    for b in 0..6 {
+        let batch: Vec<Value> = (0..500)
+            .map(|i| new_household(&format!("d-{b}-{i}"), i))
+            .collect();
+        api.record(&Value::Array(batch));
+    }
+    let ids = log_ids(&api);
+    server.stop();
+    let db = op.join("corridor.db");
+    let pristine = std::fs::read(&db).expect("the store file");
+    assert!(
+        std::fs::metadata(op.join("corridor.db-wal")).map_or(0, |m| m.len()) == 0,
+        "a clean stop leaves everything in the main file"
+    );
+    let page = u16::from_be_bytes([pristine[16], pristine[17]]) as usize;
+    assert!(
+        page >= 512 && pristine.len() / page > 20,
+        "a store of {} pages of {page} bytes",
+        pristine.len() / page.max(1)
+    );
+
+    // An intact copy serves, so a refusal below is the damage's doing.
+    let copy = |name: &str, bytes: &[u8]| -> (PathBuf, Vec<OsString>) {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).expect("copy folder");
+        std::fs::write(d.join("corridor.db"), bytes).expect("copy");
+        (
+            d.join("corridor.db"),
+            vec![OsString::from("--data"), d.into()],
+        )
+    };
+    let (_, intact) = copy("intact", &pristine);
+    let s = Server::start(&intact, dir.path(), &[]);
+    assert_eq!(
+        log_ids(&Api::new(&s.url, &token)),
+        ids,
+        "an undamaged copy serves the whole log"
+    );
+    drop(s);
+
+    let mut refused = Vec::new();
+    for (k, (name, damage)) in damages(page).into_iter().enumerate() {
+        let mut bytes = pristine.clone();
+        damage(&mut bytes);
+        let (file, args) = copy(&format!("damaged-{k}"), &bytes);
+        match Server::try_start(&args, dir.path(), &[tutorial(), tutorial_plan()]) {
+            Ok(s) => panic!(
+                "a store file with {name} was served at {}:\n{}",
+                s.url,
+                s.log_text()
+            ),
+            Err((code, log)) => {
+                assert!(code.is_some_and(|c| c != 0), "{name}: exit code {code:?}");
+                let shown = file.display().to_string();
+                assert!(
+                    log.contains(&shown),
+                    "{name}: the message names the file {shown}:\n{log}"
+                );
+                assert!(
+                    log.contains("restore it from a backup"),
+                    "{name}: the message says what to do:\n{log}"
+                );
+                refused.push(format!(
+                    "{name}: {}",
+                    log.lines().last().unwrap_or("").trim()
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "damaged store files refused ({}):\n  {}",
+        refused.len(),
+        refused.join("\n  ")
+    );
+}
