@@ -600,6 +600,10 @@ fn disk_full_sqlite() {
 /// under other tests), in a temporary folder on a free port.
 struct Cluster {
     dir: tempfile::TempDir,
+    /// The data directory (inside `dir`, or on a filesystem of the test's).
+    data: PathBuf,
+    /// More server settings (`-c name=value ...`).
+    options: String,
     bin: PathBuf,
     port: u16,
     root: bool,
@@ -607,6 +611,12 @@ struct Cluster {
 
 impl Cluster {
     fn new() -> Cluster {
+        Cluster::with(None, &[], "")
+    }
+
+    /// A cluster whose data directory is `data` (created, given to the postgres user),
+    /// made with `initdb` options `initdb` and started with settings `options`.
+    fn with(data: Option<PathBuf>, initdb: &[&str], options: &str) -> Cluster {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
             .into_iter()
@@ -635,28 +645,65 @@ impl Cluster {
             .local_addr()
             .expect("port")
             .port();
+        let data = data.unwrap_or_else(|| dir.path().join("data"));
+        std::fs::create_dir_all(&data).expect("the data directory");
+        if root {
+            let ok = Command::new("chown")
+                .arg("postgres:")
+                .arg(&data)
+                .status()
+                .expect("chown");
+            assert!(
+                ok.success(),
+                "cannot give {} to the postgres user",
+                data.display()
+            );
+        }
         let c = Cluster {
             dir,
+            data: data.clone(),
+            options: options.to_string(),
             bin,
             port,
             root,
         };
-        let data = c.dir.path().join("data");
-        c.run(
-            "initdb",
-            &[
-                OsString::from("-D"),
-                data.into(),
-                "-U".into(),
-                "postgres".into(),
-                "--auth=trust".into(),
-                "-E".into(),
-                "UTF8".into(),
-                "--locale=C.UTF-8".into(),
-            ],
-        );
+        let mut args = vec![
+            OsString::from("-D"),
+            data.into(),
+            "-U".into(),
+            "postgres".into(),
+            "--auth=trust".into(),
+            "-E".into(),
+            "UTF8".into(),
+            "--locale=C.UTF-8".into(),
+        ];
+        args.extend(initdb.iter().map(OsString::from));
+        c.run("initdb", &args);
         c.start();
         c
+    }
+
+    /// Whether the server is running (`pg_ctl status`).
+    fn running(&self) -> bool {
+        let mut cmd = if self.root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"));
+            c
+        } else {
+            Command::new(self.bin.join("pg_ctl"))
+        };
+        cmd.arg("-D")
+            .arg(&self.data)
+            .arg("status")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
     }
 
     fn run(&self, tool: &str, args: &[OsString]) {
@@ -683,15 +730,16 @@ impl Cluster {
     fn start(&self) {
         let d = self.dir.path();
         let opts = format!(
-            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} -c fsync=off",
+            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} -c fsync=off {}",
             self.port,
-            d.display()
+            d.display(),
+            self.options
         );
         self.run(
             "pg_ctl",
             &[
                 OsString::from("-D"),
-                d.join("data").into(),
+                self.data.clone().into(),
                 "-l".into(),
                 d.join("log").into(),
                 "-w".into(),
@@ -706,7 +754,7 @@ impl Cluster {
 
     /// `pg_ctl stop -m MODE`: `fast` (clients disconnected, a clean shutdown) or `immediate` (as a crash).
     fn stop(&self, mode: &str) {
-        let d = self.dir.path().join("data");
+        let d = self.data.clone();
         self.run(
             "pg_ctl",
             &[
@@ -727,7 +775,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let d = self.dir.path().join("data");
+        let d = self.data.clone();
         let mut cmd = if self.root {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"])
@@ -1230,5 +1278,149 @@ fn damaged_sqlite_file_is_refused() {
         "damaged store files refused ({}):\n  {}",
         refused.len(),
         refused.join("\n  ")
+    );
+}
+
+/// PostgreSQL's data directory on a small tmpfs that fills up: the server answers 503
+/// saying the store is out of space, and records again by itself once space returns.
+#[test]
+fn disk_full_postgres() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let disk = dir.path().join("disk");
+    let _mount = Mount::tmpfs(&disk, "160m");
+    // Small WAL segments, so the cluster fits and its WAL is mostly preallocated.
+    let cluster = Cluster::with(
+        Some(disk.join("data")),
+        &["--wal-segsize=1"],
+        "-c min_wal_size=4MB -c max_wal_size=16MB -c shared_buffers=16MB",
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let url = rt
+        .block_on(corridor_store::create_database(
+            &cluster.url(),
+            "corridor_full",
+        ))
+        .expect("CREATE DATABASE on the test's cluster");
+    let store = vec![OsString::from("--database"), url.into()];
+    let mut server = Server::start(&store, dir.path(), &[tutorial(), tutorial_plan()]);
+    let token = coordinator(&store, "amal");
+    let api = Api::new(&server.url, &token);
+    let mut acked = log_ids(&api);
+    let before: Vec<Value> = (0..20)
+        .map(|i| new_household(&format!("before-{i}"), i))
+        .collect();
+    api.record(&Value::Array(before.clone()));
+    acked.extend(
+        before
+            .iter()
+            .map(|e| e["id"].as_str().expect("id").to_string()),
+    );
+
+    let filled = fill(&disk.join("filler"));
+    let mut refused = None;
+    let mut fit = 0;
+    for b in 0..400 {
+        let batch: Vec<Value> = (0..200)
+            .map(|i| new_household(&format!("full-{b}-{i}"), i))
+            .collect();
+        let body = Value::Array(batch);
+        let r = api.post_events(&body);
+        match r.status {
+            200 => {
+                for (id, result) in results(&r.body) {
+                    assert_eq!(result, "recorded", "{id}: {}", r.body);
+                    acked.push(id);
+                }
+                fit += 1;
+            }
+            503 => {
+                refused = Some((body, r));
+                break;
+            }
+            s => panic!(
+                "a full disk answered {s}: {}\n{}",
+                r.body,
+                server.log_text()
+            ),
+        }
+    }
+    let (refused_body, first) = refused.unwrap_or_else(|| {
+        panic!(
+            "400 batches of 200 events fit on a full disk?\n{}",
+            cluster.log_text()
+        )
+    });
+    let message = first.body["error"].as_str().unwrap_or("").to_string();
+    assert!(first.retry_after.is_some(), "a 503 says when to retry");
+    assert!(
+        message.contains("out of space")
+            && message.contains("nothing of this request was recorded"),
+        "{message}\nserver:\n{}\nPostgreSQL:\n{}",
+        server.log_text(),
+        cluster.log_text()
+    );
+    let pg_up_while_full = cluster.running();
+
+    std::fs::remove_file(disk.join("filler")).expect("free the space");
+    // PostgreSQL stops itself when it cannot write its WAL; an operator starts it again.
+    let restarted = !cluster.running();
+    if restarted {
+        cluster.start();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let r = loop {
+        let r = api.post_events(&refused_body);
+        if r.status == 200 {
+            break r;
+        }
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert!(
+            Instant::now() < deadline,
+            "no 200 within 30 s of space returning: {}",
+            r.body
+        );
+        thread::sleep(Duration::from_millis(100));
+    };
+    for (id, result) in results(&r.body) {
+        assert_eq!(
+            result, "recorded",
+            "nothing of a refused request was recorded: {id}"
+        );
+        acked.push(id);
+    }
+    let after: Vec<Value> = (0..20)
+        .map(|i| new_household(&format!("after-{i}"), i))
+        .collect();
+    api.record(&Value::Array(after.clone()));
+    acked.extend(
+        after
+            .iter()
+            .map(|e| e["id"].as_str().expect("id").to_string()),
+    );
+    assert_eq!(
+        log_ids(&api),
+        acked,
+        "the log holds exactly what was acknowledged, in order"
+    );
+    assert!(server.running(), "the same server process throughout");
+    eprintln!(
+        "disk full (PostgreSQL on a 160 MiB tmpfs): filler {} MiB, {fit} batches of 200 still fit, then 503 \"{message}\"; PostgreSQL {} while full{}; {} events acknowledged, all in the log; {:.1} s",
+        filled / (1024 * 1024),
+        if pg_up_while_full {
+            "stayed up"
+        } else {
+            "stopped itself"
+        },
+        if restarted {
+            " and was started again"
+        } else {
+            ""
+        },
+        acked.len(),
+        started.elapsed().as_secs_f64()
     );
 }
