@@ -32,13 +32,15 @@ struct Row {
     p50: f64,
     p99: f64,
     max: f64,
+    /// How far behind its schedule a request was sent (the server or the machine could not keep up).
+    lag_p99: f64,
     rss_mib: f64,
     cpu_percent: f64,
 }
 
-/// Per client: (seconds since the start when sent, latency in ms, events recorded) per request,
-/// and the first failure.
-type ClientRun = (Vec<(f32, f32, u8)>, usize, Option<String>);
+/// Per client: (seconds since the start when sent, latency in ms, events recorded, ms sent
+/// behind schedule) per request, the failed requests and the first failure.
+type ClientRun = (Vec<(f32, f32, u8, f32)>, usize, Option<String>);
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], server: &Server, h: &History, backend: &str, out: &Path) -> anyhow::Result<()> {
@@ -108,7 +110,8 @@ pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], 
             let mut i: u32 = 0;
             loop {
                 let due = t0 + offset + period * i;
-                if due.duration_since(t0) >= length {
+                // A client that fell behind its schedule stops at the end all the same.
+                if due.duration_since(t0) >= length || t0.elapsed() >= length {
                     break;
                 }
                 let now = Instant::now();
@@ -118,6 +121,7 @@ pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], 
                 let body = live_event(&m, "soak", client, i as usize, &mut rng);
                 i += 1;
                 let sent = Instant::now();
+                let lag = ms(sent.saturating_duration_since(due)) as f32;
                 let (st, answer) = c.request("POST", "/api/events", body.as_bytes())?;
                 let latency = ms(sent.elapsed()) as f32;
                 let mut counts = BTreeMap::new();
@@ -133,7 +137,7 @@ pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], 
                 if first.is_none() {
                     first = bad;
                 }
-                samples.push((sent.duration_since(t0).as_secs_f32(), latency, recorded));
+                samples.push((sent.duration_since(t0).as_secs_f32(), latency, recorded, lag));
             }
             Ok((samples, failed, first))
         }));
@@ -160,7 +164,7 @@ pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], 
         }
         k += 1;
     }
-    let mut samples: Vec<(f32, f32, u8)> = Vec::new();
+    let mut samples: Vec<(f32, f32, u8, f32)> = Vec::new();
     let mut failed = 0;
     let mut first_bad = None;
     for hd in handles {
@@ -181,15 +185,18 @@ pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], 
     for w in marks.windows(2) {
         let (from, to) = (w[0].0, w[1].0);
         let mut lat: Vec<f64> = Vec::new();
+        let mut lags: Vec<f64> = Vec::new();
         let mut recorded = 0;
-        for &(t, l, r) in &samples {
+        for &(t, l, r, g) in &samples {
             if (t as f64) >= from && (t as f64) < to {
                 lat.push(l as f64);
+                lags.push(g as f64);
                 recorded += r as usize;
             }
         }
         let requests = lat.len();
         lat.sort_by(f64::total_cmp);
+        lags.sort_by(f64::total_cmp);
         let span = (to - from).max(1e-9);
         rows.push(Row {
             end_s: to,
@@ -199,16 +206,17 @@ pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], 
             p50: percentile(&lat, 0.5),
             p99: percentile(&lat, 0.99),
             max: lat.last().copied().unwrap_or(f64::NAN),
+            lag_p99: percentile(&lags, 0.99),
             rss_mib: w[1].1,
             cpu_percent: 100.0 * (w[1].2 - w[0].2) / (span * cores() as f64),
         });
     }
 
-    let mut csv = String::from("interval_end_s,requests,events_recorded,events_per_s,p50_ms,p99_ms,max_ms,rss_mib,server_cpu_percent\n");
+    let mut csv = String::from("interval_end_s,requests,events_recorded,events_per_s,p50_ms,p99_ms,max_ms,send_lag_p99_ms,rss_mib,server_cpu_percent\n");
     for r in &rows {
         csv.push_str(&format!(
-            "{:.0},{},{},{:.0},{:.2},{:.2},{:.1},{:.1},{:.0}\n",
-            r.end_s, r.requests, r.recorded, r.rate, r.p50, r.p99, r.max, r.rss_mib, r.cpu_percent
+            "{:.0},{},{},{:.0},{:.2},{:.2},{:.1},{:.1},{:.1},{:.0}\n",
+            r.end_s, r.requests, r.recorded, r.rate, r.p50, r.p99, r.max, r.lag_p99, r.rss_mib, r.cpu_percent
         ));
     }
     let csv_path = out.join(format!("soak-{backend}.csv"));
@@ -238,11 +246,11 @@ pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], 
         crate::machine(),
         h.events.len(),
     ));
-    t.push_str("| until | requests | events/s | p50 ms | p99 ms | max ms | resident MiB | server CPU |\n|---|---|---|---|---|---|---|---|\n");
+    t.push_str("| until | requests | events/s | p50 ms | p99 ms | max ms | sent late, p99 | resident MiB | server CPU |\n|---|---|---|---|---|---|---|---|---|\n");
     for r in &rows {
         t.push_str(&format!(
-            "| {:.0} s | {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} % |\n",
-            r.end_s, r.requests, r.rate, r.p50, r.p99, r.max, r.rss_mib, r.cpu_percent
+            "| {:.0} s | {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.0} ms | {:.0} | {:.0} % |\n",
+            r.end_s, r.requests, r.rate, r.p50, r.p99, r.max, r.lag_p99, r.rss_mib, r.cpu_percent
         ));
     }
     t.push('\n');
