@@ -1142,8 +1142,11 @@ fn clock_skew_postgres() {
 
 // ---------------------------------------------------------------- a damaged SQLite file
 
-/// Ways a store file gets damaged: (name, what to do to the file's bytes).
-fn damages(page: usize) -> Vec<(&'static str, Box<dyn Fn(&mut Vec<u8>)>)> {
+/// What to do to a store file's bytes.
+type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+
+/// Ways a store file gets damaged: (name, damage).
+fn damages(page: usize) -> Vec<(&'static str, Damage)> {
     vec![
         ("cut to nothing", Box::new(|b: &mut Vec<u8>| b.clear())),
         (
