@@ -20,10 +20,12 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+mod soak;
 use corridor_core::{Plan, Scenario, SiteKind};
 use serde_json::{Value, json};
 
-pub(crate) const USAGE: &str = "usage: cargo xtask bench-ops [--database URL] [--events 1000000] [--clients 100] [--duration 30s] [--burst-devices 100] [--burst-size 2000] [--households 24000] [--vehicles 150] [--lookups 2000] [--out DIR]";
+pub(crate) const USAGE: &str = "usage: cargo xtask bench-ops [--database URL] [--events 1000000] [--clients 100] [--duration 30s] [--burst-devices 100] [--burst-size 2000] [--households 24000] [--vehicles 150] [--lookups 2000] [--out DIR]\n       cargo xtask bench-ops --soak 30m [--rate 5000] [--interval 1m] [--database URL] [--events N] [--clients 100] [--out DIR]";
 
 /// The benchmark's knobs.
 pub(crate) struct OpsArgs {
@@ -37,6 +39,16 @@ pub(crate) struct OpsArgs {
     vehicles: usize,
     lookups: usize,
     out: Option<PathBuf>,
+    /// Soak mode: hold `rate` events/s for this long, sampling every `interval`.
+    soak: Option<Duration>,
+    rate: usize,
+    interval: Duration,
+}
+
+fn duration_arg(v: Option<&String>, what: &str) -> anyhow::Result<Duration> {
+    let v = v.with_context(|| format!("{what} needs a duration, e.g. 30s or 30m"))?;
+    let s = corridor_formats::parse_duration(v).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    Ok(Duration::from_secs(s.0.max(1) as u64))
 }
 
 pub(crate) fn parse_args(args: &[String]) -> anyhow::Result<OpsArgs> {
@@ -51,6 +63,9 @@ pub(crate) fn parse_args(args: &[String]) -> anyhow::Result<OpsArgs> {
         vehicles: 150,
         lookups: 2_000,
         out: None,
+        soak: None,
+        rate: 5_000,
+        interval: Duration::from_secs(60),
     };
     let mut it = args.iter();
     let num = |v: Option<&String>, what: &str| -> anyhow::Result<usize> {
@@ -64,11 +79,10 @@ pub(crate) fn parse_args(args: &[String]) -> anyhow::Result<OpsArgs> {
             "--database" => a.database = Some(it.next().context("--database needs a postgres:// URL")?.clone()),
             "--events" => a.events = num(it.next(), "--events")?,
             "--clients" => a.clients = num(it.next(), "--clients")?.max(1),
-            "--duration" => {
-                let v = it.next().context("--duration needs a duration, e.g. 30s")?;
-                let s = corridor_formats::parse_duration(v).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
-                a.duration = Duration::from_secs(s.0.max(1) as u64);
-            }
+            "--duration" => a.duration = duration_arg(it.next(), "--duration")?,
+            "--soak" => a.soak = Some(duration_arg(it.next(), "--soak")?),
+            "--interval" => a.interval = duration_arg(it.next(), "--interval")?,
+            "--rate" => a.rate = num(it.next(), "--rate")?.max(1),
             "--burst-devices" => a.burst_devices = num(it.next(), "--burst-devices")?.max(1),
             "--burst-size" => a.burst_size = num(it.next(), "--burst-size")?.clamp(1, 10_000),
             "--households" => a.households = num(it.next(), "--households")?.max(100),
@@ -582,7 +596,9 @@ pub(crate) fn bench_ops(a: &OpsArgs) -> anyhow::Result<()> {
     if !status.success() {
         bail!("cargo build --release -p corridor-cli failed");
     }
-    let bin = root.join("target/release/corridor");
+    // Where cargo put it: CARGO_TARGET_DIR when set, else the workspace's target folder.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let bin = target.join("release/corridor");
     let dir = scenario_dir(&root, &bin, a)?;
     let scenario_path = dir.join("scenario.toml");
     let plan_path = dir.join("plan.json");
@@ -615,6 +631,11 @@ pub(crate) fn bench_ops(a: &OpsArgs) -> anyhow::Result<()> {
     };
     let log = out.join(format!("server-{backend}.log"));
     let server = start_server(&bin, &store, &scenario_path, &plan_path, &log)?;
+    if let Some(length) = a.soak {
+        let result = soak::soak(a, length, &bin, &store, &server, &h, backend, &out);
+        server.stop();
+        return result;
+    }
     let result = measure(a, &bin, &store, &server, &h, &s, backend);
     let rss = server.rss_mib();
     server.stop();

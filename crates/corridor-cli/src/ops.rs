@@ -149,6 +149,9 @@ pub(crate) fn serve(store: &StoreArgs, listen: &str, scenario: Option<&Path>, pl
         // The address as the last line, for scripts that start a server on port 0.
         println!("http://{bound}/");
         corridor_server::serve(journal, listener, shutdown()).await?;
+        // Closing the connections lets SQLite fold its write-ahead log into the file, so a
+        // stopped server leaves one self-contained file to copy.
+        st.close().await;
         eprintln!("stopped; every event answered \"recorded\" is in the store");
         Ok(0)
     })

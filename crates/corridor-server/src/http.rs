@@ -121,6 +121,9 @@ impl From<corridor_store::StoreError> for ApiError {
     fn from(e: corridor_store::StoreError) -> Self {
         // Database details stay in the server's log.
         eprintln!("store error: {e}");
+        if e.out_of_space() {
+            return ApiError::unavailable(corridor_store::OUT_OF_SPACE);
+        }
         ApiError::unavailable("the database is not answering; nothing was changed; try again shortly")
     }
 }

@@ -92,8 +92,14 @@ impl Journal {
 
     /// As [`Journal::open`], with the key that seals registrations' personal fields.
     pub async fn open_with_keys(store: Store, mut base: LiveState, read_plan: PlanReader, keys: Option<Keyring>) -> Result<Journal> {
+        // A damaged store is refused at the start, naming where it is.
+        let location = store.location.clone();
+        let named = move |e: StoreError| match e {
+            StoreError::Corrupt(m) => StoreError::Corrupt(format!("{location}: {m}; restore it from a backup")),
+            e => e,
+        };
         for (id, text) in store.plans().await? {
-            let plan = read_plan(&text).map_err(|e| StoreError::Corrupt(format!("stored plan {id}: {e}")))?;
+            let plan = read_plan(&text).map_err(|e| named(StoreError::Corrupt(format!("stored plan {id}: {e}"))))?;
             base.add_plan(&id, Arc::new(plan));
         }
         let inner = Arc::new(Inner {
@@ -109,7 +115,7 @@ impl Journal {
         });
         {
             let mut c = inner.cache.lock().await;
-            inner.catch_up(&mut c).await?;
+            inner.catch_up(&mut c).await.map_err(named)?;
         }
         let (tx, rx) = mpsc::channel::<Job>(4096);
         tokio::spawn(writer(inner.clone(), rx));
@@ -496,12 +502,15 @@ async fn writer(inner: Arc<Inner>, mut rx: mpsc::Receiver<Job>) {
     on_pool!(&inner.store.db, p => p.close().await);
 }
 
+/// What a client hears when the store's disk is full.
+pub const OUT_OF_SPACE: &str = "the store is out of space: nothing of this request was recorded; send it again once space is freed";
+
 /// A database failure in words a client can act on (no SQL, no personal data).
 fn describe(e: &StoreError) -> String {
     let text = e.to_string();
     let lower = text.to_lowercase();
-    if lower.contains("full") || lower.contains("no space") {
-        "the server's disk is full: nothing of this request was recorded; send it again once space is freed".into()
+    if e.out_of_space() {
+        OUT_OF_SPACE.into()
     } else if lower.contains("locked") || lower.contains("busy") {
         "the database is busy: nothing of this request was recorded; send it again".into()
     } else {

@@ -28,7 +28,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlSafeStr};
 
-pub use journal::{Answer, Journal, PlanReader, Submitted};
+pub use journal::{Answer, Journal, OUT_OF_SPACE, PlanReader, Submitted};
 pub use personal::{Keyring, day_of};
 pub use users::{AuditEntry, Role, User, hash_token, verify_token};
 
@@ -56,6 +56,23 @@ impl StoreError {
     /// Whether a client should try again later (the database was unavailable, full or busy).
     pub fn retryable(&self) -> bool {
         matches!(self, StoreError::Database(_))
+    }
+
+    /// Whether the database failed for want of disk space (SQLite's `SQLITE_FULL`,
+    /// PostgreSQL's `disk_full`, or the system's "no space left on device").
+    pub fn out_of_space(&self) -> bool {
+        let StoreError::Database(e) = self else { return false };
+        match e {
+            sqlx::Error::Database(d) => {
+                let code = d.code();
+                let code = code.as_deref().unwrap_or("");
+                // SQLite reports the primary code in the low byte of an extended code.
+                let sqlite_full = code.parse::<i32>().is_ok_and(|c| c & 0xff == 13);
+                sqlite_full || code == "53100" || d.message().to_lowercase().contains("no space left")
+            }
+            sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28),
+            other => other.to_string().to_lowercase().contains("no space left"),
+        }
     }
 }
 
@@ -121,6 +138,14 @@ impl Store {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Invalid(format!("cannot create the data directory {}: {e}", dir.display())))?;
         let file = dir.join(DB_FILE);
+        // SQLite takes an empty file for a new database; a store cut to nothing must not
+        // come back as a new, empty operation.
+        if std::fs::metadata(&file).is_ok_and(|m| m.len() == 0) {
+            return Err(StoreError::Corrupt(format!(
+                "{} is empty (0 bytes): the store was truncated or never written; restore it from a backup, or delete the file to start a new store",
+                file.display()
+            )));
+        }
         let options = SqliteConnectOptions::new()
             .filename(&file)
             .create_if_missing(true)
