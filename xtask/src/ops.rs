@@ -301,9 +301,12 @@ fn run(cmd: &mut Command) -> anyhow::Result<String> {
 
 fn start_server(bin: &Path, store: &[String], scenario: &Path, plan: &Path, log: &Path) -> anyhow::Result<Server> {
     let mut cmd = Command::new(bin);
+    // The key that seals personal fields goes beside the log, not into the working directory.
     cmd.arg("serve")
         .args(store)
         .args(["--listen", "127.0.0.1:0"])
+        .arg("--key-file")
+        .arg(log.with_file_name("corridor.key"))
         .arg(scenario)
         .arg(plan)
         .stdout(Stdio::piped())
