@@ -25,7 +25,7 @@ mod soak;
 use corridor_core::{Plan, Scenario, SiteKind};
 use serde_json::{Value, json};
 
-pub(crate) const USAGE: &str = "usage: cargo xtask bench-ops [--database URL] [--events 1000000] [--clients 100] [--duration 30s] [--burst-devices 100] [--burst-size 2000] [--households 24000] [--vehicles 150] [--lookups 2000] [--out DIR]\n       cargo xtask bench-ops --soak 30m [--rate 5000] [--interval 1m] [--database URL] [--events N] [--clients 100] [--out DIR]";
+pub(crate) const USAGE: &str = "usage: cargo xtask bench-ops [--database URL] [--events 1000000] [--clients 100] [--duration 30s] [--burst-devices 100] [--burst-size 2000] [--households 24000] [--vehicles 150] [--lookups 2000] [--out DIR]\n       cargo xtask bench-ops --soak 30m [--rate 5000] [--interval 1m] [--database URL] [--events N] [--clients 100] [--out DIR] [--debug] [--strict]";
 
 /// The benchmark's knobs.
 pub(crate) struct OpsArgs {
@@ -43,6 +43,10 @@ pub(crate) struct OpsArgs {
     soak: Option<Duration>,
     rate: usize,
     interval: Duration,
+    /// The debug build (for a bounded check in CI; its figures are not the server's).
+    pub(crate) debug: bool,
+    /// Fail unless every request succeeded, the rate held and p99 did not run away (soak mode).
+    pub(crate) strict: bool,
 }
 
 fn duration_arg(v: Option<&String>, what: &str) -> anyhow::Result<Duration> {
@@ -66,6 +70,8 @@ pub(crate) fn parse_args(args: &[String]) -> anyhow::Result<OpsArgs> {
         soak: None,
         rate: 5_000,
         interval: Duration::from_secs(60),
+        debug: false,
+        strict: false,
     };
     let mut it = args.iter();
     let num = |v: Option<&String>, what: &str| -> anyhow::Result<usize> {
@@ -89,6 +95,8 @@ pub(crate) fn parse_args(args: &[String]) -> anyhow::Result<OpsArgs> {
             "--vehicles" => a.vehicles = num(it.next(), "--vehicles")?.max(2),
             "--lookups" => a.lookups = num(it.next(), "--lookups")?.max(1),
             "--out" => a.out = Some(PathBuf::from(it.next().context("--out needs a directory")?)),
+            "--debug" => a.debug = true,
+            "--strict" => a.strict = true,
             other => bail!("unknown option `{other}`\n{USAGE}"),
         }
     }
@@ -591,17 +599,20 @@ pub(crate) fn bench_ops(a: &OpsArgs) -> anyhow::Result<()> {
     let root = root.canonicalize().unwrap_or(root);
     let out = a.out.clone().unwrap_or_else(|| root.join("target/bench-ops"));
     std::fs::create_dir_all(&out)?;
-    eprintln!("building the release server (cargo build --release -p corridor-cli)");
+    let (profile, flags): (&str, &[&str]) = if a.debug { ("debug", &[]) } else { ("release", &["--release"]) };
+    eprintln!("building the {profile} server (cargo build {}-p corridor-cli)", if a.debug { "" } else { "--release " });
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "corridor-cli"])
+        .arg("build")
+        .args(flags)
+        .args(["--quiet", "-p", "corridor-cli"])
         .current_dir(&root)
         .status()?;
     if !status.success() {
-        bail!("cargo build --release -p corridor-cli failed");
+        bail!("cargo build -p corridor-cli failed");
     }
     // Where cargo put it: CARGO_TARGET_DIR when set, else the workspace's target folder.
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let bin = target.join("release/corridor");
+    let bin = target.join(profile).join("corridor");
     let dir = scenario_dir(&root, &bin, a)?;
     let scenario_path = dir.join("scenario.toml");
     let plan_path = dir.join("plan.json");
