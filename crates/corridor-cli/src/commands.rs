@@ -228,11 +228,19 @@ pub(crate) fn explain(
         return Ok(EXIT_VIOLATIONS);
     }
     let u = corridor_core::TimeUse::of(s, &plan);
+    let waits = corridor_core::Waits::of(s, &plan);
     match format {
-        Format::Text => print!("{}", corridor_ops::explain::text(s, &u, per_vehicle)),
+        Format::Text => {
+            print!("{}", corridor_ops::explain::text(s, &u, per_vehicle));
+            print!("{}", corridor_ops::explain::waits_text(&waits));
+        }
         Format::Json => println!(
             "{}",
-            json!({ "ok": true, "time_use": corridor_ops::explain::json(s, &u) })
+            json!({
+                "ok": true,
+                "time_use": corridor_ops::explain::json(s, &u),
+                "waits": corridor_ops::explain::waits_json(&waits),
+            })
         ),
     }
     Ok(0)
@@ -360,6 +368,7 @@ pub(crate) fn plan_loaded(
         return Err(EXIT_VIOLATIONS);
     }
     let figures = corridor_core::Figures::of(s, &outcome.plan);
+    let waits = corridor_core::Waits::of(s, &outcome.plan);
     let first = first_ms.load(Ordering::SeqCst);
     match format {
         Format::Text => {
@@ -375,6 +384,7 @@ pub(crate) fn plan_loaded(
                 }
             );
             print!("{}", figures_text(s, &figures));
+            print!("{}", corridor_ops::explain::waits_text(&waits));
             let b = &outcome.bound;
             let gap = if outcome.plan.uncarried.is_empty() {
                 format!("gap {:.1} %", gap_percent(figures.makespan.0, b.value.0))
@@ -406,6 +416,7 @@ pub(crate) fn plan_loaded(
                 "ok": true,
                 "scenario": s.name,
                 "figures": figures_json(s, &figures),
+                "waits": corridor_ops::explain::waits_json(&waits),
                 "lower_bound_s": { "value": outcome.bound.value.0, "earliest_arrival": outcome.bound.earliest_arrival.0,
                                    "fleet_work": outcome.bound.fleet_work.0, "corridor": outcome.bound.corridor.0,
                                    "deal": outcome.bound.deal.0 },
