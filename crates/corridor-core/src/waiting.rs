@@ -124,7 +124,7 @@ mod tests {
             site: SiteId(site),
             people: People(people),
             stretcher_cases: People(0),
-            tier: Tier::new(tier).unwrap(),
+            tier: Tier::new(tier).expect("a tier from 1 to 3"),
             ready: Seconds::from_minutes(ready_min),
         }
     }

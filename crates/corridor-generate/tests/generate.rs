@@ -154,7 +154,12 @@ fn a_ready_spread_puts_late_households_at_the_end_of_the_span() {
     );
     let late = share(&|t| t >= Seconds::from_hours(30));
     assert!((0.11..0.19).contains(&late), "{late}");
-    let last = s.households.iter().map(|h| h.ready).max().unwrap();
+    let last = s
+        .households
+        .iter()
+        .map(|h| h.ready)
+        .max()
+        .expect("households");
     assert!(last >= Seconds::from_hours(35), "{last:?}");
     // Every vehicle works long enough to carry the last of them.
     assert!(
@@ -184,13 +189,13 @@ fn a_ready_spread_puts_late_households_at_the_end_of_the_span() {
         .iter()
         .map(|h| h.ready)
         .max()
-        .unwrap();
+        .expect("households");
     let closes = with_windows.corridors[0]
         .windows
         .iter()
         .map(|w| w.end)
         .max()
-        .unwrap();
+        .expect("windows");
     assert!(
         closes >= last + Seconds::from_hours(2),
         "{closes:?} {last:?}"
