@@ -384,7 +384,6 @@ pub(crate) fn plan_loaded(
                 }
             );
             print!("{}", figures_text(s, &figures));
-            print!("{}", corridor_ops::explain::waits_text(&waits));
             let b = &outcome.bound;
             let gap = if outcome.plan.uncarried.is_empty() {
                 format!("gap {:.1} %", gap_percent(figures.makespan.0, b.value.0))
@@ -401,6 +400,7 @@ pub(crate) fn plan_loaded(
                 "Lower bound:           {} (earliest arrival {}, fleet work {}, corridor {}{deal}); {gap}",
                 b.value, b.earliest_arrival, b.fleet_work, b.corridor
             );
+            print!("{}", corridor_ops::explain::waits_text(&waits));
             if !outcome.plan.uncarried.is_empty() {
                 print!("{}", left_behind_text(s, &outcome.plan));
             }
