@@ -228,11 +228,19 @@ pub(crate) fn explain(
         return Ok(EXIT_VIOLATIONS);
     }
     let u = corridor_core::TimeUse::of(s, &plan);
+    let waits = corridor_core::Waits::of(s, &plan);
     match format {
-        Format::Text => print!("{}", corridor_ops::explain::text(s, &u, per_vehicle)),
+        Format::Text => {
+            print!("{}", corridor_ops::explain::text(s, &u, per_vehicle));
+            print!("{}", corridor_ops::explain::waits_text(&waits));
+        }
         Format::Json => println!(
             "{}",
-            json!({ "ok": true, "time_use": corridor_ops::explain::json(s, &u) })
+            json!({
+                "ok": true,
+                "time_use": corridor_ops::explain::json(s, &u),
+                "waits": corridor_ops::explain::waits_json(&waits),
+            })
         ),
     }
     Ok(0)
@@ -385,6 +393,7 @@ pub(crate) fn plan_loaded(
         return Err(EXIT_VIOLATIONS);
     }
     let figures = corridor_core::Figures::of(s, &outcome.plan);
+    let waits = corridor_core::Waits::of(s, &outcome.plan);
     let first = first_ms.load(Ordering::SeqCst);
     match format {
         Format::Text => {
@@ -416,6 +425,7 @@ pub(crate) fn plan_loaded(
                 "Lower bound:           {} (earliest arrival {}, fleet work {}, corridor {}{deal}); {gap}",
                 b.value, b.earliest_arrival, b.fleet_work, b.corridor
             );
+            print!("{}", corridor_ops::explain::waits_text(&waits));
             if !outcome.plan.uncarried.is_empty() {
                 print!("{}", left_behind_text(s, &outcome.plan));
             }
@@ -431,6 +441,7 @@ pub(crate) fn plan_loaded(
                 "ok": true,
                 "scenario": s.name,
                 "figures": figures_json(s, &figures),
+                "waits": corridor_ops::explain::waits_json(&waits),
                 "lower_bound_s": { "value": outcome.bound.value.0, "earliest_arrival": outcome.bound.earliest_arrival.0,
                                    "fleet_work": outcome.bound.fleet_work.0, "corridor": outcome.bound.corridor.0,
                                    "deal": outcome.bound.deal.0 },

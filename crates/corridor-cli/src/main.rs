@@ -325,7 +325,8 @@ Exit codes: 0 rehearsed, 1 a plan breaks rules (not rehearsed), 2 bad input."
     /// Write a realistic scenario from a seed, for tests, benchmarks and exercises.
     #[command(after_help = "Examples:\n  \
 corridor generate --seed 7 --households 2000 --sites 40 --vehicles 30 -o gen-7\n  \
-corridor generate --seed 1 --households 500 --sites 12 --vehicles 8 --layout clustered --corridor --windows 3 --deal -o drill\n\n\
+corridor generate --seed 1 --households 500 --sites 12 --vehicles 8 --layout clustered --corridor --windows 3 --deal -o drill\n  \
+corridor generate --households 2000 --sites 20 --vehicles 40 --ready-spread 36h -o second-day\n\n\
 The same options always write the same files.")]
     Generate {
         /// Seed of the random generator.
@@ -355,6 +356,11 @@ The same options always write the same files.")]
         /// Add a linked-evacuation deal between two groups of pickup sites.
         #[arg(long)]
         deal: bool,
+        /// Households become ready over this span (e.g. 36h) instead of within the
+        /// first hour: half at the start, 35 % during the first half of the span,
+        /// the last 15 % in a late wave over its last sixth.
+        #[arg(long, value_name = "DURATION", value_parser = corridor_formats::parse_duration)]
+        ready_spread: Option<corridor_core::Seconds>,
         /// Directory to write the scenario into (created if missing).
         #[arg(short, long)]
         output: PathBuf,
@@ -557,6 +563,7 @@ fn main() -> ExitCode {
             corridor,
             windows,
             deal,
+            ready_spread,
             output,
         } => {
             let options = corridor_generate::Options {
@@ -572,6 +579,7 @@ fn main() -> ExitCode {
                 corridor,
                 windows,
                 deal,
+                ready_spread,
             };
             commands::generate(&options, &output)
         }

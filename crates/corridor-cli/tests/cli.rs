@@ -565,6 +565,98 @@ fn explain_names_the_aleppo_checkpoint_and_its_windows_as_the_bottleneck() {
     );
 }
 
+/// The tutorial's hand-made plan, worked out by hand: a household's wait runs
+/// from its ready time to the start of loading at its stop, counted per person.
+/// Tier 1: RF-003 (2 people) 30 min, RF-010 (3) 90 min. Tier 2: RF-002 (6) and
+/// RF-013 (2) 60 min, RF-006 (7) and RF-008 (1) 120 min. Tier 3: RF-016 (9) 0,
+/// RF-014 (6) and RF-015 (4) 15 min, RF-004 (5) and RF-005 (3) 30 min, RF-001
+/// (4), RF-009 (5), RF-011 (8) and RF-012 (5) 60 min, RF-007 (4) 120 min.
+#[test]
+fn explain_reports_waits_per_tier() {
+    let d = tmp();
+    let s = example("tutorial/scenario.toml");
+    let p = example("tutorial/plan-by-hand.json");
+    let (s, p) = (s.to_str().unwrap(), p.to_str().unwrap());
+    let (out, _) = run(d.path(), &["explain", s, p], 0);
+    for line in [
+        "People waiting (from ready to the start of loading at their site, per person):",
+        // (2 × 30 + 3 × 90) / 5 = 66 min; the 5th of 5 people waited 90 min.
+        "  tier 1        5 people: mean 1 h 06 min, P90 1 h 30 min, longest 1 h 30 min",
+        // 1440 / 16 = 90 min; the 15th of 16 people waited 120 min.
+        "  tier 2       16 people: mean 1 h 30 min, P90 2 h 00 min, longest 2 h 00 min",
+        // 2190 / 53 = 41.3 min; the 48th of 53 people waited 60 min.
+        "  tier 3       53 people: mean 0 h 41 min, P90 1 h 00 min, longest 2 h 00 min",
+        // 3960 / 74 = 53.5 min; the 67th of 74 people waited 120 min.
+        "  all          74 people: mean 0 h 54 min, P90 2 h 00 min, longest 2 h 00 min",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    let (json, _) = run(d.path(), &["explain", s, p, "--format", "json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let w = &v["waits"];
+    assert_eq!(w["tier_1"]["people"], 5);
+    assert_eq!(w["tier_1"]["households"], 2);
+    assert_eq!(w["tier_1"]["mean_s"], 3960.0);
+    assert_eq!(w["tier_1"]["p90_s"], 5400);
+    assert_eq!(w["tier_2"]["mean_s"], 5400.0);
+    assert_eq!(w["tier_2"]["max_s"], 7200);
+    assert_eq!(w["tier_3"]["p90_s"], 3600);
+    assert_eq!(w["tier_3"]["max_s"], 7200);
+    let mean = w["tier_3"]["mean_s"].as_f64().unwrap();
+    assert!((mean - 2190.0 * 60.0 / 53.0).abs() < 1e-6, "{mean}");
+    assert_eq!(w["all"]["people"], 74);
+    assert_eq!(w["all"]["households"], 16);
+    assert_eq!(w["all"]["p90_s"], 7200);
+}
+
+#[test]
+fn plan_reports_waits_per_tier() {
+    let d = tmp();
+    let s = example("tutorial/scenario.toml");
+    let (out, _) = run(
+        d.path(),
+        &[
+            "plan",
+            s.to_str().unwrap(),
+            "--iterations",
+            "50",
+            "-o",
+            "p.json",
+        ],
+        0,
+    );
+    assert!(out.contains("People waiting (from ready"), "{out}");
+    assert!(out.contains("  all          74 people: mean "), "{out}");
+    let (json, _) = run(
+        d.path(),
+        &[
+            "plan",
+            s.to_str().unwrap(),
+            "--iterations",
+            "50",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let w = &v["waits"];
+    let people: u64 = ["tier_1", "tier_2", "tier_3"]
+        .iter()
+        .map(|t| w[t]["people"].as_u64().unwrap())
+        .sum();
+    assert_eq!(people, 74);
+    assert_eq!(w["all"]["people"], 74);
+    for t in ["tier_1", "tier_2", "tier_3", "all"] {
+        let (mean, p90, max) = (
+            w[t]["mean_s"].as_f64().unwrap(),
+            w[t]["p90_s"].as_i64().unwrap(),
+            w[t]["max_s"].as_i64().unwrap(),
+        );
+        assert!(mean >= 0.0 && mean <= max as f64 && p90 <= max, "{t}: {w}");
+    }
+}
+
 #[test]
 fn explain_refuses_a_plan_that_breaks_rules() {
     let d = tmp();

@@ -6,7 +6,8 @@
 //! windows, linked-evacuation deals) and how long each move takes (a
 //! [`TravelMatrix`]). A [`Plan`] says what every vehicle does, with the time of
 //! every event, so it can be checked and executed without recomputation.
-//! [`Figures`] are the plan's objective values.
+//! [`Figures`] are the plan's objective values; [`Waits`] how long people wait
+//! to be picked up.
 //!
 //! This crate does no I/O and never reads the clock: everything is a pure
 //! function of its inputs, so planners, validators and simulators can share it.
@@ -27,6 +28,7 @@ mod scenario;
 mod time_use;
 mod uncertainty;
 mod units;
+mod waiting;
 
 pub use clock::{Clock, civil_from_days, days_from_civil};
 pub use figures::{DestinationLoad, Figures, TierCounts};
@@ -41,3 +43,4 @@ pub use scenario::{
 pub use time_use::{Activity, Breakdown, CheckpointUse, TimeUse};
 pub use uncertainty::{ClosureEnd, PossibleClosure, RoadClosures, Uncertainty};
 pub use units::{People, Seconds};
+pub use waiting::{WaitSummary, Waits};

@@ -20,6 +20,12 @@
 //!   of the other households are tier 2, the rest tier 3. Most are ready at the
 //!   start, the others within the first hour. References are pseudonymous
 //!   (`G-000001`).
+//! - **Ready spread** ([`Options::ready_spread`]): households become ready over
+//!   a span, as when some can leave at once and others only on a second day:
+//!   half at the start, 35 % during the first half of the span (fewer as time
+//!   goes on), the last 15 % in a late wave over the span's last sixth, so the
+//!   makespan is set by late-ready households. Shifts last at least the span
+//!   plus the fleet's work, and corridor windows reach past the span.
 //! - **Fleet.** Buses (50 seats) and ambulances in proportion to the trips each must make (at least one when
 //!   there are stretcher cases, at least one bus when there are two vehicles or
 //!   more), at 1–2 depots 8–12 km out, working a shift of at least 24 h and
@@ -67,6 +73,7 @@ mod people;
 mod write;
 
 use area::Km;
+use corridor_core::Seconds;
 use draw::Draw;
 use people::Household;
 
@@ -100,6 +107,9 @@ pub struct Options {
     pub windows: u32,
     /// Add a linked-evacuation deal between two groups of pickup sites (needs 2 sites or more).
     pub deal: bool,
+    /// Households become ready over this span instead of within the first hour
+    /// (see the module documentation for the shape); `None` for the first hour.
+    pub ready_spread: Option<Seconds>,
 }
 
 impl Default for Options {
@@ -114,6 +124,7 @@ impl Default for Options {
             corridor: false,
             windows: 0,
             deal: false,
+            ready_spread: None,
         }
     }
 }
@@ -163,6 +174,11 @@ pub enum GenerateError {
         "a deal needs at least 2 pickup sites to split into two groups, got {0}; raise --sites or leave out --deal"
     )]
     DealNeedsTwoSites(u32),
+    /// A ready spread that is not a positive span of at most 30 days.
+    #[error(
+        "the ready spread must be longer than zero and at most 30 days (--ready-spread, e.g. 36h), got {0}"
+    )]
+    ReadySpread(String),
     /// More of something than the generator (or the scenario reader) handles.
     #[error("{what} must be at most {max}, got {got}; {hint}")]
     TooLarge {
@@ -183,6 +199,8 @@ const MAX_HOUSEHOLDS: u32 = 10_000_000;
 const MAX_SITES: u32 = 4_990;
 /// Largest accepted vehicle count (the scenario reader takes at most 100,000 per `[[vehicle]]` block).
 const MAX_VEHICLES: u32 = 100_000;
+/// Largest accepted ready spread: 30 days.
+const MAX_READY_SPREAD: i64 = 30 * 24 * 3600;
 /// Largest accepted number of corridor windows.
 const MAX_WINDOWS: u32 = 1000;
 
@@ -226,6 +244,13 @@ fn check(o: &Options) -> Result<(), GenerateError> {
     }
     if o.vehicles == 1 && o.stretcher_share > 0.0 {
         return Err(GenerateError::OneVehicleForEveryone);
+    }
+    if let Some(span) = o.ready_spread
+        && !(1..=MAX_READY_SPREAD).contains(&span.0)
+    {
+        return Err(GenerateError::ReadySpread(
+            corridor_formats::format_duration(span),
+        ));
     }
     if o.deal && o.sites < 2 {
         return Err(GenerateError::DealNeedsTwoSites(o.sites));
@@ -357,7 +382,8 @@ impl World {
         let n_sites = o.sites as usize;
         let (pickups, neighbourhoods) = area::pickup_sites(&mut d, n_sites, o.layout);
         let counts = people::households_per_site(&mut d, o.households, n_sites);
-        let households = people::generate_households(&mut d, &counts, o.stretcher_share);
+        let spread = o.ready_spread.map(|s| s.0);
+        let households = people::generate_households(&mut d, &counts, o.stretcher_share, spread);
 
         // The way out: depots, checkpoint and destinations lie on the safe side.
         let exit = d.uniform(0.0, std::f64::consts::TAU);
@@ -403,7 +429,14 @@ impl World {
             WINDOW_OPEN
         } else {
             let per_window = work / i64::from(o.windows);
-            ((per_window + HOUR - 1) / HOUR * HOUR).max(WINDOW_OPEN)
+            // With a ready spread, the last window closes after the last
+            // household is ready, with time for two round trips.
+            let n = i64::from(o.windows);
+            let late = spread.map_or(0, |s| {
+                let needed = s + (2.0 * round_trip_h * HOUR as f64).ceil() as i64;
+                ((needed - FIRST_WINDOW - (n - 1) * WINDOW_CLOSED).max(0) + n - 1) / n
+            });
+            ((per_window.max(late) + HOUR - 1) / HOUR * HOUR).max(WINDOW_OPEN)
         };
         let windows: Vec<(i64, i64)> = (0..i64::from(o.windows))
             .map(|i| {
@@ -414,7 +447,9 @@ impl World {
         let shift_end = windows
             .last()
             .map_or(MIN_SHIFT, |&(_, close)| (close + 3 * HOUR).max(MIN_SHIFT))
-            .max(work);
+            .max(work)
+            // Time after the last household is ready for the work of the fleet.
+            .max(spread.map_or(0, |s| s + work));
 
         let deal = o.deal.then(|| deal(&mut d, &pickups, &households, &counts));
         let corridor = o.corridor.then(|| {

@@ -19,6 +19,11 @@ pub(crate) const MAX_COMPANIONS: u32 = 1;
 const VULNERABLE_SHARE: f64 = 0.25;
 /// Share of households that are at their site from the start.
 const READY_AT_START: f64 = 0.7;
+/// With a ready spread: share of households at their site from the start.
+pub(crate) const SPREAD_AT_START: f64 = 0.5;
+/// With a ready spread: share that come during the first half of the span
+/// (the rest come in the late wave over the span's last sixth).
+pub(crate) const SPREAD_FIRST_HALF: f64 = 0.35;
 
 /// One generated household.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,6 +74,7 @@ pub(crate) fn generate_households(
     d: &mut Draw,
     counts: &[u32],
     stretcher_share: f64,
+    ready_spread: Option<i64>,
 ) -> Vec<Household> {
     let total: usize = counts.iter().map(|&c| c as usize).sum();
     let mut out = Vec::with_capacity(total);
@@ -80,7 +86,10 @@ pub(crate) fn generate_households(
                 .filter(|_| d.chance(stretcher_share))
                 .count()
                 .min(MAX_STRETCHERS as usize) as u32;
-            let ready = ready_time(d);
+            let ready = match ready_spread {
+                None => ready_time(d),
+                Some(span) => spread_ready_time(d, span),
+            };
             if stretcher == 0 {
                 let tier = if d.chance(VULNERABLE_SHARE) { 2 } else { 3 };
                 out.push(Household {
@@ -125,4 +134,23 @@ fn ready_time(d: &mut Draw) -> i64 {
     } else {
         i64::from(d.int(1, 4)) * 15 * 60
     }
+}
+
+/// Ready times spread over `span` seconds, the way people leave when some can
+/// go at once and others must wait for a second day: half are at their site
+/// from the start; 35 % come during the first half of the span, fewer as time
+/// goes on (a density falling linearly to zero at half the span); the last
+/// 15 % come in a late wave, evenly over the span's last sixth, so the last
+/// household is ready close to the end of the span. Whole minutes.
+fn spread_ready_time(d: &mut Draw, span: i64) -> i64 {
+    let r = d.unit();
+    let t = if r < SPREAD_AT_START {
+        0.0
+    } else if r < SPREAD_AT_START + SPREAD_FIRST_HALF {
+        let v = d.unit();
+        span as f64 / 2.0 * (1.0 - (1.0 - v).sqrt())
+    } else {
+        span as f64 * (5.0 + d.unit()) / 6.0
+    };
+    ((t as i64) / 60 * 60).clamp(0, span)
 }

@@ -117,6 +117,9 @@ pub(crate) fn command_line(o: &Options) -> String {
     if o.deal {
         cmd.push_str(" --deal");
     }
+    if let Some(span) = o.ready_spread {
+        let _ = write!(cmd, " --ready-spread {}", duration_text(span.0));
+    }
     cmd
 }
 

@@ -1,7 +1,7 @@
 //! The generator's promises: determinism, files the reader accepts, realistic
 //! numbers, and clear errors for options that cannot make a scenario.
 
-use corridor_core::{People, Scenario, SiteKind};
+use corridor_core::{People, Scenario, Seconds, SiteKind};
 use corridor_formats::load_scenario;
 use corridor_generate::{GenerateError, GeneratedFile, Layout, Options, generate};
 
@@ -106,12 +106,100 @@ fn the_header_reproduces_the_options() {
         corridor: true,
         windows: 3,
         deal: true,
+        ready_spread: Some(Seconds::from_hours(36)),
     };
     let f = files(&o);
     assert!(file(&f, "scenario.toml").contains(
         "corridor generate --seed 9 --households 77 --sites 6 --vehicles 5 --layout clustered \
-         --stretcher-share 0.05 --corridor --windows 3 --deal -o <directory>"
+         --stretcher-share 0.05 --corridor --windows 3 --deal --ready-spread 36h -o <directory>"
     ));
+}
+
+#[test]
+fn a_ready_spread_puts_late_households_at_the_end_of_the_span() {
+    let span = Seconds::from_hours(36);
+    let o = Options {
+        seed: 3,
+        households: 2000,
+        sites: 20,
+        vehicles: 40,
+        ready_spread: Some(span),
+        ..Options::default()
+    };
+    let s = load(&o);
+    let n = s.households.len() as f64;
+    let share =
+        |f: &dyn Fn(Seconds) -> bool| s.households.iter().filter(|h| f(h.ready)).count() as f64 / n;
+    assert!(
+        s.households
+            .iter()
+            .all(|h| h.ready >= Seconds::ZERO && h.ready <= span)
+    );
+    assert!(s.households.iter().all(|h| h.ready.0 % 60 == 0));
+    // Half at the start (a tier-2 rest of a family shares its patient's time).
+    let at_start = share(&|t| t == Seconds::ZERO);
+    assert!((0.45..0.56).contains(&at_start), "{at_start}");
+    // 35 % during the first half, fewer as time goes on.
+    let first_quarter = share(&|t| t > Seconds::ZERO && t <= Seconds::from_hours(9));
+    let second_quarter = share(&|t| t > Seconds::from_hours(9) && t <= Seconds::from_hours(18));
+    assert!((0.30..0.40).contains(&(first_quarter + second_quarter)));
+    assert!(
+        first_quarter > 2.0 * second_quarter,
+        "{first_quarter} {second_quarter}"
+    );
+    // Nobody between half the span and its last sixth; 15 % in the late wave.
+    assert_eq!(
+        share(&|t| t > Seconds::from_hours(18) && t < Seconds::from_hours(30)),
+        0.0
+    );
+    let late = share(&|t| t >= Seconds::from_hours(30));
+    assert!((0.11..0.19).contains(&late), "{late}");
+    let last = s
+        .households
+        .iter()
+        .map(|h| h.ready)
+        .max()
+        .expect("households");
+    assert!(last >= Seconds::from_hours(35), "{last:?}");
+    // Every vehicle works long enough to carry the last of them.
+    assert!(
+        s.vehicles
+            .iter()
+            .all(|v| v.available_until >= last + Seconds::from_hours(4))
+    );
+    // Without the spread, everyone is ready within the first hour.
+    let plain = load(&Options {
+        ready_spread: None,
+        ..o.clone()
+    });
+    assert!(
+        plain
+            .households
+            .iter()
+            .all(|h| h.ready <= Seconds::from_hours(1))
+    );
+    // With corridor windows, the last window closes after the last household is ready.
+    let with_windows = load(&Options {
+        corridor: true,
+        windows: 2,
+        ..o
+    });
+    let last = with_windows
+        .households
+        .iter()
+        .map(|h| h.ready)
+        .max()
+        .expect("households");
+    let closes = with_windows.corridors[0]
+        .windows
+        .iter()
+        .map(|w| w.end)
+        .max()
+        .expect("windows");
+    assert!(
+        closes >= last + Seconds::from_hours(2),
+        "{closes:?} {last:?}"
+    );
 }
 
 #[test]
@@ -488,6 +576,26 @@ fn bad_options_are_refused_with_what_to_fix() {
     });
     assert!(matches!(e, GenerateError::WindowsWithoutCorridor(3)));
     assert!(e.to_string().contains("add --corridor"));
+
+    for span in [
+        Seconds::ZERO,
+        Seconds(-60),
+        Seconds::from_hours(24 * 30 + 1),
+    ] {
+        let e = bad(Options {
+            ready_spread: Some(span),
+            ..Options::default()
+        });
+        assert!(matches!(e, GenerateError::ReadySpread(_)), "{span:?}");
+        assert!(e.to_string().contains("--ready-spread"), "{e}");
+    }
+    assert!(
+        generate(&Options {
+            ready_spread: Some(Seconds::from_hours(24 * 30)),
+            ..Options::default()
+        })
+        .is_ok()
+    );
 
     let e = bad(Options {
         sites: 1,

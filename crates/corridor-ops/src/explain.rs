@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use corridor_core::{Activity, Breakdown, Scenario, Seconds, TimeUse};
+use corridor_core::{Activity, Breakdown, Scenario, Seconds, Tier, TimeUse, WaitSummary, Waits};
 use serde_json::{Value, json};
 
 /// Below this share of the fleet's time, waits are not what limits the operation.
@@ -230,5 +230,56 @@ pub fn json(s: &Scenario, u: &TimeUse) -> Value {
         "vehicles": u.vehicles.iter().map(|(v, b)| json!({
             "vehicle": s.vehicle(*v).name, "time_use": breakdown_json(b),
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// How long people waited to be picked up, per tier: from being ready at their
+/// site to the start of loading there, counted per person.
+pub fn waits_text(w: &Waits) -> String {
+    let mut out = String::new();
+    if w.all.households == 0 {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "People waiting (from ready to the start of loading at their site, per person):"
+    );
+    let line = |label: &str, x: &WaitSummary| {
+        if x.households == 0 {
+            format!("  {label:<8} nobody picked up\n")
+        } else {
+            format!(
+                "  {label:<8} {:>6} people: mean {}, P90 {}, longest {}\n",
+                x.people.0,
+                hours(Seconds(x.mean.round() as i64)),
+                hours(x.p90),
+                hours(x.max)
+            )
+        }
+    };
+    for t in Tier::ALL {
+        out.push_str(&line(&format!("tier {}", t.number()), w.tier(t)));
+    }
+    out.push_str(&line("all", &w.all));
+    out
+}
+
+fn wait_json(x: &WaitSummary) -> Value {
+    json!({
+        "people": x.people.0,
+        "households": x.households,
+        "mean_s": x.mean,
+        "p90_s": x.p90.0,
+        "max_s": x.max.0,
+    })
+}
+
+/// The waits for programs: per tier (`tier_1` … `tier_3`) and `all`, in seconds.
+pub fn waits_json(w: &Waits) -> Value {
+    json!({
+        "tier_1": wait_json(&w.tiers[0]),
+        "tier_2": wait_json(&w.tiers[1]),
+        "tier_3": wait_json(&w.tiers[2]),
+        "all": wait_json(&w.all),
     })
 }
