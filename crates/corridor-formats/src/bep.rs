@@ -68,8 +68,20 @@ impl<'a> Tokens<'a> {
         })
     }
 
+    /// The line of the next number (at the end of the file, of the last one; 1 in an empty file).
     fn line(&self) -> usize {
-        self.items.get(self.pos).map_or(0, |(l, _)| *l)
+        self.items
+            .get(self.pos)
+            .or(self.items.last())
+            .map_or(1, |(l, _)| *l)
+    }
+
+    /// The line of the number just read.
+    fn line_read(&self) -> usize {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.items.get(i))
+            .map_or(1, |(l, _)| *l)
     }
 }
 
@@ -105,7 +117,7 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
             Ok(())
         }
     };
-    counts_ok(y, "yards", t.line())?;
+    counts_ok(y, "yards", t.line_read())?;
     let mut per_yard = Vec::new();
     for i in 0..y.max(0) {
         per_yard.push(t.next(&format!("the number of buses at yard {}", i + 1))?);
@@ -120,7 +132,7 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let p = t.next("the number of collection points P")?;
-    counts_ok(p, "collection points", t.line())?;
+    counts_ok(p, "collection points", t.line_read())?;
     let sum_d = t.next("the total demand")?;
     let mut demand = Vec::new();
     for i in 0..p.max(0) {
@@ -147,7 +159,7 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let s = t.next("the number of shelters S")?;
-    counts_ok(s, "shelters", t.line())?;
+    counts_ok(s, "shelters", t.line_read())?;
     let sum_c = t.next("the total shelter capacity")?;
     let mut capacity = Vec::new();
     for i in 0..s.max(0) {

@@ -252,6 +252,27 @@ fn the_bases_are_valid() {
     }
 }
 
+/// Inputs that broke a reader's promises when fuzzed (`fuzz/`), each refused now with a problem at
+/// a line that exists and a message that says what is wrong. (The HXL finding of these tests is a
+/// fixture of its own: `tests/malformed/hxl-malformed-hashtag-untitled-column`.)
+#[test]
+fn fuzz_findings_are_refused_cleanly() {
+    // (what, input, line, a fragment of the message)
+    let bep = [(
+        // A count too large on the last line: the problem was at line 0.
+        "too many collection points, at the end of the file",
+        "6 1\n1 6\n800000 ",
+        3,
+        "800000 collection points is more than this importer handles",
+    )];
+    for (what, text, line, says) in bep {
+        let p = import_bep("instance.txt", text, "x").expect_err(what);
+        assert_eq!(p.0.len(), 1, "{what}: {p}");
+        assert_eq!(p.0[0].line, Some(line), "{what}: {p}");
+        assert!(p.0[0].message.contains(says), "{what}: {p}");
+    }
+}
+
 proptest! {
     #![proptest_config(mutate::config(1000))]
 

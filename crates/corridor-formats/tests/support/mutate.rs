@@ -238,12 +238,12 @@ pub fn apply(b: &mut Vec<u8>, e: &Edit) {
     }
 }
 
-/// A base from `bases` with one to eight edits, or (one case in five) random bytes or text.
+/// A base from `bases` with one to four edits, or (one case in five) random bytes or text.
 /// The value is (a description for failure reports, the bytes).
 pub fn input(bases: Vec<(String, Vec<u8>)>) -> impl Strategy<Value = (String, Vec<u8>)> {
     assert!(!bases.is_empty(), "no base inputs");
     let n = bases.len();
-    let mutated = (0..n, prop::collection::vec(edit(), 1..8)).prop_map(move |(k, edits)| {
+    let mutated = (0..n, prop::collection::vec(edit(), 1..5)).prop_map(move |(k, edits)| {
         let (name, base) = &bases[k];
         let mut b = base.clone();
         for e in &edits {
