@@ -28,6 +28,10 @@ pub struct ScenarioFile {
     pub contents: String,
 }
 
+/// The longest travel time an instance may give (30 days, as in a scenario's matrix); one time
+/// unit is one second.
+const MAX_TRAVEL_SECONDS: i64 = 30 * 86_400;
+
 struct Tokens<'a> {
     file: &'a str,
     items: Vec<(usize, &'a str)>,
@@ -183,6 +187,20 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let (y, p, s) = (y as usize, p as usize, s as usize);
+    // A scenario's matrix holds legs of at most 30 days: refuse longer ones here, where they are.
+    let travel = |t: &mut Tokens<'_>, what: String| -> Result<i64, Problems> {
+        let line = t.line();
+        let x = t.next(&what)?;
+        if x > MAX_TRAVEL_SECONDS {
+            return Err(bad(
+                line,
+                format!(
+                    "{what} is {x}, more than 30 days ({MAX_TRAVEL_SECONDS} s), the longest leg a scenario may have"
+                ),
+            ));
+        }
+        Ok(x)
+    };
     let mut yard_point = vec![vec![0i64; p]; y];
     for (i, row) in yard_point.iter_mut().enumerate() {
         let line = t.line();
@@ -194,11 +212,10 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
             ));
         }
         for (j, cell) in row.iter_mut().enumerate() {
-            *cell = t.next(&format!(
-                "the travel time from yard {} to point {}",
-                i + 1,
-                j + 1
-            ))?;
+            *cell = travel(
+                &mut t,
+                format!("the travel time from yard {} to point {}", i + 1, j + 1),
+            )?;
         }
     }
     let mut point_shelter = vec![vec![0i64; s]; p];
@@ -212,11 +229,14 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
             ));
         }
         for (j, cell) in row.iter_mut().enumerate() {
-            *cell = t.next(&format!(
-                "the travel time between point {} and shelter {}",
-                i + 1,
-                j + 1
-            ))?;
+            *cell = travel(
+                &mut t,
+                format!(
+                    "the travel time between point {} and shelter {}",
+                    i + 1,
+                    j + 1
+                ),
+            )?;
         }
     }
     if t.pos < t.items.len() {

@@ -258,13 +258,23 @@ fn the_bases_are_valid() {
 #[test]
 fn fuzz_findings_are_refused_cleanly() {
     // (what, input, line, a fragment of the message)
-    let bep = [(
-        // A count too large on the last line: the problem was at line 0.
-        "too many collection points, at the end of the file",
-        "6 1\n1 6\n800000 ",
-        3,
-        "800000 collection points is more than this importer handles",
-    )];
+    let bep = [
+        (
+            // A count too large on the last line: the problem was at line 0.
+            "too many collection points, at the end of the file",
+            "6 1\n1 6\n800000 ",
+            3,
+            "800000 collection points is more than this importer handles",
+        ),
+        (
+            // A travel time the scenario's matrix refuses (over 30 days): the import wrote a
+            // scenario that did not load.
+            "a travel time over 30 days",
+            "3 1\n1 3\n4 9 1 2 1 5\n4 24 5 5 4 10\n\n1 6 5 6 8\n\n1 4 1 9 2\n2 2 7 4331333 6\n3 10 8 2 10\n4 1 7 0 6\n",
+            9,
+            "the travel time between point 2 and shelter 3 is 4331333, more than 30 days (2592000 s)",
+        ),
+    ];
     for (what, text, line, says) in bep {
         let p = import_bep("instance.txt", text, "x").expect_err(what);
         assert_eq!(p.0.len(), 1, "{what}: {p}");
