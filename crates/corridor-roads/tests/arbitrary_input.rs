@@ -52,6 +52,19 @@ fn the_tiny_extracts_import() {
     }
 }
 
+/// Inputs that broke the import when fuzzed (`fuzz/`), refused now with a message that says what
+/// is wrong.
+#[test]
+fn fuzz_findings_are_refused_cleanly() {
+    // A dense node whose position overflowed osmpbf's arithmetic (a panic in a debug build, any
+    // value in a release one).
+    let e = import_pbf(&data("regression-position-overflow.osm.pbf"), &mut ())
+        .expect_err("a damaged file");
+    let m = e.to_string();
+    assert!(m.contains("which is not on the Earth"), "{m}");
+    assert!(m.contains("regression-position-overflow.osm.pbf"), "{m}");
+}
+
 proptest! {
     #![proptest_config(mutate::config(1000))]
 
