@@ -28,6 +28,10 @@ pub struct ScenarioFile {
     pub contents: String,
 }
 
+/// The longest travel time an instance may give (30 days, as in a scenario's matrix); one time
+/// unit is one second.
+const MAX_TRAVEL_SECONDS: i64 = 30 * 86_400;
+
 struct Tokens<'a> {
     file: &'a str,
     items: Vec<(usize, &'a str)>,
@@ -68,8 +72,20 @@ impl<'a> Tokens<'a> {
         })
     }
 
+    /// The line of the next number (at the end of the file, of the last one; 1 in an empty file).
     fn line(&self) -> usize {
-        self.items.get(self.pos).map_or(0, |(l, _)| *l)
+        self.items
+            .get(self.pos)
+            .or(self.items.last())
+            .map_or(1, |(l, _)| *l)
+    }
+
+    /// The line of the number just read.
+    fn line_read(&self) -> usize {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.items.get(i))
+            .map_or(1, |(l, _)| *l)
     }
 }
 
@@ -105,7 +121,7 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
             Ok(())
         }
     };
-    counts_ok(y, "yards", t.line())?;
+    counts_ok(y, "yards", t.line_read())?;
     let mut per_yard = Vec::new();
     for i in 0..y.max(0) {
         per_yard.push(t.next(&format!("the number of buses at yard {}", i + 1))?);
@@ -120,7 +136,7 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let p = t.next("the number of collection points P")?;
-    counts_ok(p, "collection points", t.line())?;
+    counts_ok(p, "collection points", t.line_read())?;
     let sum_d = t.next("the total demand")?;
     let mut demand = Vec::new();
     for i in 0..p.max(0) {
@@ -147,7 +163,7 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let s = t.next("the number of shelters S")?;
-    counts_ok(s, "shelters", t.line())?;
+    counts_ok(s, "shelters", t.line_read())?;
     let sum_c = t.next("the total shelter capacity")?;
     let mut capacity = Vec::new();
     for i in 0..s.max(0) {
@@ -171,6 +187,20 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
         ));
     }
     let (y, p, s) = (y as usize, p as usize, s as usize);
+    // A scenario's matrix holds legs of at most 30 days: refuse longer ones here, where they are.
+    let travel = |t: &mut Tokens<'_>, what: String| -> Result<i64, Problems> {
+        let line = t.line();
+        let x = t.next(&what)?;
+        if x > MAX_TRAVEL_SECONDS {
+            return Err(bad(
+                line,
+                format!(
+                    "{what} is {x}, more than 30 days ({MAX_TRAVEL_SECONDS} s), the longest leg a scenario may have"
+                ),
+            ));
+        }
+        Ok(x)
+    };
     let mut yard_point = vec![vec![0i64; p]; y];
     for (i, row) in yard_point.iter_mut().enumerate() {
         let line = t.line();
@@ -182,11 +212,10 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
             ));
         }
         for (j, cell) in row.iter_mut().enumerate() {
-            *cell = t.next(&format!(
-                "the travel time from yard {} to point {}",
-                i + 1,
-                j + 1
-            ))?;
+            *cell = travel(
+                &mut t,
+                format!("the travel time from yard {} to point {}", i + 1, j + 1),
+            )?;
         }
     }
     let mut point_shelter = vec![vec![0i64; s]; p];
@@ -200,11 +229,14 @@ pub fn import_bep(file: &str, text: &str, name: &str) -> Result<Vec<ScenarioFile
             ));
         }
         for (j, cell) in row.iter_mut().enumerate() {
-            *cell = t.next(&format!(
-                "the travel time between point {} and shelter {}",
-                i + 1,
-                j + 1
-            ))?;
+            *cell = travel(
+                &mut t,
+                format!(
+                    "the travel time between point {} and shelter {}",
+                    i + 1,
+                    j + 1
+                ),
+            )?;
         }
     }
     if t.pos < t.items.len() {

@@ -175,11 +175,20 @@ pub(crate) fn read_table(
             .filter(|t| !t.is_empty());
         let tag_norm = match tag.map(normalise) {
             Some(Err(msg)) => {
-                problems.push(
-                    Problem::in_file(file, format!("bad HXL row: {msg}"))
-                        .at_line(hxl.as_ref().map_or(0, line_of))
-                        .field(title.to_string()),
-                );
+                let p = Problem::in_file(file, format!("bad HXL row: {msg}"))
+                    .at_line(hxl.as_ref().map_or(0, line_of));
+                // An untitled column has no name to give as the field: say which one it is.
+                problems.push(if title.is_empty() {
+                    Problem {
+                        message: format!(
+                            "bad HXL row: {msg} (under column {}, which has no title)",
+                            i + 1
+                        ),
+                        ..p
+                    }
+                } else {
+                    p.field(title.to_string())
+                });
                 continue;
             }
             Some(Ok(t)) => Some(t),

@@ -349,6 +349,10 @@ cases! {
             .says("duplicate household reference `RF-007` (first at duplicate-household-reference/households.csv:9)");
     /// `affected+ind` in the hashtag row: still the hashtag row, with a bad tag,
     /// not a data row with four bad numbers.
+    /// A malformed hashtag under a column without a title (found by fuzzing: the field was empty).
+    hxl_malformed_hashtag_under_an_untitled_column: "hxl-malformed-hashtag-untitled-column" =>
+        at("sites.csv", 2)
+            .says("`capacity` is not an HXL hashtag (it must start with `#`) (under column 7, which has no title)");
     hxl_malformed_hashtag: "hxl-malformed-hashtag" =>
         at("households.csv", 2).field("people")
             .says("bad HXL row: `affected+ind` is not an HXL hashtag (it must start with `#`)");

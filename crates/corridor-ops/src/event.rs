@@ -315,6 +315,49 @@ pub fn id_of(value: &serde_json::Value) -> String {
         .unwrap_or_default()
 }
 
+/// Why a request body holds no events to judge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// The body is not JSON, or not one event or an array of events; the message says what to send.
+    Malformed(String),
+    /// More events than one request may carry; the message says how many are allowed.
+    TooMany(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Malformed(m) | BodyError::TooMany(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Splits a request body into its events: one event (an object) or an array of at most
+/// `max_batch` of them. Each is still to be read with [`read_event`], so that one malformed
+/// event is answered on its own rather than spoiling the batch.
+pub fn events_of_body(body: &[u8], max_batch: usize) -> Result<Vec<serde_json::Value>, BodyError> {
+    let body: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        BodyError::Malformed(format!(
+            "the body is not JSON ({e}); send one event (an object) or an array of events"
+        ))
+    })?;
+    let items = match body {
+        serde_json::Value::Array(a) => a,
+        v @ serde_json::Value::Object(_) => vec![v],
+        _ => {
+            return Err(BodyError::Malformed(
+                "send one event (an object) or an array of events".into(),
+            ));
+        }
+    };
+    if items.len() > max_batch {
+        return Err(BodyError::TooMany(format!(
+            "at most {max_batch} events per request; send the rest in another"
+        )));
+    }
+    Ok(items)
+}
+
 /// Reads the JSON shape of one event of a request body.
 pub fn read_event(value: serde_json::Value) -> Result<EventIn, String> {
     serde_json::from_value(value).map_err(|e| {

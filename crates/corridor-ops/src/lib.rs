@@ -28,7 +28,10 @@ mod replay;
 mod state;
 mod views;
 
-pub use event::{Accept, Event, EventIn, KINDS, MAX_NAME, Personal, What, id_of, parse, parse_value, read_event};
+pub use event::{
+    Accept, BodyError, Event, EventIn, KINDS, MAX_NAME, Personal, What, events_of_body, id_of, parse, parse_value,
+    read_event,
+};
 pub use live::{
     ActivePlan, Conflict, CorridorRecord, HouseholdRecord, LiveState, Outcome, Position, TripRecord,
     VehicleRecord, Verdict,

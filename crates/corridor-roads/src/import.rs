@@ -228,34 +228,36 @@ pub fn read_pbf(path: &Path, progress: &mut dyn Progress) -> Result<OsmData, Imp
         .collect();
     progress.start("reading nodes", total);
     let mut read = 0u64;
+    // osmpbf decodes positions with plain arithmetic: on a damaged file they come out anywhere
+    // (the workspace builds it without overflow checks, as a release build does). A position off
+    // the Earth is refused here rather than routed.
+    let keep = |data: &mut OsmData, id: i64, position: &dyn Fn() -> (f64, f64)| {
+        data.nodes_read += 1;
+        if wanted.contains(&id) {
+            let (lat, lon) = position();
+            if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
+                return Err(ImportError::Pbf {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "node {id} lies at latitude {lat}, longitude {lon}, which is not on the Earth. \
+                         The file seems damaged: download or copy it again"
+                    ),
+                });
+            }
+            data.nodes.insert(id, LatLon { lat, lon });
+        }
+        Ok::<(), ImportError>(())
+    };
     for blob in open()? {
         let blob = blob.map_err(pbf)?;
         read = blob.offset().map_or(read, |o| o.0);
         if let BlobDecode::OsmData(block) = blob.decode().map_err(pbf)? {
             for group in block.groups() {
                 for n in group.dense_nodes() {
-                    data.nodes_read += 1;
-                    if wanted.contains(&n.id()) {
-                        data.nodes.insert(
-                            n.id(),
-                            LatLon {
-                                lat: n.lat(),
-                                lon: n.lon(),
-                            },
-                        );
-                    }
+                    keep(&mut data, n.id(), &|| (n.lat(), n.lon()))?;
                 }
                 for n in group.nodes() {
-                    data.nodes_read += 1;
-                    if wanted.contains(&n.id()) {
-                        data.nodes.insert(
-                            n.id(),
-                            LatLon {
-                                lat: n.lat(),
-                                lon: n.lon(),
-                            },
-                        );
-                    }
+                    keep(&mut data, n.id(), &|| (n.lat(), n.lon()))?;
                 }
             }
         }

@@ -106,6 +106,11 @@ impl ApiError {
             message: m.into(),
         }
     }
+    /// What the client is told.
+    #[cfg(test)]
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
     fn bad(m: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m)
     }
@@ -473,16 +478,10 @@ async fn post_events(State(app): State<AppState>, caller: Caller, body: Result<a
     caller.require(&app, &[Role::Coordinator, Role::Registrar, Role::Driver], "send events", "").await?;
     // Any content type: field devices and curl do not always say JSON.
     let body = body.map_err(|e| ApiError::new(e.status(), format!("cannot read the body: {}; at most {MAX_BODY} bytes per request", e.body_text())))?;
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the body is not JSON ({e}); send one event (an object) or an array of events")))?;
-    let items = match body {
-        Value::Array(a) => a,
-        v @ Value::Object(_) => vec![v],
-        _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "send one event (an object) or an array of events")),
-    };
-    if items.len() > MAX_BATCH {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("at most {MAX_BATCH} events per request; send the rest in another")));
-    }
+    let items = corridor_ops::events_of_body(&body, MAX_BATCH).map_err(|e| match e {
+        corridor_ops::BodyError::Malformed(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
+        corridor_ops::BodyError::TooMany(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m),
+    })?;
     let user = caller.user.clone();
     // Parsing needs only the registry. Reading the live state means bringing it up to the
     // log's head first (a database round trip under the fold's lock, which the writer holds

@@ -113,17 +113,12 @@ fn time_limit(text: Option<&str>) -> Result<Duration, ApiError> {
     Ok(Duration::from_secs(s.0 as u64))
 }
 
-#[utoipa::path(post, path = "/api/replan",
-    request_body(content = ReplanBody, description = "`{\"at\": \"…\", \"time_limit\": \"5s\"}`, both optional"),
-    responses((status = 200, body = Proposal), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("token" = [])))]
-pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: axum::body::Bytes) -> Result<Json<Proposal>, ApiError> {
-    let received = Instant::now();
-    caller.require(&app, &[Role::Coordinator], "re-plan", "").await?;
+/// Reads `POST /api/replan`'s body (empty, or a [`ReplanBody`]) and its search time limit.
+fn read_replan_body(body: &[u8]) -> Result<(ReplanBody, Duration), ApiError> {
     let body: ReplanBody = if body.iter().all(u8::is_ascii_whitespace) {
         ReplanBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        serde_json::from_slice(body).map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 format!("the body is not a re-plan request ({e}); send {{\"at\": \"2016-12-16T11:00:00+02:00\", \"time_limit\": \"5s\"}}, both optional"),
@@ -131,6 +126,17 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
         })?
     };
     let limit = time_limit(body.time_limit.as_deref())?;
+    Ok((body, limit))
+}
+
+#[utoipa::path(post, path = "/api/replan",
+    request_body(content = ReplanBody, description = "`{\"at\": \"…\", \"time_limit\": \"5s\"}`, both optional"),
+    responses((status = 200, body = Proposal), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("token" = [])))]
+pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: axum::body::Bytes) -> Result<Json<Proposal>, ApiError> {
+    let received = Instant::now();
+    caller.require(&app, &[Role::Coordinator], "re-plan", "").await?;
+    let (body, limit) = read_replan_body(&body)?;
     let now = app.journal.read(crate::http::now_in).await?;
     let at_state = crate::live_state_at(&app.journal, body.at.as_deref(), Some(now)).await.map_err(unprocessable)?;
     let crate::LiveAt { live, state, notes: mut state_notes } = at_state;
@@ -549,6 +555,7 @@ pub(crate) async fn activate_plan(State(app): State<AppState>, caller: Caller, P
 mod tests {
     use super::*;
     use corridor_core::{OperationState, VehicleSituation};
+    use proptest::strategy::Strategy as _;
 
     fn tutorial() -> (Scenario, Plan) {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -651,6 +658,39 @@ mod tests {
         let (back, _) = corridor_formats::read_plan("stored", &corridor_formats::write_plan(&s, &stored), &s).expect("it reads back");
         assert_eq!(back, previous);
         assert_eq!(registry_only(&ext, n, &previous), (previous.clone(), Vec::new()));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 1000,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(18),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// `POST /api/replan` bodies: JSON-like objects of known and unknown keys with odd values,
+        /// and random bytes. Every body is read or refused with a message; a body read gives a
+        /// time limit within bounds, and its `at` is read or refused with a message.
+        #[test]
+        fn replan_bodies(body in proptest::prop_oneof![
+            r#"\s*\{\s*("(at|time_limit|x|AT)"\s*:\s*("[-+:0-9a-zT.hmsd ]{0,30}"|"(5s|60s|61s|0s|-1s|1min|30h|2025-03-14T07:00:00\+01:00|9999-01-01T00:00:00Z)"|-?[0-9]{1,25}|null|true|\[\]|\{\}|1e400)\s*,?\s*){0,3}\}?\s*"#
+                .prop_map(String::into_bytes),
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        ]) {
+            static S: std::sync::OnceLock<Scenario> = std::sync::OnceLock::new();
+            let s = S.get_or_init(|| tutorial().0);
+            match read_replan_body(&body) {
+                Err(e) => proptest::prop_assert!(!e.message().trim().is_empty(), "a refusal without a message"),
+                Ok((b, limit)) => {
+                    proptest::prop_assert!(limit > Duration::ZERO && limit <= MAX_TIME_LIMIT, "{limit:?}");
+                    if let Some(at) = b.at
+                        && let Err(m) = corridor_formats::parse_instant(&at, s.clock.as_ref())
+                    {
+                        proptest::prop_assert!(!m.trim().is_empty(), "`at` refused without a message");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
