@@ -341,8 +341,8 @@ fn under_attack(backend: Backend) {
     ]
     .into();
     let revoked = add_user(&store, "leaving", "coordinator", &[]);
-    let expiring = add_user(&store, "brief", "coordinator", &["--expires", "2s"]);
-    let expires = Instant::now() + Duration::from_secs(2);
+    let expiring = add_user(&store, "brief", "coordinator", &["--expires", "6s"]);
+    let expires = Instant::now() + Duration::from_secs(6);
     let bearer = |t: &str| format!("Bearer {t}");
     let coordinator = bearer(&tokens["coordinator"]);
     // Every token works before the attack (and is verified once).
