@@ -373,6 +373,20 @@ struct Material {
     end: i64,
 }
 
+/// One batch request's body: the events as a JSON array, in order.
+fn batch_body(chunk: &[Timed]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(chunk.len() * 200 + 2);
+    body.push(b'[');
+    for (j, e) in chunk.iter().enumerate() {
+        if j > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(e.body.as_bytes());
+    }
+    body.push(b']');
+    body
+}
+
 struct History {
     events: Vec<Timed>,
     /// Events by kind (and what the fillers are).
@@ -699,16 +713,7 @@ fn measure(a: &OpsArgs, bin: &Path, store: &[String], server: &Server, h: &Histo
     let started = Instant::now();
     let mut last_report = Instant::now();
     for (i, chunk) in h.events.chunks(10_000).enumerate() {
-        let mut body = Vec::with_capacity(chunk.len() * 200);
-        body.push(b'[');
-        for (j, e) in chunk.iter().enumerate() {
-            if j > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(e.body.as_bytes());
-        }
-        body.push(b']');
-        let (st, answer) = c.request("POST", "/api/events", &body)?;
+        let (st, answer) = c.request("POST", "/api/events", &batch_body(chunk))?;
         verdicts(st, &answer, &mut counts, &mut first_bad)?;
         if last_report.elapsed() > Duration::from_secs(10) {
             eprintln!("  {} events loaded, {:.0} s", (i + 1) * 10_000, started.elapsed().as_secs_f64());

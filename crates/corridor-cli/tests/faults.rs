@@ -341,6 +341,40 @@ fn read_reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>, path: &s
     }
 }
 
+/// Posts batches of 200 new households until the full store refuses one with 503: every
+/// accepted event must be `recorded` (and is added to `acked`). Returns the refused batch, its
+/// answer and how many batches still fit. `server_log` and `store_log` explain a failure.
+fn post_until_full(
+    api: &Api,
+    acked: &mut Vec<String>,
+    server_log: impl Fn() -> String,
+    store_log: impl Fn() -> String,
+) -> (Value, Reply, usize) {
+    let mut fit = 0;
+    for b in 0..400 {
+        let batch: Vec<Value> = (0..200)
+            .map(|i| new_household(&format!("full-{b}-{i}"), i))
+            .collect();
+        let body = Value::Array(batch);
+        let r = api.post_events(&body);
+        match r.status {
+            200 => {
+                for (id, result) in results(&r.body) {
+                    assert_eq!(result, "recorded", "{id}: {}", r.body);
+                    acked.push(id);
+                }
+                fit += 1;
+            }
+            503 => return (body, r, fit),
+            s => panic!("a full disk answered {s}: {}\n{}", r.body, server_log()),
+        }
+    }
+    panic!(
+        "400 batches of 200 events fit on a full disk?\n{}",
+        store_log()
+    )
+}
+
 fn results(v: &Value) -> Vec<(String, String)> {
     v["results"]
         .as_array()
@@ -480,39 +514,8 @@ fn disk_full_sqlite() {
 
     let filled = fill(&disk.join("filler"));
     // Batches until the store runs out of room (the WAL reuses the space it already has first).
-    let mut refused = None;
-    let mut batches_after_full = 0;
-    for b in 0..400 {
-        let batch: Vec<Value> = (0..200)
-            .map(|i| new_household(&format!("full-{b}-{i}"), i))
-            .collect();
-        let body = Value::Array(batch);
-        let r = api.post_events(&body);
-        match r.status {
-            200 => {
-                for (id, result) in results(&r.body) {
-                    assert_eq!(result, "recorded", "{id}: {}", r.body);
-                    acked.push(id);
-                }
-                batches_after_full += 1;
-            }
-            503 => {
-                refused = Some((body, r));
-                break;
-            }
-            s => panic!(
-                "a full disk answered {s}: {}\n{}",
-                r.body,
-                server.log_text()
-            ),
-        }
-    }
-    let (refused_body, first) = refused.unwrap_or_else(|| {
-        panic!(
-            "400 batches of 200 events fit on a full disk?\n{}",
-            server.log_text()
-        )
-    });
+    let (refused_body, first, batches_after_full) =
+        post_until_full(&api, &mut acked, || server.log_text(), || server.log_text());
     let message = first.body["error"].as_str().unwrap_or("").to_string();
     assert!(
         message.contains("out of space")
@@ -1324,39 +1327,12 @@ fn disk_full_postgres() {
     );
 
     let filled = fill(&disk.join("filler"));
-    let mut refused = None;
-    let mut fit = 0;
-    for b in 0..400 {
-        let batch: Vec<Value> = (0..200)
-            .map(|i| new_household(&format!("full-{b}-{i}"), i))
-            .collect();
-        let body = Value::Array(batch);
-        let r = api.post_events(&body);
-        match r.status {
-            200 => {
-                for (id, result) in results(&r.body) {
-                    assert_eq!(result, "recorded", "{id}: {}", r.body);
-                    acked.push(id);
-                }
-                fit += 1;
-            }
-            503 => {
-                refused = Some((body, r));
-                break;
-            }
-            s => panic!(
-                "a full disk answered {s}: {}\n{}",
-                r.body,
-                server.log_text()
-            ),
-        }
-    }
-    let (refused_body, first) = refused.unwrap_or_else(|| {
-        panic!(
-            "400 batches of 200 events fit on a full disk?\n{}",
-            cluster.log_text()
-        )
-    });
+    let (refused_body, first, fit) = post_until_full(
+        &api,
+        &mut acked,
+        || server.log_text(),
+        || cluster.log_text(),
+    );
     let message = first.body["error"].as_str().unwrap_or("").to_string();
     assert!(first.retry_after.is_some(), "a 503 says when to retry");
     assert!(

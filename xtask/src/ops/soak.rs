@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use super::{Conn, History, Material, OpsArgs, Server, cores, live_event, ms, percentile, run, verdicts};
+use super::{Conn, History, Material, OpsArgs, Server, batch_body, cores, live_event, ms, percentile, run, verdicts};
 
 /// The ingest target's latency bound (docs/benchmarks.md): p99 under 50 ms.
 const P99_TARGET_MS: f64 = 50.0;
@@ -61,16 +61,7 @@ pub(super) fn soak(a: &OpsArgs, length: Duration, bin: &Path, store: &[String], 
     let mut counts = BTreeMap::new();
     let mut first_bad = None;
     for chunk in h.events.chunks(10_000) {
-        let mut body = Vec::with_capacity(chunk.len() * 200);
-        body.push(b'[');
-        for (j, e) in chunk.iter().enumerate() {
-            if j > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(e.body.as_bytes());
-        }
-        body.push(b']');
-        let (st, answer) = c.request("POST", "/api/events", &body)?;
+        let (st, answer) = c.request("POST", "/api/events", &batch_body(chunk))?;
         verdicts(st, &answer, &mut counts, &mut first_bad)?;
     }
     let load_s = started.elapsed().as_secs_f64();
