@@ -277,6 +277,8 @@ pub(crate) struct PlanArgs {
     pub(crate) iterations: Option<u64>,
     pub(crate) seed: u64,
     pub(crate) threads: usize,
+    /// What the plan minimises first; `None` takes the scenario's choice.
+    pub(crate) objective: Option<corridor_plan::Objective>,
 }
 
 /// Where a re-plan starts from.
@@ -345,6 +347,7 @@ pub(crate) fn plan_loaded(
         seed: args.seed,
         iterations: args.iterations,
         threads: args.threads,
+        objective: args.objective.unwrap_or_default(),
     };
     let outcome = match corridor_plan::plan_following(s, hint, &options, &should_stop, &progress) {
         Ok(o) => o,

@@ -68,6 +68,7 @@ pub(crate) fn run(
         iterations: None,
         seed: 1,
         threads: 1,
+        objective: None,
     };
     let plan = match plan_loaded(&loaded, None, &args, format) {
         Ok(p) => p,

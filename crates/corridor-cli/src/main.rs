@@ -54,6 +54,24 @@ enum Format {
     Json,
 }
 
+/// What a plan minimises first (`corridor plan --objective`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ObjectiveArg {
+    /// The time the last person reaches safety; then how long people wait.
+    Makespan,
+    /// How long people wait to be picked up (priority-weighted); then the makespan.
+    Waiting,
+}
+
+impl From<ObjectiveArg> for corridor_plan::Objective {
+    fn from(o: ObjectiveArg) -> corridor_plan::Objective {
+        match o {
+            ObjectiveArg::Makespan => corridor_plan::Objective::Makespan,
+            ObjectiveArg::Waiting => corridor_plan::Objective::Waiting,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run Corridor on the built-in demo scenario (eastern Aleppo, December 2016).
@@ -153,6 +171,9 @@ Exit codes: 0 planned (possibly leaving people behind, with a warning), 1 the pl
         /// Independent searches in parallel; the best plan wins.
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// What the plan minimises first (default: makespan).
+        #[arg(long, value_enum)]
+        objective: Option<ObjectiveArg>,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -451,6 +472,7 @@ fn main() -> ExitCode {
             iterations,
             seed,
             threads,
+            objective,
             format,
         } => {
             let args = commands::PlanArgs {
@@ -458,6 +480,7 @@ fn main() -> ExitCode {
                 iterations,
                 seed,
                 threads,
+                objective: objective.map(Into::into),
             };
             let from = commands::PlanFrom {
                 state: from_state,

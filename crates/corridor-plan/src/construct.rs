@@ -79,8 +79,28 @@ pub(crate) fn priority_order(inst: &Instance<'_>) -> Vec<HouseholdId> {
     order
 }
 
+/// Households in the order they become ready (then as [`priority_order`]):
+/// placed so, each vehicle's trips follow the clock and nobody is queued
+/// behind people who are ready hours later.
+pub(crate) fn ready_order(inst: &Instance<'_>) -> Vec<HouseholdId> {
+    let mut order = priority_order(inst);
+    order.sort_by_key(|&h| inst.s.household(h).ready);
+    order
+}
+
 /// Builds the first plan.
 pub(crate) fn construct(inst: &Instance<'_>) -> State {
+    build(inst, &priority_order(inst), false)
+}
+
+/// A first plan for short waits: households in [`ready_order`], and a trip
+/// already stopping at a household's site is joined only where that delays
+/// none of the vehicle's work.
+pub(crate) fn construct_for_waits(inst: &Instance<'_>) -> State {
+    build(inst, &ready_order(inst), true)
+}
+
+fn build(inst: &Instance<'_>, order: &[HouseholdId], keep_times: bool) -> State {
     let s = inst.s;
     let nv = s.vehicles.len();
     let mut st = State::empty(inst);
@@ -99,7 +119,7 @@ pub(crate) fn construct(inst: &Instance<'_>) -> State {
     // Loads that stop at each site: (vehicle, trip index), to be filled before new ones start.
     let mut open: Vec<Vec<(usize, usize)>> = vec![Vec::new(); inst.n_sites];
 
-    for h in priority_order(inst) {
+    for &h in order {
         let hh = s.household(h);
         let people = inst.people(h);
         // Fill trips that already stop at the site before starting new ones: a
@@ -122,6 +142,9 @@ pub(crate) fn construct(inst: &Instance<'_>) -> State {
                 p.households.push(h);
             }
             let e = eval_route(inst, vid, &r);
+            if keep_times && e.completion > end[v].0 {
+                continue;
+            }
             if e.reachable && e.overrun == 0 && join.is_none_or(|b| (e.completion, v, i) < b) {
                 join = Some((e.completion, v, i));
             }

@@ -36,6 +36,8 @@ pub(crate) struct Instance<'a> {
     pub(crate) keeps_room: Vec<bool>,
     /// Each household's position in the priority order (see [`crate::construct::priority_order`]).
     pub(crate) rank: Vec<u32>,
+    /// What the plan minimises first after carrying everyone.
+    pub(crate) objective: crate::Objective,
 }
 
 impl<'a> Instance<'a> {
@@ -146,6 +148,7 @@ impl<'a> Instance<'a> {
             capacity,
             coupled,
             rank: vec![],
+            objective: crate::Objective::Makespan,
             stretcher_need: 0,
             keeps_room: vec![],
         };

@@ -20,6 +20,8 @@ pub(crate) struct RouteEval {
     pub(crate) overrun: i64,
     /// Σ weight × people × unloading time.
     pub(crate) weighted_arrival: i128,
+    /// Σ weight × people × (start of loading − ready): how long people wait.
+    pub(crate) weighted_wait: i128,
     /// Driving time.
     pub(crate) driving: i64,
     /// Whether every leg is reachable and every crossing finds a window.
@@ -70,6 +72,20 @@ pub(crate) fn time_load_until_final_leg(
     load: &Load,
     driving: &mut i64,
 ) -> Option<(i64, corridor_core::SiteId, i64)> {
+    time_pickups(inst, v, t, at, load, driving, None)
+}
+
+/// [`time_load_until_final_leg`], adding to `wait` (when given) Σ weight ×
+/// people × how long each household waits for loading to start.
+fn time_pickups(
+    inst: &Instance<'_>,
+    v: VehicleId,
+    t: i64,
+    at: corridor_core::SiteId,
+    load: &Load,
+    driving: &mut i64,
+    mut wait: Option<&mut i128>,
+) -> Option<(i64, corridor_core::SiteId, i64)> {
     let s = inst.s;
     let vt = s.vehicle_type_of(v);
     let (mut t, mut at) = (t, at);
@@ -88,6 +104,11 @@ pub(crate) fn time_load_until_final_leg(
             people += inst.people(h);
         }
         total += people;
+        if let Some(w) = wait.as_deref_mut() {
+            for &h in &p.households {
+                *w += i128::from(inst.weight(h)) * i128::from(ready - s.household(h).ready.0);
+            }
+        }
         t = ready + vt.boarding(People(people as u32)).0;
         at = p.site;
         if corridor.is_none() {
@@ -123,7 +144,17 @@ pub(crate) fn eval_route(inst: &Instance<'_>, v: VehicleId, loads: &[Load]) -> R
     };
     let (mut t, mut at) = (vehicle.available_from.0, vehicle.depot);
     for load in loads {
-        match time_load(inst, v, t, at, load, &mut e.driving) {
+        let timed = time_pickups(
+            inst,
+            v,
+            t,
+            at,
+            load,
+            &mut e.driving,
+            Some(&mut e.weighted_wait),
+        )
+        .and_then(|(t, at, total)| final_leg(inst, v, t, at, load.dest, total, &mut e.driving));
+        match timed {
             Some(done) => {
                 t = done;
                 at = load.dest;

@@ -58,6 +58,8 @@ pub(crate) struct Schedule {
     pub(crate) route_ok: Vec<bool>,
     /// Σ priority weight × people × unloading time.
     pub(crate) weighted_arrival: i128,
+    /// Σ priority weight × people × (start of loading − ready).
+    pub(crate) weighted_wait: i128,
     /// Total driving time.
     pub(crate) driving: i64,
     /// The plan with every event time, when asked for.
@@ -188,6 +190,10 @@ pub(crate) fn schedule(
             for &h in &p.households {
                 ready = ready.max(s.household(h).ready.0);
                 people += inst.people(h);
+            }
+            for &h in &p.households {
+                out.weighted_wait +=
+                    i128::from(inst.weight(h)) * i128::from(ready - s.household(h).ready.0);
             }
             let mut departs = ready + vt.boarding(People(people as u32)).0;
             if pi + 1 == n_pickups {

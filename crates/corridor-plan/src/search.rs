@@ -10,12 +10,13 @@ use corridor_core::{HouseholdId, VehicleId};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::instance::Instance;
+use crate::Objective;
+use crate::instance::{Instance, UNREACHABLE};
 use crate::route::{RouteTimes, eval_route};
-use crate::schedule::Load;
+use crate::schedule::{Load, Pickup};
 use crate::state::{
-    Change, Cost, State, best_destinations, best_insertion, corridor_compatible, fits_with,
-    load_people, objective, standing,
+    Change, Cost, MAX_STOPS, State, best_destinations, best_insertion, corridor_compatible,
+    fits_with, has_room, load_people, objective, standing,
 };
 
 /// How long the search may go on, and who to tell about progress.
@@ -24,6 +25,9 @@ pub(crate) struct Budget<'a> {
     pub(crate) should_stop: &'a (dyn Fn() -> bool + Sync),
     pub(crate) lower_bound: i64,
     pub(crate) on_improvement: &'a (dyn Fn(&Cost) + Sync),
+    /// A plan built for short waits, to take up when the waits come to lead if
+    /// it is as short as the best one.
+    pub(crate) for_waits: Option<&'a State>,
 }
 
 const HISTORY: usize = 500;
@@ -34,6 +38,11 @@ const HISTORY: usize = 500;
 const CANDIDATES: usize = 3;
 /// Iterations without a better plan before the search starts again from the best.
 const STALL: u64 = 1500;
+/// With the makespan first, the search turns to the waits once the makespan
+/// meets its bound, or once it has not fallen for this many iterations and for
+/// at least as long again as it took to reach it (a search still finding
+/// shorter plans keeps at them).
+const SETTLED: u64 = 20 * STALL;
 /// A wide ruin stops taking trips once it has this many households: where
 /// trips are full of small households (a city), more at once only slows the
 /// search down (30 s runs on 25,000 households: 5.2 % gap to the bound with 12, 5.4 % with 24 and 40).
@@ -210,16 +219,25 @@ pub(crate) fn improve(
     let mut kept = Snapshot::of(&cur);
     // Aim one below the best makespan. Where vehicles interact, re-aiming
     // would mean scheduling the whole fleet again: there the target stays off.
+    // Once the waits lead, the target is the best makespan itself (a cap), or
+    // none when the waits come first.
     let aim = |cur: &mut State, best: &Cost| {
-        if !inst.coupled && best.makespan > 0 {
+        if cur.waiting_leads {
+            if inst.objective == Objective::Makespan && best.makespan > 0 {
+                cur.target = best.makespan;
+                cur.cost = cur.full_cost(inst);
+            }
+        } else if !inst.coupled && best.makespan > 0 {
             cur.target = best.makespan - 1;
             cur.cost = cur.full_cost(inst);
         }
     };
     aim(&mut cur, &best.cost);
+    let wait_floor = wait_floor(inst);
     let mut history = vec![cur.cost; HISTORY];
     let mut it = 0u64;
     let mut stalled = 0u64;
+    let mut shorter_at = 0u64;
     let mut ops = Operators::new();
     let has_work = cur.a.routes.iter().any(|r| !r.is_empty());
     loop {
@@ -229,11 +247,49 @@ pub(crate) fn improve(
         if budget.iterations.is_some_and(|n| it >= n) || (it % 8 == 0 && (budget.should_stop)()) {
             break;
         }
-        if best.cost.overrun == 0
-            && best.cost.uncarried == [0; 3]
-            && best.cost.makespan <= budget.lower_bound
+        let feasible = best.cost.overrun == 0 && best.cost.uncarried == [0; 3];
+        let proven = feasible && best.cost.makespan <= budget.lower_bound;
+        if !cur.waiting_leads
+            && (proven || (it - shorter_at >= SETTLED && it - shorter_at >= shorter_at))
         {
-            break; // proven optimal makespan
+            // The makespan is as low as it will get: from the best plan, the
+            // waits now come right after it.
+            kept.leave(&cur);
+            best.leave(&cur);
+            cur = best.state(&cur).clone();
+            cur.waiting_leads = true;
+            cur.cost = cur.full_cost(inst);
+            aim(&mut cur, &best.cost);
+            best = Snapshot::of(&cur);
+            if let Some(alt) = budget.for_waits {
+                // The plan built for short waits, where people wait less: the
+                // search goes on from it (first back under the makespan, when
+                // it is longer), while `best` keeps the plan to beat.
+                let mut alt = alt.clone();
+                alt.waiting_leads = true;
+                alt.target = cur.target;
+                alt.cost = alt.full_cost(inst);
+                if alt.cost.overrun == 0
+                    && alt.cost.uncarried <= cur.cost.uncarried
+                    && alt.cost.wait < cur.cost.wait
+                {
+                    if alt.cost < cur.cost {
+                        cur = alt;
+                        best = Snapshot::of(&cur);
+                    } else {
+                        best.leave(&cur);
+                        cur = alt;
+                    }
+                }
+            }
+            history.fill(cur.cost);
+            stalled = 0;
+        }
+        if feasible
+            && best.cost.wait <= wait_floor
+            && (proven || inst.objective == Objective::Makespan && cur.waiting_leads)
+        {
+            break; // nobody waits longer than the fleet's reach makes them
         }
         if stalled >= STALL {
             // A local optimum the acceptance rule cannot leave: start again
@@ -274,8 +330,11 @@ pub(crate) fn improve(
                 } else {
                     Outcome::Accepted
                 };
-                let new_kept = objective(&cost) < objective(&kept.cost);
-                let new_best = standing(&cost) < standing(&best.cost);
+                let new_kept = objective(inst, &cost) < objective(inst, &kept.cost);
+                let new_best = standing(inst, &cost) < standing(inst, &best.cost);
+                if cost.makespan < best.cost.makespan {
+                    shorter_at = it;
+                }
                 if !new_kept {
                     kept.leave(&cur);
                 }
@@ -291,7 +350,9 @@ pub(crate) fn improve(
                     best = Snapshot::of(&cur);
                     stalled = 0;
                     (budget.on_improvement)(&best.cost);
-                    if best.cost.makespan <= cur.target {
+                    if best.cost.makespan < cur.target
+                        || (best.cost.makespan == cur.target && !cur.waiting_leads)
+                    {
                         // (`best` keeps the cost it was found with: the
                         // target only steers, and `standing` leaves it out.)
                         aim(&mut cur, &best.cost);
@@ -318,6 +379,17 @@ fn pick_route(inst: &Instance<'_>, st: &State, rng: &mut ChaCha8Rng) -> Option<u
         return None;
     }
     if rng.random_bool(0.7) {
+        if st.waiting_leads {
+            // The vehicle whose people wait longest, in all.
+            return busy.iter().copied().max_by_key(|&v| {
+                let wait = if inst.coupled {
+                    eval_route(inst, VehicleId(v as u32), &st.a.routes[v]).weighted_wait
+                } else {
+                    st.evals[v].weighted_wait
+                };
+                (wait, std::cmp::Reverse(v))
+            });
+        }
         let c = st.completions(inst);
         busy.iter()
             .copied()
@@ -872,8 +944,9 @@ fn ruin_recreate(
         let k = rng.random_range(0..ws.uncarried.len());
         removed.push(ws.uncarried.swap_remove(k));
     }
-    // Priority order, with ties between equally urgent households broken at random.
-    let mut keyed: Vec<(u8, u32, HouseholdId)> = removed
+    // Priority order, with ties between equally urgent households broken at
+    // random; while the waits lead, the order they become ready in.
+    let mut keyed: Vec<(i64, u32, HouseholdId)> = removed
         .iter()
         .map(|&h| {
             let noise = if rng.random_bool(0.5) {
@@ -881,7 +954,13 @@ fn ruin_recreate(
             } else {
                 inst.rank[h.index()]
             };
-            (inst.s.household(h).tier.number(), noise, h)
+            let hh = inst.s.household(h);
+            let first = if ws.waiting_leads {
+                hh.ready.0
+            } else {
+                i64::from(hh.tier.number())
+            };
+            (first, noise, h)
         })
         .collect();
     keyed.sort_unstable();
@@ -908,6 +987,28 @@ fn ruin_recreate(
     // while the optimum often chains them on one vehicle that shuttles.
     let target = ws.cost.makespan - 1;
     for h in removed {
+        if ws.waiting_leads {
+            let cap = ws.target;
+            let mut best: Option<((i64, i128), usize, Vec<Load>)> = None;
+            for &v in &cands {
+                if let Some((key, route)) = insertion_by_wait(inst, ws, v, h, cap, &mut noise)
+                    && best.as_ref().is_none_or(|(k, bv, _)| (key, v) < (*k, *bv))
+                {
+                    best = Some((key, v, route));
+                }
+            }
+            match best {
+                Some((_, v, route)) => {
+                    undo.keep(ws, v);
+                    ws.set_route(inst, v, route);
+                    if !touched.contains(&v) {
+                        touched.push(v);
+                    }
+                }
+                None => ws.uncarried.push(h),
+            }
+            continue;
+        }
         let mut best: Option<((i64, i64), usize, Vec<Load>)> = None;
         for &v in &cands {
             if let Some((key, route)) = best_insertion(inst, ws, v, h, false, &mut noise) {
@@ -990,7 +1091,7 @@ fn polish(inst: &Instance<'_>, st: &mut State, should_stop: &(dyn Fn() -> bool +
                 let mut route = st.a.routes[v].clone();
                 route.swap(i - 1, i);
                 let (change, cost) = st.price(inst, vec![(v, route)]);
-                if objective(&cost) < objective(&st.cost) {
+                if objective(inst, &cost) < objective(inst, &st.cost) {
                     st.apply(inst, change, cost);
                     improved = true;
                 }
@@ -1000,4 +1101,120 @@ fn polish(inst: &Instance<'_>, st: &mut State, should_stop: &(dyn Fn() -> bool +
             break;
         }
     }
+}
+
+/// No plan makes people wait less than this (Σ weight × people × wait): a
+/// household waits at least until the first vehicle that can carry it could
+/// reach its site straight from its depot.
+fn wait_floor(inst: &Instance<'_>) -> i128 {
+    let s = inst.s;
+    (0..s.households.len() as u32)
+        .map(HouseholdId)
+        .map(|h| {
+            let hh = s.household(h);
+            let reach = inst.fits[h.index()]
+                .iter()
+                .map(|&v| {
+                    let leg = inst.tt(v, s.vehicle(v).depot, hh.site);
+                    if leg >= UNREACHABLE {
+                        i64::MAX
+                    } else {
+                        inst.from(v) + leg
+                    }
+                })
+                .min()
+                .unwrap_or(i64::MAX);
+            if reach == i64::MAX {
+                0
+            } else {
+                i128::from(inst.weight(h)) * i128::from((reach - hh.ready.0).max(0))
+            }
+        })
+        .sum()
+}
+
+/// While the waits lead: the best way to add household `h` to route `v` among
+/// the insertions [`best_insertion`] looks at, each timed whole, by the time
+/// the route then ends past `cap` (and its shift overrun), then by the waits it
+/// adds. (The waits of a route's later trips depend on when it gets to them in
+/// a way two numbers cannot summarise, unlike its end.)
+fn insertion_by_wait(
+    inst: &Instance<'_>,
+    st: &State,
+    v: usize,
+    h: HouseholdId,
+    cap: i64,
+    noise: &mut dyn FnMut() -> f64,
+) -> Option<((i64, i128), Vec<Load>)> {
+    let vid = VehicleId(v as u32);
+    if !inst.carries(vid, h) {
+        return None;
+    }
+    let hh = inst.s.household(h);
+    let people = inst.people(h);
+    let route = &st.a.routes[v];
+    let before = eval_route(inst, vid, route).weighted_wait;
+    let mut best: Option<((i64, i128), Vec<Load>)> = None;
+    let mut consider = |r: Vec<Load>| {
+        let e = eval_route(inst, vid, &r);
+        if !e.reachable {
+            return;
+        }
+        let late = (e.completion - cap)
+            .max(0)
+            .saturating_add(e.overrun.saturating_mul(1000));
+        let key = (late, ((e.weighted_wait - before) as f64 * noise()) as i128);
+        if best.as_ref().is_none_or(|(k, _)| key < *k) {
+            best = Some((key, r));
+        }
+    };
+    for (i, l) in route.iter().enumerate() {
+        if !fits_with(inst, vid, Some(l), Some(h))
+            || !inst.allowed_dest[h.index()].contains(&l.dest)
+            || st.dest_load[l.dest.index()] + people > inst.capacity[l.dest.index()]
+        {
+            continue;
+        }
+        for k in 0..l.pickups.len() {
+            if l.pickups[k].site == hh.site {
+                let mut r = route.clone();
+                r[i].pickups[k].households.push(h);
+                consider(r);
+            }
+        }
+        if l.pickups.len() >= MAX_STOPS || !corridor_compatible(inst, l, hh.site) {
+            continue;
+        }
+        for k in 0..=l.pickups.len() {
+            let mut r = route.clone();
+            r[i].pickups.insert(
+                k,
+                Pickup {
+                    site: hh.site,
+                    households: vec![h],
+                },
+            );
+            consider(r);
+        }
+    }
+    for &d in &inst.allowed_dest[h.index()] {
+        if !has_room(inst, st, d, h, people) {
+            continue;
+        }
+        for pos in 0..=route.len() {
+            let mut r = route.clone();
+            r.insert(
+                pos,
+                Load {
+                    pickups: vec![Pickup {
+                        site: hh.site,
+                        households: vec![h],
+                    }],
+                    dest: d,
+                },
+            );
+            consider(r);
+        }
+    }
+    best
 }

@@ -2,6 +2,7 @@
 
 use corridor_core::{HouseholdId, SiteId, VehicleId};
 
+use crate::Objective;
 use crate::instance::Instance;
 use crate::route::{
     RouteEval, RouteTimes, eval_route, final_leg, load_summary, time_load,
@@ -13,7 +14,8 @@ use crate::schedule::{Assignment, Load, Pickup, schedule};
 /// with shift overruns first so that the search is drawn back to feasible plans,
 /// the work beyond a target makespan before the makespan itself, and the sum of
 /// completions after it so that work moves off the critical vehicle even while
-/// another is equally late).
+/// another is equally late). While waiting leads (see [`State::waiting_leads`]),
+/// `lead` holds the weighted waits, so that they come right after the target.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Cost {
     pub(crate) overrun: i64,
@@ -22,32 +24,51 @@ pub(crate) struct Cost {
     /// less than the best makespan yet): a max is flat under most moves, this
     /// sum is not, and it reaches zero exactly when the target is met.
     pub(crate) excess: i64,
+    /// `wait` while waiting leads the search, 0 otherwise.
+    pub(crate) lead: i128,
     pub(crate) makespan: i64,
     /// Vehicles whose completion is the makespan: with a makespan of whole
     /// units, most moves leave it unchanged, and fewer critical vehicles is
     /// the way down to a lower one.
     pub(crate) critical: i64,
     pub(crate) spread: i64,
+    /// Σ priority weight × people × wait (ready to the start of loading).
+    pub(crate) wait: i128,
     pub(crate) weighted: i128,
     pub(crate) driving: i64,
 }
 
-/// How good a plan is, whatever the search's target: as [`Cost`] without the excess.
-pub(crate) fn standing(c: &Cost) -> (i64, [i64; 3], i64, i64, i64, i128, i64) {
+/// How good a plan is, whatever the search's target: as [`Cost`] without the
+/// excess, with the planner's primary objective first.
+pub(crate) fn standing(
+    inst: &Instance<'_>,
+    c: &Cost,
+) -> (i64, [i64; 3], i128, i128, i64, i64, i128, i128, i64) {
+    let (first, second) = match inst.objective {
+        Objective::Makespan => (i128::from(c.makespan), c.lead),
+        Objective::Waiting => (c.wait, i128::from(c.makespan)),
+    };
     (
         c.overrun,
         c.uncarried,
-        c.makespan,
+        first,
+        second,
         c.critical,
         c.spread,
+        c.wait,
         c.weighted,
         c.driving,
     )
 }
 
-/// The final objective: as [`Cost`] without the search's balancing terms.
-pub(crate) fn objective(c: &Cost) -> (i64, [i64; 3], i64, i128, i64) {
-    (c.overrun, c.uncarried, c.makespan, c.weighted, c.driving)
+/// The final objective: as [`Cost`] without the search's balancing terms, the
+/// makespan and the weighted waits in the planner's order.
+pub(crate) fn objective(inst: &Instance<'_>, c: &Cost) -> (i64, [i64; 3], i128, i128, i128, i64) {
+    let (first, second) = match inst.objective {
+        Objective::Makespan => (i128::from(c.makespan), c.wait),
+        Objective::Waiting => (c.wait, i128::from(c.makespan)),
+    };
+    (c.overrun, c.uncarried, first, second, c.weighted, c.driving)
 }
 
 #[derive(Clone)]
@@ -63,6 +84,8 @@ pub(crate) struct State {
     /// The makespan the search is trying to reach (see [`Cost::excess`]);
     /// `i64::MAX` when there is none.
     pub(crate) target: i64,
+    /// Whether the weighted waits come right after the target (see [`Cost::lead`]).
+    pub(crate) waiting_leads: bool,
 }
 
 /// A change to some routes (whole new versions of them).
@@ -86,6 +109,7 @@ impl State {
             stretcher_load: vec![0; inst.n_sites],
             cost: Cost::default(),
             target: i64::MAX,
+            waiting_leads: inst.objective == Objective::Waiting,
         };
         st.cost = st.full_cost(inst);
         st
@@ -104,12 +128,12 @@ impl State {
         let uncarried = Self::uncarried_cost(inst, &self.uncarried);
         if inst.coupled {
             let s = schedule(inst, &self.a, None, true, &[], false);
-            cost_of_schedule(&s, uncarried, self.target)
+            cost_of_schedule(&s, uncarried, self.target, self.waiting_leads)
         } else {
             for v in 0..self.a.routes.len() {
                 self.evals[v] = eval_route(inst, VehicleId(v as u32), &self.a.routes[v]);
             }
-            cost_of(&self.evals, uncarried, self.target)
+            cost_of(&self.evals, uncarried, self.target, self.waiting_leads)
         }
     }
 
@@ -132,7 +156,7 @@ impl State {
             for (v, r) in old {
                 self.a.routes[v] = r;
             }
-            cost_of_schedule(&s, uncarried, self.target)
+            cost_of_schedule(&s, uncarried, self.target, self.waiting_leads)
         } else {
             let mut evals_changed: Vec<(usize, RouteEval)> =
                 Vec::with_capacity(change.routes.len());
@@ -150,6 +174,7 @@ impl State {
                     .map_or(e, |(_, e)| e);
                 add_eval(&mut c, e, self.target);
             }
+            lead_with_waits(&mut c, self.waiting_leads);
             c
         }
     }
@@ -241,12 +266,22 @@ fn add_eval(c: &mut Cost, e: &RouteEval, target: i64) {
         c.critical += 1;
     }
     c.spread += e.completion;
+    c.wait += e.weighted_wait;
     c.weighted += e.weighted_arrival;
     c.driving += e.driving;
 }
 
-fn cost_of_schedule(s: &crate::schedule::Schedule, uncarried: [i64; 3], target: i64) -> Cost {
-    Cost {
+fn lead_with_waits(c: &mut Cost, waiting_leads: bool) {
+    c.lead = if waiting_leads { c.wait } else { 0 };
+}
+
+fn cost_of_schedule(
+    s: &crate::schedule::Schedule,
+    uncarried: [i64; 3],
+    target: i64,
+    waiting_leads: bool,
+) -> Cost {
+    let mut c = Cost {
         overrun: s.overrun,
         uncarried,
         excess: s.completion.iter().map(|&c| (c - target).max(0)).sum(),
@@ -257,12 +292,21 @@ fn cost_of_schedule(s: &crate::schedule::Schedule, uncarried: [i64; 3], target: 
             .filter(|&&c| c > 0 && c == s.makespan())
             .count() as i64,
         spread: s.completion.iter().sum(),
+        wait: s.weighted_wait,
         weighted: s.weighted_arrival,
         driving: s.driving,
-    }
+        ..Cost::default()
+    };
+    lead_with_waits(&mut c, waiting_leads);
+    c
 }
 
-pub(crate) fn cost_of(evals: &[RouteEval], uncarried: [i64; 3], target: i64) -> Cost {
+pub(crate) fn cost_of(
+    evals: &[RouteEval],
+    uncarried: [i64; 3],
+    target: i64,
+    waiting_leads: bool,
+) -> Cost {
     let mut c = Cost {
         uncarried,
         ..Cost::default()
@@ -270,6 +314,7 @@ pub(crate) fn cost_of(evals: &[RouteEval], uncarried: [i64; 3], target: i64) -> 
     for e in evals {
         add_eval(&mut c, e, target);
     }
+    lead_with_waits(&mut c, waiting_leads);
     c
 }
 
@@ -349,7 +394,7 @@ pub(crate) fn has_room(
 }
 
 /// Most stops a trip is given by insertion.
-const MAX_STOPS: usize = 4;
+pub(crate) const MAX_STOPS: usize = 4;
 
 /// The best way to add household `h` to route `v`, by the route's resulting
 /// completion: join a load that already stops at its site, add a stop to a load,

@@ -92,6 +92,7 @@ fn the_deal_term_is_what_b_must_deliver_first() {
         seed: 1,
         iterations: Some(2000),
         threads: 1,
+        ..Default::default()
     };
     let out = plan(&s, &o, &|| false, &|_| {}).expect("plannable");
     assert!(corridor_check::check(&s, &out.plan).is_empty());

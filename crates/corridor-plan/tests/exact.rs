@@ -706,6 +706,7 @@ fn planner_is_valid_never_beats_the_optimum_and_mostly_finds_it() {
         seed: 1,
         iterations: Some(3000),
         threads: 1,
+        ..Default::default()
     };
     let mut failures = Vec::new();
     let (mut optimal, mut beats_structured) = (0, 0);

@@ -197,6 +197,7 @@ fn plan_is_sound(s: &Scenario, c: &Case, what: &str) -> Result<Plan, TestCaseErr
         seed: c.plan_seed,
         iterations: Some(c.iterations),
         threads: 1,
+        ..Default::default()
     };
     let o = corridor_plan::plan(s, &options, &|| false, &|_| {}).expect("plannable");
     let v = corridor_check::check(s, &o.plan);

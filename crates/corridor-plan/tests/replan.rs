@@ -16,6 +16,7 @@ fn options() -> Options {
         seed: 2,
         iterations: Some(150),
         threads: 1,
+        ..Default::default()
     }
 }
 

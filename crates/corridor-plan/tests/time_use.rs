@@ -78,6 +78,7 @@ fn planned(s: &Scenario) -> corridor_core::Plan {
         seed: 1,
         iterations: Some(200),
         threads: 1,
+        ..Default::default()
     };
     let out = plan(s, &options, &|| false, &|_| {}).expect("plannable");
     let v = corridor_check::check(s, &out.plan);

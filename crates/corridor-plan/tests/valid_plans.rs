@@ -25,6 +25,7 @@ fn run(s: &Scenario, iterations: u64, threads: usize) -> Outcome {
         seed: 5,
         iterations: Some(iterations),
         threads,
+        ..Default::default()
     };
     plan(s, &options, &|| false, &|_| {}).expect("plannable")
 }

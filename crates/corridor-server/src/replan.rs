@@ -160,6 +160,7 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
             seed: 1,
             iterations: None,
             threads,
+            ..Default::default()
         };
         let outcome = corridor_plan::plan_following(&r2.scenario, hint.as_ref(), &options, &should_stop, &|_| {})?;
         let violations = corridor_check::check(&r2.scenario, &outcome.plan);
@@ -602,6 +603,7 @@ mod tests {
             seed: 1,
             iterations: Some(200),
             threads: 1,
+            ..Default::default()
         };
         let hint = remaining.carry_over(&previous);
         let new = corridor_plan::plan_following(&remaining.scenario, Some(&hint), &options, &|| false, &|_| {}).expect("a plan").plan;
