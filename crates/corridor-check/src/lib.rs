@@ -10,7 +10,7 @@
 //! let empty = Scenario {
 //!     name: "empty".into(), clock: None, sites: vec![], households: vec![],
 //!     vehicle_types: vec![], vehicles: vec![], corridors: vec![], deals: vec![],
-//!     travel: TravelMatrix::unreachable(0),
+//!     travel: TravelMatrix::unreachable(0), planning: Default::default(),
 //! };
 //! assert!(corridor_check::check(&empty, &Plan::default()).is_empty());
 //! ```

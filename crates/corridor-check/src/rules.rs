@@ -26,6 +26,8 @@ pub enum Rule {
     TripWithoutPickup,
     /// A household boards before its ready time.
     LoadedBeforeReady,
+    /// A household waits longer than its tier's `max_wait` for loading to start.
+    MaxWaitExceeded,
     /// More seated people on board than seats.
     SeatsExceeded,
     /// More stretcher cases on board than stretcher slots.
@@ -78,7 +80,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order of `problem.md`.
-    pub const ALL: [Rule; 32] = [
+    pub const ALL: [Rule; 33] = [
         Rule::VehicleListedTwice,
         Rule::HouseholdMissing,
         Rule::HouseholdTwice,
@@ -87,6 +89,7 @@ impl Rule {
         Rule::NotADestination,
         Rule::TripWithoutPickup,
         Rule::LoadedBeforeReady,
+        Rule::MaxWaitExceeded,
         Rule::SeatsExceeded,
         Rule::StretcherSlotsExceeded,
         Rule::StretcherNotAccepted,
@@ -124,6 +127,7 @@ impl Rule {
             Rule::NotADestination => "not-a-destination",
             Rule::TripWithoutPickup => "trip-without-pickup",
             Rule::LoadedBeforeReady => "loaded-before-ready",
+            Rule::MaxWaitExceeded => "max-wait-exceeded",
             Rule::SeatsExceeded => "seats-exceeded",
             Rule::StretcherSlotsExceeded => "stretcher-slots-exceeded",
             Rule::StretcherNotAccepted => "stretcher-not-accepted",
@@ -397,6 +401,24 @@ impl Checker<'_> {
                         );
                         self.push(here(
                             Violation::new(Rule::LoadedBeforeReady, m)
+                                .household(h)
+                                .at(stop.loading_starts),
+                        ));
+                    }
+                    if let Some(limit) = self.s.planning.max_wait(hh.tier)
+                        && stop.loading_starts - hh.ready > limit
+                    {
+                        let m = format!(
+                            "household `{}` (tier {}) waits {} for loading, from {} to {}: longer than its tier's max_wait of {}",
+                            hh.reference,
+                            hh.tier.number(),
+                            span(stop.loading_starts - hh.ready),
+                            self.when(hh.ready),
+                            self.when(stop.loading_starts),
+                            span(limit)
+                        );
+                        self.push(here(
+                            Violation::new(Rule::MaxWaitExceeded, m)
                                 .household(h)
                                 .at(stop.loading_starts),
                         ));
@@ -922,4 +944,21 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// `8 h 20 min 5 s`: a span of time, not an instant.
+fn span(d: Seconds) -> String {
+    let s = d.0.max(0);
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h} h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m} min"));
+    }
+    if sec > 0 || parts.is_empty() {
+        parts.push(format!("{sec} s"));
+    }
+    parts.join(" ")
 }

@@ -181,6 +181,25 @@ fn plain() -> Scenario {
     scenario(None)
 }
 
+/// The plain scenario with every tier's `max_wait` one second below the
+/// valid plan's longest wait.
+fn wait_limited() -> Scenario {
+    let mut s = plain();
+    let longest = corridor_core::Waits::of(&s, &valid_plan(&s)).all.max;
+    assert!(longest > Seconds(1), "the valid plan must make someone wait");
+    s.planning.max_wait = [Some(longest - Seconds(1)); 3];
+    s
+}
+
+/// With limits at the longest wait, the valid plan keeps them.
+#[test]
+fn a_plan_within_its_wait_limits_is_valid() {
+    let mut s = plain();
+    let longest = corridor_core::Waits::of(&s, &valid_plan(&s)).all.max;
+    s.planning.max_wait = [Some(longest); 3];
+    assert!(check(&s, &valid_plan(&s)).is_empty());
+}
+
 fn with_convoys() -> Scenario {
     scenario(Some(
         "{ min_convoy = 2, max_wait = \"30min\", escorts_per_window = 2 }",
@@ -398,6 +417,8 @@ fn cases() -> Vec<(Rule, fn() -> Scenario, Mutation)> {
         (Rule::LoadedBeforeReady, plain, |_, p| {
             p.routes[AMB].trips[0].stops[0].loading_starts = Seconds(600)
         }),
+        // Every tier's limit is one second below the valid plan's longest wait.
+        (Rule::MaxWaitExceeded, wait_limited, |_, _| {}),
         (Rule::SeatsExceeded, plain, |s, p| {
             let h7 = B(s).hh("h7");
             remove(p, h7);

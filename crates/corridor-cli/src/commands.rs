@@ -347,7 +347,7 @@ pub(crate) fn plan_loaded(
         seed: args.seed,
         iterations: args.iterations,
         threads: args.threads,
-        objective: args.objective.unwrap_or_default(),
+        objective: args.objective,
     };
     let outcome = match corridor_plan::plan_following(s, hint, &options, &should_stop, &progress) {
         Ok(o) => o,
@@ -395,13 +395,14 @@ pub(crate) fn plan_loaded(
         eprint!("{}", violations_text(s, &violations));
         return Err(EXIT_VIOLATIONS);
     }
+    let objective = args.objective.unwrap_or(s.planning.objective);
     let figures = corridor_core::Figures::of(s, &outcome.plan);
     let waits = corridor_core::Waits::of(s, &outcome.plan);
     let first = first_ms.load(Ordering::SeqCst);
     match format {
         Format::Text => {
             println!(
-                "Planned \"{}\" in {:.1} s ({} iterations{}).\n",
+                "Planned \"{}\" in {:.1} s ({} iterations{}), {}.\n",
                 s.name,
                 elapsed.as_secs_f64(),
                 outcome.iterations,
@@ -409,6 +410,12 @@ pub(crate) fn plan_loaded(
                     format!("; first valid plan after {:.2} s", first as f64 / 1000.0)
                 } else {
                     String::new()
+                },
+                match objective {
+                    corridor_plan::Objective::Makespan =>
+                        "the makespan first, then the priority-weighted waits",
+                    corridor_plan::Objective::Waiting =>
+                        "the priority-weighted waits first, then the makespan",
                 }
             );
             print!("{}", figures_text(s, &figures));
@@ -443,6 +450,7 @@ pub(crate) fn plan_loaded(
             json!({
                 "ok": true,
                 "scenario": s.name,
+                "objective": objective.name(),
                 "figures": figures_json(s, &figures),
                 "waits": corridor_ops::explain::waits_json(&waits),
                 "lower_bound_s": { "value": outcome.bound.value.0, "earliest_arrival": outcome.bound.earliest_arrival.0,

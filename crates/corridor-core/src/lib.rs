@@ -36,7 +36,8 @@ pub use geo::{LatLon, great_circle_km};
 pub use operation_state::{Closure, OperationState, Remaining, StateError, VehicleSituation};
 pub use plan::{Crossing, Plan, Stop, Trip, Uncarried, VehicleRoute};
 pub use scenario::{
-    ConvoyRule, Corridor, CorridorId, Deal, DealId, Destination, Household, HouseholdId, Scenario,
+    ConvoyRule, Corridor, CorridorId, Deal, DealId, Destination, Household, HouseholdId, Objective,
+    Planning, Scenario,
     Site, SiteId, SiteKind, Tier, TravelMatrix, Vehicle, VehicleId, VehicleType, VehicleTypeId,
     Window,
 };

@@ -361,6 +361,49 @@ impl TravelMatrix {
     }
 }
 
+/// What a plan minimises first, once it carries everyone it can (the other
+/// comes second).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Objective {
+    /// The time the last person is unloaded at safety, then the weighted waits.
+    #[default]
+    Makespan,
+    /// The priority-weighted time people wait between being ready and the start
+    /// of their loading, then the makespan.
+    Waiting,
+}
+
+impl Objective {
+    /// The name users write (`--objective`, `objective = …`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Objective::Makespan => "makespan",
+            Objective::Waiting => "waiting",
+        }
+    }
+}
+
+/// What the scenario asks of its plans beyond the rules of movement (the
+/// `[planning]` table): the objective, and per tier the longest a household may
+/// wait from being ready to the start of its loading. A wait limit is a rule of
+/// a valid plan: a household that cannot be reached in time is left behind with
+/// that reason rather than picked up late, so that a coordinator sees the limit
+/// cannot be kept instead of a plan that quietly breaks it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Planning {
+    /// What the planner minimises first, unless told otherwise.
+    pub objective: Objective,
+    /// Index 0 = tier 1, as [`Tier::index`]; `None` = no limit.
+    pub max_wait: [Option<Seconds>; 3],
+}
+
+impl Planning {
+    /// The wait limit of a tier, if it has one.
+    pub fn max_wait(&self, t: Tier) -> Option<Seconds> {
+        self.max_wait[t.index()]
+    }
+}
+
 /// Everything the planner, the validator and the simulator need to know.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -382,6 +425,8 @@ pub struct Scenario {
     pub deals: Vec<Deal>,
     /// Travel times between sites (a vehicle type's factor still applies).
     pub travel: TravelMatrix,
+    /// The objective and the wait limits (the `[planning]` table).
+    pub planning: Planning,
 }
 
 impl Scenario {

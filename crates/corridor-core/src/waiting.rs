@@ -168,6 +168,7 @@ mod tests {
             corridors: vec![],
             deals: vec![],
             travel: TravelMatrix::unreachable(4),
+            planning: Default::default(),
         }
     }
 

@@ -10,8 +10,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use corridor_core::{
-    Clock, ClosureEnd, ConvoyRule, Corridor, Deal, Destination, Household, LatLon, People,
-    PossibleClosure, RoadClosures, Scenario, Seconds, Site, SiteId, SiteKind, Tier, Uncertainty,
+    Clock, ClosureEnd, ConvoyRule, Corridor, Deal, Destination, Household, LatLon, Objective,
+    People, Planning, PossibleClosure, RoadClosures, Scenario, Seconds, Site, SiteId, SiteKind, Tier, Uncertainty,
     Vehicle, VehicleType, VehicleTypeId, Window,
 };
 use serde::Deserialize;
@@ -178,6 +178,8 @@ struct Doc {
     deal: Vec<DealDoc>,
     #[serde(default, deserialize_with = "one_rehearsal_table")]
     rehearsal: Option<RehearsalDoc>,
+    #[serde(default)]
+    planning: Option<PlanningDoc>,
     #[serde(default)]
     closure: Vec<S<RoadChangeDoc>>,
     #[serde(default)]
@@ -428,6 +430,28 @@ fn one_rehearsal_table<'de, D: serde::Deserializer<'de>>(
         }
     }
     d.deserialize_any(Table).map(Some)
+}
+
+/// The `[planning]` table: what plans minimise first, and how long each tier may wait.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanningDoc {
+    #[serde(default)]
+    objective: Option<S<String>>,
+    #[serde(default)]
+    max_wait: Option<MaxWaitDoc>,
+}
+
+/// `max_wait = { tier_1 = "1h", tier_2 = "3h", tier_3 = "8h" }`: any tier may be left out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaxWaitDoc {
+    #[serde(default)]
+    tier_1: Option<S<DurationText>>,
+    #[serde(default)]
+    tier_2: Option<S<DurationText>>,
+    #[serde(default)]
+    tier_3: Option<S<DurationText>>,
 }
 
 /// The `[rehearsal]` table: every field optional, defaults from [`Uncertainty::default`].
@@ -766,6 +790,49 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    fn resolve_planning(&mut self, doc: Option<&PlanningDoc>) -> Planning {
+        let mut out = Planning::default();
+        let Some(p) = doc else { return out };
+        if let Some(o) = &p.objective {
+            let word = o.get_ref().trim();
+            match word {
+                "makespan" => out.objective = Objective::Makespan,
+                "waiting" => out.objective = Objective::Waiting,
+                _ => {
+                    let at = self.at(o.span());
+                    self.err(
+                        at.problem(
+                            "objective",
+                            format!(
+                                "unknown objective `{word}`; expected `makespan` (the time the last person reaches safety comes first) or `waiting` (how long people wait to be picked up comes first)"
+                            ),
+                        )
+                        .hint(did_you_mean(word, ["makespan", "waiting"])),
+                    );
+                }
+            }
+        }
+        if let Some(m) = &p.max_wait {
+            for (i, v) in [&m.tier_1, &m.tier_2, &m.tier_3].into_iter().enumerate() {
+                let Some(v) = v else { continue };
+                let field = format!("max_wait.tier_{}", i + 1);
+                let Some(d) = self.duration(&field, v) else {
+                    continue;
+                };
+                if d <= Seconds::ZERO {
+                    let at = self.at(v.span());
+                    self.err(at.problem(
+                        &field,
+                        "a wait limit must be longer than zero (leave the tier out for no limit)",
+                    ));
+                    continue;
+                }
+                out.max_wait[i] = Some(d);
+            }
+        }
+        out
+    }
+
     fn resolve_rehearsal(&mut self, doc: Option<&RehearsalDoc>) -> Uncertainty {
         let d = Uncertainty::default();
         let Some(r) = doc else { return d };
@@ -922,6 +989,7 @@ impl<'a> Resolver<'a> {
         let deals = self.resolve_deals(&doc.deal, &site_ids, &kinds, &households);
         let network = self.resolve_network(&doc.network, &doc.closure, &doc.slowdown);
         let mut uncertainty = self.resolve_rehearsal(doc.rehearsal.as_ref());
+        let planning = self.resolve_planning(doc.planning.as_ref());
         let before_possible = self.problems.len();
         let possible = self.resolve_possible_closures(
             doc.rehearsal.as_ref(),
@@ -981,6 +1049,7 @@ impl<'a> Resolver<'a> {
             corridors,
             deals,
             travel,
+            planning,
         };
         self.warn_about(&scenario);
         Some((scenario, network, uncertainty))

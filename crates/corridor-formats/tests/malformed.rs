@@ -226,6 +226,14 @@ cases! {
     missing_csv_file: "missing-csv" =>
         at("scenario.toml", 16).field("households")
             .says("cannot read `missing-csv/household.csv`");
+    /// `[planning] objective` names one of two objectives.
+    planning_unknown_objective: "planning-unknown-objective" =>
+        at("scenario.toml", 49).field("objective")
+            .says("unknown objective `fastest`; expected `makespan`");
+    planning_max_wait_without_unit: "planning-max-wait-without-unit" =>
+        at("scenario.toml", 50).field("max_wait.tier_3").says("`8` has no unit");
+    planning_max_wait_unknown_tier: "planning-max-wait-unknown-tier" =>
+        at("scenario.toml", 51).field("tier_4").says("unknown key `tier_4`; expected one of `tier_1`, `tier_2`, `tier_3`").hint("did you mean");
     duration_without_unit: "duration-without-unit" =>
         at("scenario.toml", 22).field("stop_time").says("`30` has no unit");
     /// A TOML number where a duration goes: seconds or minutes?

@@ -126,6 +126,7 @@ fn plan(s: &Scenario, seed: u64) -> Result<Plan, TestCaseError> {
         seed,
         iterations: Some(30),
         threads: 1,
+        ..Default::default()
     };
     let o = corridor_plan::plan(s, &options, &|| false, &|_| {})
         .map_err(|e| TestCaseError::fail(format!("plannable: {e:?}")))?;

@@ -38,6 +38,9 @@ pub(crate) struct Instance<'a> {
     pub(crate) rank: Vec<u32>,
     /// What the plan minimises first after carrying everyone.
     pub(crate) objective: crate::Objective,
+    /// Per household, the latest start of its loading that keeps its tier's
+    /// `max_wait` (`i64::MAX` without a limit).
+    pub(crate) load_by: Vec<i64>,
 }
 
 impl<'a> Instance<'a> {
@@ -148,7 +151,16 @@ impl<'a> Instance<'a> {
             capacity,
             coupled,
             rank: vec![],
-            objective: crate::Objective::Makespan,
+            objective: s.planning.objective,
+            load_by: s
+                .households
+                .iter()
+                .map(|h| {
+                    s.planning
+                        .max_wait(h.tier)
+                        .map_or(i64::MAX, |w| h.ready.0.saturating_add(w.0))
+                })
+                .collect(),
             stretcher_need: 0,
             keeps_room: vec![],
         };
@@ -231,6 +243,11 @@ impl<'a> Instance<'a> {
     }
 
     /// Priority weight × people: the household's share of the weighted arrival sum.
+    /// How far loading at `start` passes the household's wait limit (0 within it).
+    pub(crate) fn late(&self, h: HouseholdId, start: i64) -> i64 {
+        (start - self.load_by[h.index()]).max(0)
+    }
+
     pub(crate) fn weight(&self, h: HouseholdId) -> i64 {
         let hh = self.s.household(h);
         i64::from(hh.tier.weight()) * i64::from(hh.people.0)

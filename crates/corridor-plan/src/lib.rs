@@ -20,7 +20,7 @@
 //! # let scenario = corridor_core::Scenario {
 //! #     name: "empty".into(), clock: None, sites: vec![], households: vec![],
 //! #     vehicle_types: vec![], vehicles: vec![], corridors: vec![], deals: vec![],
-//! #     travel: corridor_core::TravelMatrix::unreachable(0) };
+//! #     travel: corridor_core::TravelMatrix::unreachable(0), planning: Default::default() };
 //! let options = Options { iterations: Some(1_000), ..Options::default() };
 //! let outcome = plan(&scenario, &options, &|| false, &|_| {}).unwrap();
 //! assert_eq!(outcome.plan.routes.len(), 0);
@@ -46,27 +46,7 @@ use crate::instance::Instance;
 use crate::search::{Budget, improve};
 use crate::state::{Cost, State, objective};
 
-/// What a plan minimises first, once it carries everyone it can (the other
-/// comes second).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Objective {
-    /// The time the last person is unloaded at safety, then the weighted waits.
-    #[default]
-    Makespan,
-    /// The priority-weighted time people wait between being ready and the start
-    /// of their loading, then the makespan.
-    Waiting,
-}
-
-impl Objective {
-    /// The name users write (`--objective`, `objective = …`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Objective::Makespan => "makespan",
-            Objective::Waiting => "waiting",
-        }
-    }
-}
+pub use corridor_core::Objective;
 
 /// How the planner searches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,8 +57,8 @@ pub struct Options {
     pub iterations: Option<u64>,
     /// Independent searches run in parallel, each from its own seed; the best wins.
     pub threads: usize,
-    /// What the plan minimises first.
-    pub objective: Objective,
+    /// What the plan minimises first; `None` = the scenario's `[planning] objective`.
+    pub objective: Option<Objective>,
 }
 
 impl Default for Options {
@@ -87,7 +67,7 @@ impl Default for Options {
             seed: 1,
             iterations: None,
             threads: 1,
-            objective: Objective::Makespan,
+            objective: None,
         }
     }
 }
@@ -182,7 +162,7 @@ pub fn plan_following(
 ) -> Result<Outcome, PlanError> {
     check_possible(s)?;
     let mut inst = Instance::new(s);
-    inst.objective = options.objective;
+    inst.objective = options.objective.unwrap_or(s.planning.objective);
     let bound = lower_bound(s);
     let mut first = construct::construct(&inst);
     let for_waits = construct::construct_for_waits(&inst);
@@ -274,7 +254,17 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
     let mut reasons: Vec<(HouseholdId, String)> = st
         .uncarried
         .iter()
-        .map(|&h| (h, construct::reason_unplaceable(inst, &st, h)))
+        .map(|&h| {
+            let why = construct::reason_unplaceable(inst, &st, h);
+            // Time ran out for a household with a wait limit: the limit is why.
+            if why.starts_with("not enough vehicle time")
+                && s.planning.max_wait(s.household(h).tier).is_some()
+            {
+                (h, too_late_reason(inst, h))
+            } else {
+                (h, why)
+            }
+        })
         .collect();
     // Within one trip, group A's stops follow group B's: holding the trip would delay
     // both alike, so only the order of its stops can keep an "A leaves last" rule.
@@ -331,9 +321,26 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
             st.set_route(inst, w, to);
         }
     }
-    // Drop the least urgent trips of vehicles that overrun their shift until none does.
+    // Households the search could not reach within their wait limit are left
+    // behind, named, rather than picked up late; then the least urgent trips of
+    // vehicles that overrun their shift are dropped until none does.
     loop {
         let sched = schedule::with_order_rules(inst, &st.a, true);
+        if !sched.too_late.is_empty() {
+            for &(h, v) in &sched.too_late {
+                let mut route = st.a.routes[v].clone();
+                for l in &mut route {
+                    for p in &mut l.pickups {
+                        p.households.retain(|&x| x != h);
+                    }
+                    l.pickups.retain(|p| !p.households.is_empty());
+                }
+                route.retain(|l| !l.pickups.is_empty());
+                st.set_route(inst, v, route);
+                reasons.push((h, too_late_reason(inst, h)));
+            }
+            continue;
+        }
         let Some(v) = (0..st.a.routes.len()).find(|&v| !sched.route_ok[v]) else {
             // Where holding group A could not keep an "A leaves last" rule (group A's
             // trips were dropped, or the hold would overrun), group B's latest trip
@@ -398,3 +405,25 @@ fn finish(inst: &Instance<'_>, mut st: State) -> Plan {
         .collect();
     plan
 }
+
+/// Why a household with a wait limit is left behind.
+fn too_late_reason(inst: &Instance<'_>, h: HouseholdId) -> String {
+    let tier = inst.s.household(h).tier;
+    let limit = inst.s.planning.max_wait(tier).map_or(0, |w| w.0);
+    format!(
+        "no vehicle could start loading it within tier {}'s max_wait of {} (the scenario's [planning] table) without breaking another rule",
+        tier.number(),
+        hours_minutes(limit)
+    )
+}
+
+/// `8 h`, `1 h 30 min`, `45 min`: a span, not a clock time.
+fn hours_minutes(s: i64) -> String {
+    let (h, m) = (s / 3600, s / 60 % 60);
+    match (h, m) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+

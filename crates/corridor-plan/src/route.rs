@@ -76,7 +76,8 @@ pub(crate) fn time_load_until_final_leg(
 }
 
 /// [`time_load_until_final_leg`], adding to `wait` (when given) Σ weight ×
-/// people × how long each household waits for loading to start.
+/// people × how long each household waits for loading to start, and the
+/// seconds by which loading starts past households' wait limits.
 fn time_pickups(
     inst: &Instance<'_>,
     v: VehicleId,
@@ -84,7 +85,7 @@ fn time_pickups(
     at: corridor_core::SiteId,
     load: &Load,
     driving: &mut i64,
-    mut wait: Option<&mut i128>,
+    mut wait: Option<(&mut i128, &mut i64)>,
 ) -> Option<(i64, corridor_core::SiteId, i64)> {
     let s = inst.s;
     let vt = s.vehicle_type_of(v);
@@ -104,9 +105,10 @@ fn time_pickups(
             people += inst.people(h);
         }
         total += people;
-        if let Some(w) = wait.as_deref_mut() {
+        if let Some((w, late)) = wait.as_mut() {
             for &h in &p.households {
-                *w += i128::from(inst.weight(h)) * i128::from(ready - s.household(h).ready.0);
+                **w += i128::from(inst.weight(h)) * i128::from(ready - s.household(h).ready.0);
+                **late += inst.late(h, ready);
             }
         }
         t = ready + vt.boarding(People(people as u32)).0;
@@ -143,6 +145,7 @@ pub(crate) fn eval_route(inst: &Instance<'_>, v: VehicleId, loads: &[Load]) -> R
         ..RouteEval::default()
     };
     let (mut t, mut at) = (vehicle.available_from.0, vehicle.depot);
+    let mut late = 0i64;
     for load in loads {
         let timed = time_pickups(
             inst,
@@ -151,7 +154,7 @@ pub(crate) fn eval_route(inst: &Instance<'_>, v: VehicleId, loads: &[Load]) -> R
             at,
             load,
             &mut e.driving,
-            Some(&mut e.weighted_wait),
+            Some((&mut e.weighted_wait, &mut late)),
         )
         .and_then(|(t, at, total)| final_leg(inst, v, t, at, load.dest, total, &mut e.driving));
         match timed {
@@ -182,7 +185,8 @@ pub(crate) fn eval_route(inst: &Instance<'_>, v: VehicleId, loads: &[Load]) -> R
         e.driving += leg;
         t += leg;
     }
-    e.overrun = (t - vehicle.available_until.0).max(0);
+    // A wait limit is kept like a shift: passing it is an overrun to remove.
+    e.overrun = (t - vehicle.available_until.0).max(0) + late;
     e
 }
 

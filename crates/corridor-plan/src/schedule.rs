@@ -66,9 +66,12 @@ pub(crate) struct Schedule {
     pub(crate) plan: Option<Plan>,
     /// Time waited at the checkpoint (queue and windows) and held by deals, for reports.
     pub(crate) waiting: i64,
-    /// Seconds by which vehicles overrun their shifts, plus a large penalty per vehicle
-    /// that cannot finish (an unreachable leg, no window left, a delivery held for ever).
+    /// Seconds by which vehicles overrun their shifts and loading starts pass
+    /// households' wait limits, plus a large penalty per vehicle that cannot
+    /// finish (an unreachable leg, no window left, a delivery held for ever).
     pub(crate) overrun: i64,
+    /// Households whose loading starts past their tier's `max_wait`, with the vehicle.
+    pub(crate) too_late: Vec<(HouseholdId, usize)>,
 }
 
 impl Schedule {
@@ -194,6 +197,12 @@ pub(crate) fn schedule(
             for &h in &p.households {
                 out.weighted_wait +=
                     i128::from(inst.weight(h)) * i128::from(ready - s.household(h).ready.0);
+                let late = inst.late(h, ready);
+                if late > 0 {
+                    out.overrun += late;
+                    out.route_ok[v] = false;
+                    out.too_late.push((h, v));
+                }
             }
             let mut departs = ready + vt.boarding(People(people as u32)).0;
             if pi + 1 == n_pickups {

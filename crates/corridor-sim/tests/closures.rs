@@ -48,6 +48,7 @@ fn plan(s: &Scenario) -> Plan {
         seed: 3,
         iterations: Some(200),
         threads: 1,
+        ..Default::default()
     };
     let out = corridor_plan::plan(s, &options, &|| false, &|_| {}).expect("plannable");
     assert!(corridor_check::check(s, &out.plan).is_empty());

@@ -336,6 +336,7 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
         seed: c.seed,
         iterations: Some(c.iterations),
         threads: 1,
+        ..Default::default()
     };
     let plan = corridor_plan::plan(&s, &options, &|| false, &|_| {})
         .expect("plannable")

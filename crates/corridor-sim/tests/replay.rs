@@ -56,6 +56,7 @@ fn plan(s: &Scenario, iterations: u64) -> Plan {
         seed: 3,
         iterations: Some(iterations),
         threads: 1,
+        ..Default::default()
     };
     let out = corridor_plan::plan(s, &options, &|| false, &|_| {}).expect("plannable");
     let v = corridor_check::check(s, &out.plan);
