@@ -85,6 +85,8 @@ pub(crate) fn export(s: &Scenario) -> Value {
             SiteKind::Pickup => json!({"name": x.name, "kind": "pickup"}),
             SiteKind::Depot => json!({"name": x.name, "kind": "depot"}),
             SiteKind::Checkpoint => json!({"name": x.name, "kind": "checkpoint"}),
+            // Peers know no transfers; a hub is exported for its name only.
+            SiteKind::Hub(_) => json!({"name": x.name, "kind": "hub"}),
         })
         .collect();
     let matrix: Vec<Vec<Option<i64>>> = (0..n)

@@ -16,18 +16,24 @@ pub enum Rule {
     HouseholdMissing,
     /// A household is carried more than once, or carried and listed as uncarried.
     HouseholdTwice,
+    /// A household unloaded at a hub is neither taken on nor listed as uncarried.
+    LeftAtHub,
     /// A household boards at a site other than its own.
     WrongPickupSite,
     /// A stop is at a site that is not a pickup site.
     NotAPickupSite,
     /// A trip unloads at a site that is not a destination.
     NotADestination,
+    /// A vehicle loads or unloads at a site its `serves` does not list.
+    VehicleDoesNotServe,
     /// A trip loads nobody: every trip visits at least one pickup site.
     TripWithoutPickup,
     /// A household boards before its ready time.
     LoadedBeforeReady,
     /// A household waits longer than its tier's `max_wait` for loading to start.
     MaxWaitExceeded,
+    /// A household boards onward from a hub before the hub has processed it.
+    BoardedBeforeProcessed,
     /// More seated people on board than seats.
     SeatsExceeded,
     /// More stretcher cases on board than stretcher slots.
@@ -80,16 +86,19 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order of `problem.md`.
-    pub const ALL: [Rule; 33] = [
+    pub const ALL: [Rule; 36] = [
         Rule::VehicleListedTwice,
         Rule::HouseholdMissing,
         Rule::HouseholdTwice,
+        Rule::LeftAtHub,
         Rule::WrongPickupSite,
         Rule::NotAPickupSite,
         Rule::NotADestination,
+        Rule::VehicleDoesNotServe,
         Rule::TripWithoutPickup,
         Rule::LoadedBeforeReady,
         Rule::MaxWaitExceeded,
+        Rule::BoardedBeforeProcessed,
         Rule::SeatsExceeded,
         Rule::StretcherSlotsExceeded,
         Rule::StretcherNotAccepted,
@@ -122,12 +131,15 @@ impl Rule {
             Rule::VehicleListedTwice => "vehicle-listed-twice",
             Rule::HouseholdMissing => "household-missing",
             Rule::HouseholdTwice => "household-carried-twice",
+            Rule::LeftAtHub => "left-at-hub",
             Rule::WrongPickupSite => "wrong-pickup-site",
             Rule::NotAPickupSite => "not-a-pickup-site",
             Rule::NotADestination => "not-a-destination",
+            Rule::VehicleDoesNotServe => "vehicle-does-not-serve",
             Rule::TripWithoutPickup => "trip-without-pickup",
             Rule::LoadedBeforeReady => "loaded-before-ready",
             Rule::MaxWaitExceeded => "max-wait-exceeded",
+            Rule::BoardedBeforeProcessed => "boarded-before-processed",
             Rule::SeatsExceeded => "seats-exceeded",
             Rule::StretcherSlotsExceeded => "stretcher-slots-exceeded",
             Rule::StretcherNotAccepted => "stretcher-not-accepted",
@@ -226,6 +238,16 @@ pub fn check(scenario: &Scenario, plan: &Plan) -> Vec<Violation> {
     c.out
 }
 
+/// One leg of a household's journey: boarding one vehicle, to its unloading.
+#[derive(Clone, Copy)]
+struct Leg {
+    vehicle: VehicleId,
+    trip: usize,
+    boards_at: SiteId,
+    loading: Seconds,
+    to: SiteId,
+}
+
 struct Checker<'a> {
     s: &'a Scenario,
     out: Vec<Violation>,
@@ -265,14 +287,37 @@ impl Checker<'_> {
         }
     }
 
+    /// Each household is carried once: one leg from its own site, and where a
+    /// leg ends at a hub, one more from that hub after its processing, until a
+    /// destination; or it is listed as uncarried (possibly after reaching a hub).
     fn households(&mut self, plan: &Plan) {
         let n = self.s.households.len();
-        let mut carried: Vec<u32> = vec![0; n];
-        for (_, trip) in plan.trips() {
-            for h in trip.households() {
-                carried[h.index()] += 1;
+        let mut legs: Vec<Vec<Leg>> = vec![Vec::new(); n];
+        for r in &plan.routes {
+            for (ti, trip) in r.trips.iter().enumerate() {
+                for stop in &trip.stops {
+                    for &h in &stop.households {
+                        legs[h.index()].push(Leg {
+                            vehicle: r.vehicle,
+                            trip: ti,
+                            boards_at: stop.site,
+                            loading: stop.loading_starts,
+                            to: trip.destination,
+                        });
+                    }
+                }
             }
         }
+        let processed: HashMap<(HouseholdId, VehicleId, usize), Seconds> =
+            corridor_core::transfers(self.s, plan)
+                .into_iter()
+                .map(|t| {
+                    (
+                        (t.arrival.household, t.arrival.vehicle, t.arrival.trip),
+                        t.processed,
+                    )
+                })
+                .collect();
         let mut listed = vec![false; n];
         for u in &plan.uncarried {
             let h = u.household;
@@ -281,17 +326,12 @@ impl Checker<'_> {
                 self.push(Violation::new(Rule::HouseholdTwice, m).household(h));
             }
             listed[h.index()] = true;
-            if carried[h.index()] > 0 {
-                let m = format!(
-                    "household `{}` is carried but also listed as uncarried",
-                    self.href(h)
-                );
-                self.push(Violation::new(Rule::HouseholdTwice, m).household(h));
-            }
         }
-        for i in 0..n {
+        for (i, legs) in legs.iter_mut().enumerate() {
             let h = HouseholdId(i as u32);
-            if carried[i] == 0 && !listed[i] {
+            legs.sort_by_key(|l| l.loading);
+            let at_hub = legs.last().is_some_and(|l| self.s.hub(l.to).is_some());
+            if legs.is_empty() && !listed[i] {
                 let m = format!(
                     "household `{}` ({} people at `{}`) is neither carried nor listed as uncarried with a reason",
                     self.href(h),
@@ -299,13 +339,78 @@ impl Checker<'_> {
                     self.site(self.s.household(h).site)
                 );
                 self.push(Violation::new(Rule::HouseholdMissing, m).household(h));
-            } else if carried[i] > 1 {
+            } else if !legs.is_empty() && listed[i] && !at_hub {
                 let m = format!(
-                    "household `{}` is carried {} times",
-                    self.href(h),
-                    carried[i]
+                    "household `{}` is carried but also listed as uncarried",
+                    self.href(h)
                 );
                 self.push(Violation::new(Rule::HouseholdTwice, m).household(h));
+            } else if at_hub
+                && !listed[i]
+                && let Some(last) = legs.last()
+            {
+                let m = format!(
+                    "household `{}` is unloaded at hub `{}` by `{}` and never taken on: carry it on to a destination, or list it as uncarried with a reason",
+                    self.href(h),
+                    self.site(last.to),
+                    self.vname(last.vehicle)
+                );
+                self.push(
+                    Violation::new(Rule::LeftAtHub, m)
+                        .trip(last.vehicle, last.trip)
+                        .household(h),
+                );
+            }
+            if let Some(first) = legs.first()
+                && self.s.hub(first.boards_at).is_some()
+            {
+                let m = format!(
+                    "household `{}` boards at hub `{}`, where no vehicle unloaded it before",
+                    self.href(h),
+                    self.site(first.boards_at)
+                );
+                self.push(
+                    Violation::new(Rule::WrongPickupSite, m)
+                        .trip(first.vehicle, first.trip)
+                        .household(h)
+                        .at(first.loading),
+                );
+            }
+            for k in 1..legs.len() {
+                let (prev, next) = (legs[k - 1], legs[k]);
+                let here = |x: Violation| x.trip(next.vehicle, next.trip).household(h);
+                if self.s.hub(prev.to).is_none() {
+                    let m = format!(
+                        "household `{}` is carried again by `{}` after `{}` delivered it to `{}`",
+                        self.href(h),
+                        self.vname(next.vehicle),
+                        self.vname(prev.vehicle),
+                        self.site(prev.to)
+                    );
+                    self.push(here(Violation::new(Rule::HouseholdTwice, m)));
+                } else if next.boards_at != prev.to {
+                    let m = format!(
+                        "household `{}` is unloaded at hub `{}` but boards next at `{}`",
+                        self.href(h),
+                        self.site(prev.to),
+                        self.site(next.boards_at)
+                    );
+                    self.push(here(Violation::new(Rule::WrongPickupSite, m)));
+                } else if let Some(&done) = processed.get(&(h, prev.vehicle, prev.trip))
+                    && next.loading < done
+                {
+                    let m = format!(
+                        "household `{}` boards `{}` at hub `{}` from {}, before the hub has processed it at {}",
+                        self.href(h),
+                        self.vname(next.vehicle),
+                        self.site(prev.to),
+                        self.when(next.loading),
+                        self.when(done)
+                    );
+                    self.push(here(
+                        Violation::new(Rule::BoardedBeforeProcessed, m).at(next.loading),
+                    ));
+                }
             }
         }
     }
@@ -359,9 +464,13 @@ impl Checker<'_> {
             for stop in &trip.stops {
                 self.leg(v, ti, at, stop.site, clock, stop.arrives);
                 at = stop.site;
-                if !matches!(self.s.site(stop.site).kind, SiteKind::Pickup) {
+                let at_hub = self.s.hub(stop.site).is_some();
+                if !matches!(
+                    self.s.site(stop.site).kind,
+                    SiteKind::Pickup | SiteKind::Hub(_)
+                ) {
                     let m = format!(
-                        "trip {} of `{}` stops at `{}`, which is not a pickup site",
+                        "trip {} of `{}` stops at `{}`, which is neither a pickup site nor a hub",
                         ti + 1,
                         vehicle.name,
                         self.site(stop.site)
@@ -380,9 +489,26 @@ impl Checker<'_> {
                         Violation::new(Rule::EventsOutOfOrder, m).at(stop.loading_starts),
                     ));
                 }
+                if !stop.households.is_empty() && !self.s.vehicle_serves(v, stop.site) {
+                    let m = format!(
+                        "`{}` loads at `{}`, which its `serves` does not list",
+                        vehicle.name,
+                        self.site(stop.site)
+                    );
+                    self.push(here(
+                        Violation::new(Rule::VehicleDoesNotServe, m).at(stop.loading_starts),
+                    ));
+                }
                 let mut boarding = People(0);
                 for &h in &stop.households {
                     let hh = self.s.household(h);
+                    if at_hub {
+                        // An onward leg: the chain of legs is checked per household.
+                        boarding += hh.people;
+                        seated += hh.seated();
+                        stretcher += hh.stretcher_cases;
+                        continue;
+                    }
                     if hh.site != stop.site {
                         let m = format!(
                             "household `{}` waits at `{}` but boards at `{}`",
@@ -492,14 +618,24 @@ impl Checker<'_> {
             self.leg(v, ti, at, trip.destination, clock, trip.arrives);
             at = trip.destination;
             let dest_ok = self.s.destination(trip.destination).is_some();
-            if !dest_ok {
+            if !dest_ok && self.s.hub(trip.destination).is_none() {
                 let m = format!(
-                    "trip {} of `{}` unloads at `{}`, which is not a destination",
+                    "trip {} of `{}` unloads at `{}`, which is neither a destination nor a hub",
                     ti + 1,
                     vehicle.name,
                     self.site(trip.destination)
                 );
                 self.push(here(Violation::new(Rule::NotADestination, m)));
+            }
+            if !self.s.vehicle_serves(v, trip.destination) {
+                let m = format!(
+                    "`{}` unloads at `{}`, which its `serves` does not list",
+                    vehicle.name,
+                    self.site(trip.destination)
+                );
+                self.push(here(
+                    Violation::new(Rule::VehicleDoesNotServe, m).at(trip.unloaded),
+                ));
             }
             let on_board: People = trip.households().map(|h| self.s.household(h).people).sum();
             let need = trip.arrives + vt.unloading(on_board);

@@ -181,12 +181,167 @@ fn plain() -> Scenario {
     scenario(None)
 }
 
+/// Two legs through a hub: `bus-1` serves the pickup site and the hub `U`
+/// (3,600 people an hour: a second a person), `coach-1` the hub and the shelter
+/// `S` (or only the hub, when `coach_serves_shelter` is false). Every leg 10 min.
+fn hub_fixture(coach_serves_shelter: bool) -> Scenario {
+    let coach_serves = if coach_serves_shelter {
+        r#"["U", "S"]"#
+    } else {
+        r#"["U"]"#
+    };
+    let toml = format!(
+        r#"
+[scenario]
+name = "hub fixture"
+
+[network]
+matrix = "matrix.csv"
+
+[[site]]
+name = "P1"
+kind = "pickup"
+lat = 0.0
+lon = 0.0
+[[site]]
+name = "D"
+kind = "depot"
+lat = 0.0
+lon = 0.0
+[[site]]
+name = "U"
+kind = "hub"
+people_per_hour = 3600
+lat = 0.0
+lon = 0.0
+[[site]]
+name = "S"
+kind = "destination"
+lat = 0.0
+lon = 0.0
+
+[[vehicle_type]]
+name = "bus"
+seats = 10
+boarding_per_person = "10s"
+stop_time = "1min"
+unloading_per_person = "5s"
+
+[[vehicle]]
+name = "bus-1"
+type = "bus"
+depot = "D"
+serves = ["P1", "U"]
+
+[[vehicle]]
+name = "coach-1"
+type = "bus"
+depot = "D"
+serves = {coach_serves}
+
+[[household]]
+reference = "h1"
+site = "P1"
+people = 4
+[[household]]
+reference = "h2"
+site = "P1"
+people = 3
+"#
+    );
+    let names = ["P1", "D", "U", "S"];
+    let mut matrix = String::from("from,P1,D,U,S");
+    for a in names {
+        matrix.push_str(&format!("\n{a}"));
+        for b in names {
+            matrix.push_str(if a == b { ",0" } else { ",600" });
+        }
+    }
+    let files = InMemory(HashMap::from([
+        (PathBuf::from("hub/scenario.toml"), toml),
+        (PathBuf::from("hub/matrix.csv"), matrix),
+    ]));
+    match load_scenario_with(&files, &PathBuf::from("hub/scenario.toml")) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("hub fixture does not load:\n{e}"),
+    }
+}
+
+fn with_hub() -> Scenario {
+    hub_fixture(true)
+}
+
+fn coach_only_at_hub() -> Scenario {
+    hub_fixture(false)
+}
+
+/// The hub fixture's valid plan: the bus unloads 7 people at the hub at
+/// 1330 + 60 + 35 = 1425; the hub processes h1 by 1429 and h2 by 1432; the
+/// coach, waiting there since 600, loads from 1432 (60 + 70 s) and unloads at
+/// `S` at 2162 + 95 = 2257.
+fn hub_plan(s: &Scenario) -> Plan {
+    let b = B(s);
+    Plan {
+        routes: vec![
+            VehicleRoute {
+                vehicle: VehicleId(0),
+                trips: vec![b.trip(
+                    0,
+                    vec![b.stop("P1", 600, 600, 730, &["h1", "h2"])],
+                    "U",
+                    1330,
+                    1425,
+                )],
+                returns_at: None,
+            },
+            VehicleRoute {
+                vehicle: VehicleId(1),
+                trips: vec![b.trip(
+                    0,
+                    vec![b.stop("U", 600, 1432, 1562, &["h1", "h2"])],
+                    "S",
+                    2162,
+                    2257,
+                )],
+                returns_at: None,
+            },
+        ],
+        uncarried: vec![],
+    }
+}
+
+#[test]
+fn a_two_leg_plan_through_a_hub_is_valid() {
+    let s = with_hub();
+    let v = check(&s, &hub_plan(&s));
+    assert!(v.is_empty(), "unexpected violations: {v:#?}");
+}
+
+/// People a plan brings to a hub but cannot take on are listed as uncarried,
+/// with their reason: that is a valid plan, not one that loses them.
+#[test]
+fn households_stranded_at_a_hub_may_be_listed_as_uncarried() {
+    let s = with_hub();
+    let mut plan = hub_plan(&s);
+    plan.routes.pop();
+    for h in ["h1", "h2"] {
+        plan.uncarried.push(Uncarried {
+            household: B(&s).hh(h),
+            reason: "no coach".into(),
+        });
+    }
+    assert!(check(&s, &plan).is_empty());
+}
+
 /// The plain scenario with every tier's `max_wait` one second below the
 /// valid plan's longest wait.
 fn wait_limited() -> Scenario {
     let mut s = plain();
     let longest = corridor_core::Waits::of(&s, &valid_plan(&s)).all.max;
-    assert!(longest > Seconds(1), "the valid plan must make someone wait");
+    assert!(
+        longest > Seconds(1),
+        "the valid plan must make someone wait"
+    );
     s.planning.max_wait = [Some(longest - Seconds(1)); 3];
     s
 }
@@ -271,6 +426,9 @@ const AMB: usize = 1;
 
 /// The hand-built valid plan; every time is checked by hand in the comments.
 fn valid_plan(s: &Scenario) -> Plan {
+    if s.has_hubs() {
+        return hub_plan(s);
+    }
     let b = B(s);
     let mut t3 = b.trip(
         3620,
@@ -390,6 +548,20 @@ fn cases() -> Vec<(Rule, fn() -> Scenario, Mutation)> {
                 household: B(s).hh("h1"),
                 reason: "x".into(),
             })
+        }),
+        (Rule::LeftAtHub, with_hub, |_, p| {
+            p.routes.pop();
+        }),
+        (Rule::WrongPickupSite, with_hub, |s, p| {
+            // h2 boards the coach at the hub, where the bus never brought it.
+            let h2 = B(s).hh("h2");
+            p.routes[0].trips[0].stops[0]
+                .households
+                .retain(|&h| h != h2);
+        }),
+        (Rule::VehicleDoesNotServe, coach_only_at_hub, |_, _| {}),
+        (Rule::BoardedBeforeProcessed, with_hub, |_, p| {
+            p.routes[1].trips[0].stops[0].loading_starts = Seconds(1430)
         }),
         (Rule::WrongPickupSite, plain, |s, p| {
             let h6 = B(s).hh("h6");

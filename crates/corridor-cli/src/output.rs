@@ -53,12 +53,7 @@ pub(crate) fn problems_json(problems: &[Problem]) -> Value {
 }
 
 fn kind_name(k: &SiteKind) -> &'static str {
-    match k {
-        SiteKind::Pickup => "pickup",
-        SiteKind::Depot => "depot",
-        SiteKind::Destination(_) => "destination",
-        SiteKind::Checkpoint => "checkpoint",
-    }
+    k.name()
 }
 
 /// A scenario at a glance: sites, people, fleet, corridors, deals, travel times.

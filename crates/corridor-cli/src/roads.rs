@@ -62,7 +62,9 @@ Exit codes: 0 written, 1 the plan breaks rules, 2 a file cannot be read.")]
         simplify_m: f64,
     },
     /// Write the operation's registry as CSV: references, counts, needs and where each household is.
-    #[command(after_help = "Examples:\n  corridor export registry --data op -o registry.csv\n  corridor export registry --data op --names -o registry-with-names.csv\n\nNames, phone numbers and notes are written only with --names (the key file is needed); every export is written to the audit log.")]
+    #[command(
+        after_help = "Examples:\n  corridor export registry --data op -o registry.csv\n  corridor export registry --data op --names -o registry-with-names.csv\n\nNames, phone numbers and notes are written only with --names (the key file is needed); every export is written to the audit log."
+    )]
     Registry {
         #[command(flatten)]
         store: crate::ops::StoreArgs,
@@ -252,12 +254,7 @@ fn feature(geometry: Value, properties: Value) -> Value {
 }
 
 fn kind_name(k: &SiteKind) -> &'static str {
-    match k {
-        SiteKind::Pickup => "pickup",
-        SiteKind::Depot => "depot",
-        SiteKind::Destination(_) => "destination",
-        SiteKind::Checkpoint => "checkpoint",
-    }
+    k.name()
 }
 
 fn geojson(
@@ -345,7 +342,10 @@ fn geojson(
         // A corridor without windows is stored as one window from far before to far after the
         // operation; written as dates that would be absurd years, so it is said plainly instead.
         let unbounded = |t: Seconds| t <= Seconds(i64::MIN / 4) || t >= Seconds::MAX;
-        let always_open = c.windows.iter().any(|w| unbounded(w.start) && unbounded(w.end));
+        let always_open = c
+            .windows
+            .iter()
+            .any(|w| unbounded(w.start) && unbounded(w.end));
         let mut props = json!({
             "layer": "corridor",
             "name": c.name,
@@ -409,7 +409,8 @@ fn geojson(
             .and_then(|()| out.flush())
             .context("cannot write the GeoJSON to standard output")?;
     } else {
-        std::fs::write(output, text).with_context(|| format!("cannot write {}", output.display()))?;
+        std::fs::write(output, text)
+            .with_context(|| format!("cannot write {}", output.display()))?;
     }
     let summary = format!(
         "Wrote {} features ({}) to {}",
@@ -419,7 +420,11 @@ fn geojson(
         } else {
             "network, sites and corridors"
         },
-        if to_stdout { "standard output".to_string() } else { output.display().to_string() }
+        if to_stdout {
+            "standard output".to_string()
+        } else {
+            output.display().to_string()
+        }
     );
     if to_stdout {
         eprintln!("{summary}");

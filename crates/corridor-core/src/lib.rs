@@ -22,6 +22,7 @@
 mod clock;
 mod figures;
 mod geo;
+mod hubs;
 mod operation_state;
 mod plan;
 mod scenario;
@@ -33,13 +34,13 @@ mod waiting;
 pub use clock::{Clock, civil_from_days, days_from_civil};
 pub use figures::{DestinationLoad, Figures, TierCounts};
 pub use geo::{LatLon, great_circle_km};
+pub use hubs::{HubArrival, Transfer, hub_processing, transfers};
 pub use operation_state::{Closure, OperationState, Remaining, StateError, VehicleSituation};
 pub use plan::{Crossing, Plan, Stop, Trip, Uncarried, VehicleRoute};
 pub use scenario::{
-    ConvoyRule, Corridor, CorridorId, Deal, DealId, Destination, Household, HouseholdId, Objective,
-    Planning, Scenario,
-    Site, SiteId, SiteKind, Tier, TravelMatrix, Vehicle, VehicleId, VehicleType, VehicleTypeId,
-    Window,
+    ConvoyRule, Corridor, CorridorId, Deal, DealId, Destination, Household, HouseholdId, Hub,
+    Objective, Planning, Scenario, Site, SiteId, SiteKind, Tier, TravelMatrix, Vehicle, VehicleId,
+    VehicleType, VehicleTypeId, Window,
 };
 pub use time_use::{Activity, Breakdown, CheckpointUse, TimeUse};
 pub use uncertainty::{ClosureEnd, PossibleClosure, RoadClosures, Uncertainty};

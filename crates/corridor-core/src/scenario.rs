@@ -69,6 +69,43 @@ pub enum SiteKind {
     Destination(Destination),
     /// A corridor checkpoint that governed trips pass between pickup and destination.
     Checkpoint,
+    /// A transfer point: households are unloaded from one vehicle, processed, and
+    /// board another that takes them on to a destination.
+    Hub(Hub),
+}
+
+impl SiteKind {
+    /// The word the scenario file uses (`kind = "hub"`).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            SiteKind::Pickup => "pickup",
+            SiteKind::Depot => "depot",
+            SiteKind::Destination(_) => "destination",
+            SiteKind::Checkpoint => "checkpoint",
+            SiteKind::Hub(_) => "hub",
+        }
+    }
+}
+
+/// What a hub does with the people unloaded there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Hub {
+    /// People processed per hour (registration, screening), one household after
+    /// another in the order they are unloaded; `None` = no processing.
+    pub people_per_hour: Option<u32>,
+}
+
+impl Hub {
+    /// How long processing `n` people takes, rounded up to the second.
+    pub fn processing(&self, n: People) -> Seconds {
+        match self.people_per_hour {
+            Some(r) if r > 0 => {
+                let r = i64::from(r);
+                Seconds((i64::from(n.0) * 3600 + r - 1) / r)
+            }
+            _ => Seconds::ZERO,
+        }
+    }
 }
 
 /// What a destination accepts.
@@ -207,6 +244,10 @@ pub struct Vehicle {
     pub available_until: Seconds,
     /// When set, the vehicle ends its shift there.
     pub return_depot: Option<SiteId>,
+    /// When set, the only pickup sites, hubs and destinations where it may load
+    /// or unload (city buses between the pickup sites and a hub, coaches from
+    /// the hub to the shelters); `None` = anywhere.
+    pub serves: Option<Vec<SiteId>>,
 }
 
 /// A time interval `[start, end]` during which a corridor is open.
@@ -487,6 +528,29 @@ impl Scenario {
             .iter()
             .position(|c| c.governs.contains(&s))
             .map(|i| CorridorId(i as u32))
+    }
+
+    /// The processing rules of a site, if it is a hub.
+    pub fn hub(&self, id: SiteId) -> Option<&Hub> {
+        match &self.site(id).kind {
+            SiteKind::Hub(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Whether the scenario has a hub (then households may travel in two legs).
+    pub fn has_hubs(&self) -> bool {
+        self.sites
+            .iter()
+            .any(|x| matches!(x.kind, SiteKind::Hub(_)))
+    }
+
+    /// Whether vehicle `v` may load or unload at `site` (its `serves`).
+    pub fn vehicle_serves(&self, v: VehicleId, site: SiteId) -> bool {
+        self.vehicle(v)
+            .serves
+            .as_ref()
+            .is_none_or(|s| s.contains(&site))
     }
 
     /// Ids of all sites of a kind.

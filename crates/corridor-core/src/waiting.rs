@@ -164,6 +164,7 @@ mod tests {
                 available_from: Seconds::ZERO,
                 available_until: Seconds::from_hours(24),
                 return_depot: None,
+                serves: None,
             }],
             corridors: vec![],
             deals: vec![],

@@ -10,9 +10,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use corridor_core::{
-    Clock, ClosureEnd, ConvoyRule, Corridor, Deal, Destination, Household, LatLon, Objective,
-    People, Planning, PossibleClosure, RoadClosures, Scenario, Seconds, Site, SiteId, SiteKind, Tier, Uncertainty,
-    Vehicle, VehicleType, VehicleTypeId, Window,
+    Clock, ClosureEnd, ConvoyRule, Corridor, Deal, Destination, Household, Hub, LatLon, Objective,
+    People, Planning, PossibleClosure, RoadClosures, Scenario, Seconds, Site, SiteId, SiteKind,
+    Tier, Uncertainty, Vehicle, VehicleType, VehicleTypeId, Window,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -259,6 +259,7 @@ enum KindDoc {
     Depot,
     Destination,
     Checkpoint,
+    Hub,
 }
 
 impl KindDoc {
@@ -268,8 +269,9 @@ impl KindDoc {
             "depot" => Ok(KindDoc::Depot),
             "destination" => Ok(KindDoc::Destination),
             "checkpoint" => Ok(KindDoc::Checkpoint),
+            "hub" => Ok(KindDoc::Hub),
             _ => Err(format!(
-                "unknown site kind `{s}`; expected `pickup`, `depot`, `destination` or `checkpoint`"
+                "unknown site kind `{s}`; expected `pickup`, `depot`, `destination`, `checkpoint` or `hub`"
             )),
         }
     }
@@ -280,6 +282,7 @@ impl KindDoc {
             KindDoc::Depot => "a depot",
             KindDoc::Destination => "a destination",
             KindDoc::Checkpoint => "a checkpoint",
+            KindDoc::Hub => "a hub",
         }
     }
 }
@@ -297,6 +300,8 @@ struct SiteDoc {
     accepts_stretcher_cases: Option<S<bool>>,
     #[serde(default)]
     serves: Option<S<Vec<String>>>,
+    #[serde(default)]
+    people_per_hour: Option<S<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -362,6 +367,8 @@ struct VehicleDoc {
     available_until: Option<S<TimeValue>>,
     #[serde(default)]
     return_depot: Option<S<String>>,
+    #[serde(default)]
+    serves: Option<S<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -551,6 +558,7 @@ struct SiteIn {
     capacity: Option<F<i64>>,
     accepts: Option<F<bool>>,
     serves: Option<F<Vec<String>>>,
+    people_per_hour: Option<F<i64>>,
 }
 
 /// A household before resolution, from TOML, CSV or a population block.
@@ -603,6 +611,12 @@ const SITE_COLUMNS: &[ColumnSpec] = &[
     ColumnSpec {
         name: "serves",
         hxl: Some("#loc+serves"),
+        required: false,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "people_per_hour",
+        hxl: Some("#capacity+rate"),
         required: false,
         personal: false,
     },
@@ -1067,6 +1081,7 @@ impl<'a> Resolver<'a> {
                 capacity: s.capacity.as_ref().map(|c| self.f(c)),
                 accepts: s.accepts_stretcher_cases.as_ref().map(|c| self.f(c)),
                 serves: s.serves.as_ref().map(|c| self.f(c)),
+                people_per_hour: s.people_per_hour.as_ref().map(|c| self.f(c)),
             })
             .collect();
         let Some(rel) = &doc.files.sites else {
@@ -1089,7 +1104,7 @@ impl<'a> Resolver<'a> {
             let kind = match KindDoc::parse(raw_kind) {
                 Ok(k) => k,
                 Err(m) => {
-                    let kinds = ["pickup", "depot", "destination", "checkpoint"];
+                    let kinds = ["pickup", "depot", "destination", "checkpoint", "hub"];
                     self.err(
                         table
                             .problem(row, "kind", m)
@@ -1148,6 +1163,18 @@ impl<'a> Resolver<'a> {
                     .filter(|x| !x.is_empty())
                     .collect())
             });
+            let people_per_hour = match cell("people_per_hour").map(|c| (c, c.parse::<i64>())) {
+                None => None,
+                Some((_, Ok(n))) => Some(at.of(n)),
+                Some((raw, Err(_))) => {
+                    self.err(table.problem(
+                        row,
+                        "people_per_hour",
+                        format!("`{raw}` is not a whole number of people per hour"),
+                    ));
+                    continue;
+                }
+            };
             out.push(SiteIn {
                 name: at.of(name),
                 kind: at.of(kind),
@@ -1156,6 +1183,7 @@ impl<'a> Resolver<'a> {
                 capacity,
                 accepts,
                 serves,
+                people_per_hour,
             });
         }
         out
@@ -1215,10 +1243,31 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
+            if let (Some(r), false) = (&s.people_per_hour, s.kind.v == KindDoc::Hub) {
+                self.err(r.at.problem(
+                    "people_per_hour",
+                    format!(
+                        "only hubs have `people_per_hour` (their processing rate); `{name}` is {}",
+                        s.kind.v.noun()
+                    ),
+                ));
+            }
             let capacity = match &s.capacity {
                 Some(c) => self
                     .int("capacity", c, 1, MAX_PEOPLE, "a destination's capacity")
                     .map(|n| Some(People(n))),
+                None => Some(None),
+            };
+            let rate = match &s.people_per_hour {
+                Some(r) => self
+                    .int(
+                        "people_per_hour",
+                        r,
+                        1,
+                        MAX_PEOPLE,
+                        "a hub's processing rate in people per hour",
+                    )
+                    .map(Some),
                 None => Some(None),
             };
             first_at.insert(name.clone(), s.name.at.clone());
@@ -1228,6 +1277,9 @@ impl<'a> Resolver<'a> {
                 KindDoc::Pickup => SiteKind::Pickup,
                 KindDoc::Depot => SiteKind::Depot,
                 KindDoc::Checkpoint => SiteKind::Checkpoint,
+                KindDoc::Hub => SiteKind::Hub(Hub {
+                    people_per_hour: rate.flatten(),
+                }),
                 KindDoc::Destination => SiteKind::Destination(Destination {
                     capacity: capacity.flatten(),
                     accepts_stretcher_cases: s.accepts.as_ref().is_some_and(|a| a.v),
@@ -1444,8 +1496,44 @@ impl<'a> Resolver<'a> {
                 Some(c) => self.int("count", &self.f(c), 1, 100_000, "count"),
                 None => Some(1),
             };
-            let (Some(t), Some(depot), Some(ret), Some(from), Some(until), Some(count)) =
-                (t, depot, ret, from, until, count)
+            let serves = match &d.serves {
+                None => Some(None),
+                Some(list) => {
+                    let at = self.at(list.span());
+                    if list.get_ref().is_empty() {
+                        self.err(at.problem(
+                            "serves",
+                            "an empty `serves` leaves the vehicle nowhere to load or unload; list its pickup sites, hubs and destinations, or leave `serves` out",
+                        ));
+                    }
+                    let ids: Vec<Option<SiteId>> = list
+                        .get_ref()
+                        .iter()
+                        .map(|n| {
+                            self.site_ref(
+                                "serves",
+                                &F {
+                                    v: n.clone(),
+                                    at: at.clone(),
+                                },
+                                ids,
+                                kinds,
+                                &[KindDoc::Pickup, KindDoc::Hub, KindDoc::Destination],
+                            )
+                        })
+                        .collect();
+                    ids.into_iter().collect::<Option<Vec<_>>>().map(Some)
+                }
+            };
+            let (
+                Some(t),
+                Some(depot),
+                Some(ret),
+                Some(from),
+                Some(until),
+                Some(count),
+                Some(serves),
+            ) = (t, depot, ret, from, until, count, serves)
             else {
                 continue;
             };
@@ -1473,6 +1561,7 @@ impl<'a> Resolver<'a> {
                     available_from: from,
                     available_until: until,
                     return_depot: ret,
+                    serves: serves.clone(),
                 });
             }
         }

@@ -227,6 +227,14 @@ cases! {
         at("scenario.toml", 16).field("households")
             .says("cannot read `missing-csv/household.csv`");
     /// `[planning] objective` names one of two objectives.
+    /// A vehicle's `serves` names sites where it may load or unload.
+    vehicle_serves_unknown_site: "vehicle-serves-unknown-site" =>
+        at("scenario.toml", 47).field("serves")
+            .says("no site named `St. Anne hospitl`")
+            .hint("did you mean `St. Anne hospital`?");
+    vehicle_serves_a_depot: "vehicle-serves-a-depot" =>
+        at("scenario.toml", 47).field("serves")
+            .says("`Bus depot` is a depot, expected a pickup site or a hub or a destination");
     planning_unknown_objective: "planning-unknown-objective" =>
         at("scenario.toml", 49).field("objective")
             .says("unknown objective `fastest`; expected `makespan`");
@@ -324,6 +332,10 @@ cases! {
     capacity_on_a_depot: "capacity-on-a-depot" =>
         at("sites.csv", 6).field("capacity")
             .says("only destinations have `capacity`; `Bus depot` is a depot");
+    /// A processing rate belongs to a hub.
+    people_per_hour_on_a_destination: "people-per-hour-on-a-destination" =>
+        at("sites.csv", 7).field("people_per_hour")
+            .says("only hubs have `people_per_hour` (their processing rate); `Hill school shelter` is a destination");
     not_yes_or_no: "accepts-not-yes-no" =>
         at("sites.csv", 8).field("accepts_stretcher_cases").says("`maybe` is not yes/no");
     site_row_too_short: "site-row-too-short" =>

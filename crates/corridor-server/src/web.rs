@@ -246,6 +246,7 @@ fn map_of(l: &LiveState) -> Value {
                 "waiting_tier1": w[0], "waiting_tier2": w[1], "waiting_tier3": w[2], "expected": expected[i],
             }),
             SiteKind::Depot => json!({"layer": "depot", "name": site.name}),
+            SiteKind::Hub(hub) => json!({"layer": "hub", "name": site.name, "people_per_hour": hub.people_per_hour}),
             SiteKind::Destination(d) => json!({
                 "layer": "destination", "name": site.name, "arrived": arrived[i],
                 "capacity": d.capacity.map(|c| c.0),
