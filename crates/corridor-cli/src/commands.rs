@@ -348,6 +348,7 @@ pub(crate) fn plan_loaded(
         iterations: args.iterations,
         threads: args.threads,
         objective: args.objective,
+        time_limit: Some(limit.saturating_sub(started.elapsed())),
     };
     let outcome = match corridor_plan::plan_following(s, hint, &options, &should_stop, &progress) {
         Ok(o) => o,
@@ -426,11 +427,14 @@ pub(crate) fn plan_loaded(
                 "the bound is for carrying everyone, so no gap while people are left behind"
                     .to_string()
             };
-            let deal = if b.deal.0 > 0 {
+            let mut deal = if b.deal.0 > 0 {
                 format!(", deal {}", b.deal)
             } else {
                 String::new()
             };
+            if b.hubs.0 > 0 {
+                deal.push_str(&format!(", onward from hubs {}", b.hubs));
+            }
             println!(
                 "Lower bound:           {} (earliest arrival {}, fleet work {}, corridor {}{deal}); {gap}",
                 b.value, b.earliest_arrival, b.fleet_work, b.corridor
@@ -454,7 +458,7 @@ pub(crate) fn plan_loaded(
                 "figures": figures_json(s, &figures),
                 "waits": corridor_ops::explain::waits_json(&waits),
                 "lower_bound_s": { "value": outcome.bound.value.0, "earliest_arrival": outcome.bound.earliest_arrival.0,
-                                   "fleet_work": outcome.bound.fleet_work.0, "corridor": outcome.bound.corridor.0,
+                                   "fleet_work": outcome.bound.fleet_work.0, "corridor": outcome.bound.corridor.0, "hubs": outcome.bound.hubs.0,
                                    "deal": outcome.bound.deal.0 },
                 "gap_percent": outcome.plan.uncarried.is_empty().then(|| gap_percent(figures.makespan.0, outcome.bound.value.0)),
                 "iterations": outcome.iterations,

@@ -171,7 +171,7 @@ Exit codes: 0 planned (possibly leaving people behind, with a warning), 1 the pl
         /// Independent searches in parallel; the best plan wins.
         #[arg(long, default_value_t = 1)]
         threads: usize,
-        /// What the plan minimises first (default: makespan).
+        /// What the plan minimises first (default: the scenario's `[planning] objective`, else makespan).
         #[arg(long, value_enum)]
         objective: Option<ObjectiveArg>,
         /// Output format.

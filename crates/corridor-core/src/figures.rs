@@ -73,13 +73,17 @@ impl Figures {
                     .unwrap_or_default();
                 at = trip.destination;
                 let mut on_board = People(0);
+                // A leg to a hub is not an arrival: people count once, where they end.
+                let arrival = scenario.hub(trip.destination).is_none();
                 for hid in trip.households() {
                     let h = scenario.household(hid);
-                    carried[h.tier.index()] += h.people;
                     on_board += h.people;
-                    let w = f64::from(h.tier.weight()) * f64::from(h.people.0);
-                    wsum += w;
-                    wtime += w * trip.unloaded.0 as f64;
+                    if arrival {
+                        carried[h.tier.index()] += h.people;
+                        let w = f64::from(h.tier.weight()) * f64::from(h.people.0);
+                        wsum += w;
+                        wtime += w * trip.unloaded.0 as f64;
+                    }
                 }
                 if on_board.0 > 0 {
                     makespan = makespan.max(trip.unloaded);

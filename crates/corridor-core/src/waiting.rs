@@ -49,6 +49,9 @@ impl Waits {
             for stop in &trip.stops {
                 for &hid in &stop.households {
                     let h = scenario.household(hid);
+                    if stop.site != h.site {
+                        continue; // boarding onward at a hub: the wait to be picked up is over
+                    }
                     let wait = (stop.loading_starts - h.ready).max(Seconds::ZERO);
                     by_tier[h.tier.index()].push((wait, h.people));
                 }

@@ -22,6 +22,9 @@ pub struct LowerBound {
     pub corridor: Seconds,
     /// What a linked deal's other side must deliver first.
     pub deal: Seconds,
+    /// Through hubs: the people who cannot go straight to a destination,
+    /// processed at the hubs' rates and taken on by the vehicles that load there.
+    pub hubs: Seconds,
 }
 
 /// Dense Dijkstra over all sites from `sources` (with start offsets), on a type's travel table.
@@ -55,6 +58,17 @@ fn dijkstra(n: usize, table: &[i64], sources: &[(usize, i64)], reverse: bool) ->
 
 /// Computes every bound for a scenario.
 pub fn lower_bound(s: &Scenario) -> LowerBound {
+    if s.has_hubs() {
+        // Every household's first leg ends no later than its journey: a bound
+        // on the first legs (hubs as destinations) bounds the makespan; and
+        // the onward legs have a bound of their own.
+        let mut b = lower_bound(&crate::stages::first_stage(s));
+        b.hubs = Seconds(crate::stages::onward_bound(s, |inst, hubs, people| {
+            fleet_work(inst, false, Some((hubs, people)))
+        }));
+        b.value = b.value.max(b.hubs);
+        return b;
+    }
     let inst = Instance::new(s);
     let e = earliest_arrival(&inst);
     // The whole fleet for everyone, and the stretcher-capable vehicles for the stretcher cases.
@@ -69,6 +83,7 @@ pub fn lower_bound(s: &Scenario) -> LowerBound {
         fleet_work: Seconds(f),
         corridor: Seconds(c),
         deal: Seconds(d),
+        hubs: Seconds::ZERO,
     }
 }
 
@@ -82,14 +97,15 @@ pub fn lower_bound(s: &Scenario) -> LowerBound {
 fn earliest_arrival(inst: &Instance<'_>) -> i64 {
     let s = inst.s;
     let n = inst.n_sites;
-    // Vehicles that start alike (type, depot, shift start) give the same
+    // Vehicles that start alike (class, depot, shift start) give the same
     // arrivals: each household is tried once per such group, not per vehicle.
     let mut groups: Vec<(usize, SiteId, i64)> = Vec::new();
     let group_of: Vec<usize> = s
         .vehicles
         .iter()
-        .map(|v| {
-            let key = (v.vehicle_type.index(), v.depot, v.available_from.0);
+        .enumerate()
+        .map(|(i, v)| {
+            let key = (inst.class[i], v.depot, v.available_from.0);
             groups.iter().position(|g| *g == key).unwrap_or_else(|| {
                 groups.push(key);
                 groups.len() - 1
@@ -114,9 +130,10 @@ fn earliest_arrival(inst: &Instance<'_>) -> i64 {
                 continue;
             }
             let vehicle = s.vehicle(v);
-            let ty = vehicle.vehicle_type.index();
-            let vt = &s.vehicle_types[ty];
-            let table = &inst.travel[ty];
+            // By class: a vehicle's `serves` keeps it from the sites it leaves out.
+            let ty = inst.class[v.index()];
+            let vt = &s.vehicle_types[inst.class_type[ty]];
+            let table = &inst.legs[ty];
             let fd = from_depot
                 .entry((ty, vehicle.depot))
                 .or_insert_with(|| dijkstra(n, table, &[(vehicle.depot.index(), 0)], false));
@@ -205,8 +222,8 @@ impl Legs {
             .map(|x| (x.index(), 0))
             .collect();
         for &ty in types {
-            let t = &s.vehicle_types[ty];
-            let table = &inst.travel[ty];
+            let t = &s.vehicle_types[inst.class_type[ty]];
+            let table = &inst.legs[ty];
             // Where a trip of this kind sets out from: a destination it may end
             // at, or any other after a trip that got there (see above).
             let mut dsrc = ends.clone();
@@ -225,8 +242,9 @@ impl Legs {
             starts.extend(
                 s.vehicles
                     .iter()
-                    .filter(|v| v.vehicle_type.index() == ty)
-                    .map(|v| (v.depot.index(), 0)),
+                    .enumerate()
+                    .filter(|(i, _)| inst.class[*i] == ty)
+                    .map(|(_, v)| (v.depot.index(), 0)),
             );
             let to_cp: Vec<Vec<i64>> = s
                 .corridors
@@ -302,8 +320,9 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
     let s = inst.s;
     let n = inst.n_sites;
     // The vehicle types (and so vehicles) that can do this work, and what a trip carries at most.
-    let types: Vec<usize> = (0..s.vehicle_types.len())
-        .filter(|&t| !stretcher_only || s.vehicle_types[t].stretchers.0 > 0)
+    // (Classes of vehicles: a type with one `serves`.)
+    let types: Vec<usize> = (0..inst.class_type.len())
+        .filter(|&c| !stretcher_only || s.vehicle_types[inst.class_type[c]].stretchers.0 > 0)
         .collect();
     let units = |h: &corridor_core::Household| {
         i64::from(if stretcher_only {
@@ -315,7 +334,7 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
     let cmax = types
         .iter()
         .map(|&t| {
-            let vt = &s.vehicle_types[t];
+            let vt = &s.vehicle_types[inst.class_type[t]];
             i64::from(if stretcher_only {
                 vt.stretchers.0
             } else {
@@ -355,7 +374,7 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
     let mut site_seated = vec![0i64; n];
     let seats_max = types
         .iter()
-        .map(|&t| i64::from(s.vehicle_types[t].seats.0))
+        .map(|&t| i64::from(s.vehicle_types[inst.class_type[t]].seats.0))
         .max()
         .unwrap_or(0);
     let trips_for = |units: i64, seated: i64| -> i64 {
@@ -386,7 +405,9 @@ fn fleet_work(inst: &Instance<'_>, stretcher_only: bool, only: Option<(&[SiteId]
     let fleet: Vec<&corridor_core::Vehicle> = s
         .vehicles
         .iter()
-        .filter(|v| types.contains(&v.vehicle_type.index()))
+        .enumerate()
+        .filter(|(i, _)| types.contains(&inst.class[*i]))
+        .map(|(_, v)| v)
         .collect();
     let first_trips = fleet.len() as i64;
     let inhabited: Vec<usize> = pickups
@@ -550,7 +571,7 @@ fn seat_work(inst: &Instance<'_>) -> i64 {
     if s.households.is_empty() || dests.is_empty() {
         return 0;
     }
-    let all_types: Vec<usize> = (0..s.vehicle_types.len()).collect();
+    let all_types: Vec<usize> = (0..inst.class_type.len()).collect();
     let legs = Legs::new(inst, &all_types, None);
     let (in_dest, in_any, out) = (&legs.in_dest, &legs.in_any, &legs.out_to);
     let (stops, per_person) = (legs.stops, legs.per_person);
@@ -820,14 +841,15 @@ fn corridor_throughput(inst: &Instance<'_>) -> i64 {
             offered += here;
         }
         let Some(t_c) = t_c else { continue };
-        let onward = s
-            .vehicle_types
+        let onward = inst
+            .class_type
             .iter()
             .enumerate()
-            .map(|(ty, t)| {
+            .map(|(c, &ty)| {
+                let t = &s.vehicle_types[ty];
                 let src: Vec<(usize, i64)> =
                     inst.destinations.iter().map(|d| (d.index(), 0)).collect();
-                let d = dijkstra(inst.n_sites, &inst.travel[ty], &src, true)[k.checkpoint.index()];
+                let d = dijkstra(inst.n_sites, &inst.legs[c], &src, true)[k.checkpoint.index()];
                 d.saturating_add(t.stop_time.0 + t.unloading_per_person.0)
             })
             .min()

@@ -12,10 +12,16 @@ pub(crate) struct Instance<'a> {
     pub(crate) n_sites: usize,
     /// `travel[type][a * n + b]`, with the type's factor applied: the matrix's direct legs.
     pub(crate) travel: Vec<Vec<i64>>,
-    /// The legs the search times: `travel`, or shorter by way of empty stops
-    /// (see [`crate::detours`]), per type.
+    /// Per vehicle, its class: vehicles of one type with the same `serves`
+    /// share their legs.
+    pub(crate) class: Vec<usize>,
+    /// Per class, its vehicle type.
+    pub(crate) class_type: Vec<usize>,
+    /// The legs the search times, per class: `travel`, or shorter by way of
+    /// empty stops (see [`crate::detours`]); unreachable into a pickup site, hub
+    /// or destination the class's `serves` leaves out.
     pub(crate) legs: Vec<Vec<i64>>,
-    /// Per type, the empty stops each shorter leg passes (None: every leg direct).
+    /// Per class, the empty stops each shorter leg passes (None: every leg direct).
     pub(crate) detours: Vec<Option<Detours>>,
     /// Destination sites.
     pub(crate) destinations: Vec<SiteId>,
@@ -87,14 +93,40 @@ impl<'a> Instance<'a> {
                         .any(|v| v.return_depot == Some(SiteId(i as u32)))
             })
             .collect();
-        let (legs, detours) = s
-            .vehicle_types
+        let mut classes: Vec<(usize, Option<&Vec<SiteId>>)> = Vec::new();
+        let class: Vec<usize> = s
+            .vehicles
             .iter()
-            .zip(&travel)
-            .map(|(t, direct)| {
-                match detours::close(n, direct, t.stop_time.0, &passable, &from_ok, &to_ok) {
+            .map(|v| {
+                let key = (v.vehicle_type.index(), v.serves.as_ref());
+                classes.iter().position(|c| *c == key).unwrap_or_else(|| {
+                    classes.push(key);
+                    classes.len() - 1
+                })
+            })
+            .collect();
+        let (legs, detours) = classes
+            .iter()
+            .map(|&(ty, serves)| {
+                let mut direct = travel[ty].clone();
+                if let Some(serves) = serves {
+                    for b in 0..n {
+                        let site = SiteId(b as u32);
+                        let stop = matches!(
+                            s.site(site).kind,
+                            SiteKind::Pickup | SiteKind::Hub(_) | SiteKind::Destination(_)
+                        );
+                        if stop && !serves.contains(&site) {
+                            for a in (0..n).filter(|&a| a != b) {
+                                direct[a * n + b] = UNREACHABLE;
+                            }
+                        }
+                    }
+                }
+                let t = &s.vehicle_types[ty];
+                match detours::close(n, &direct, t.stop_time.0, &passable, &from_ok, &to_ok) {
                     Some((closed, d)) => (closed, Some(d)),
-                    None => (direct.clone(), None),
+                    None => (direct, None),
                 }
             })
             .unzip();
@@ -142,6 +174,8 @@ impl<'a> Instance<'a> {
             s,
             n_sites: n,
             travel,
+            class_type: classes.iter().map(|c| c.0).collect(),
+            class,
             legs,
             detours,
             destinations,
@@ -196,15 +230,13 @@ impl<'a> Instance<'a> {
     /// that is faster (see [`crate::detours`]).
     #[inline]
     pub(crate) fn tt(&self, v: VehicleId, a: SiteId, b: SiteId) -> i64 {
-        let t = self.s.vehicle(v).vehicle_type.index();
-        self.legs[t][a.index() * self.n_sites + b.index()]
+        self.legs[self.class[v.index()]][a.index() * self.n_sites + b.index()]
     }
 
     /// The sites vehicle `v` passes as empty stops on the leg `a → b` of [`Instance::tt`].
     pub(crate) fn passed(&self, v: VehicleId, a: SiteId, b: SiteId) -> Vec<SiteId> {
-        let t = self.s.vehicle(v).vehicle_type.index();
         let mut out = Vec::new();
-        if let Some(d) = &self.detours[t] {
+        if let Some(d) = &self.detours[self.class[v.index()]] {
             d.passed(a.index(), b.index(), &mut out);
         }
         out.into_iter().map(|k| SiteId(k as u32)).collect()

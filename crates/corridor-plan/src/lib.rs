@@ -33,6 +33,7 @@ mod instance;
 mod route;
 mod schedule;
 mod search;
+mod stages;
 mod state;
 
 use corridor_core::{HouseholdId, Plan, Scenario, Seconds, Uncarried};
@@ -59,6 +60,9 @@ pub struct Options {
     pub threads: usize,
     /// What the plan minimises first; `None` = the scenario's `[planning] objective`.
     pub objective: Option<Objective>,
+    /// How long the caller lets planning take, when `should_stop` is a time
+    /// limit: a plan through hubs gives each of its two stages half.
+    pub time_limit: Option<std::time::Duration>,
 }
 
 impl Default for Options {
@@ -68,6 +72,7 @@ impl Default for Options {
             iterations: None,
             threads: 1,
             objective: None,
+            time_limit: None,
         }
     }
 }
@@ -152,7 +157,8 @@ pub fn plan(
 /// Like [`plan`], warm-started from `hint`, a plan for the same scenario (for
 /// a re-plan: the previous plan restricted to what remains). Its trips are
 /// kept where they still fit; the search starts from whichever of it and the
-/// usual construction is better.
+/// usual construction is better. A scenario with hubs is planned in two
+/// stages (see `stages`), without the hint.
 pub fn plan_following(
     s: &Scenario,
     hint: Option<&Plan>,
@@ -161,7 +167,24 @@ pub fn plan_following(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Outcome, PlanError> {
     check_possible(s)?;
+    if s.has_hubs() {
+        return stages::plan_in_stages(s, options, should_stop, progress);
+    }
+    plan_scenario(s, hint, options, should_stop, progress, |_| {})
+}
+
+/// Plans a scenario without hubs; `adjust` may narrow the prepared instance
+/// (a stage's destinations) before the search.
+pub(crate) fn plan_scenario(
+    s: &Scenario,
+    hint: Option<&Plan>,
+    options: &Options,
+    should_stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+    adjust: impl FnOnce(&mut Instance<'_>),
+) -> Result<Outcome, PlanError> {
     let mut inst = Instance::new(s);
+    adjust(&mut inst);
     inst.objective = options.objective.unwrap_or(s.planning.objective);
     let bound = lower_bound(s);
     let mut first = construct::construct(&inst);

@@ -160,6 +160,7 @@ pub(crate) async fn replan(State(app): State<AppState>, caller: Caller, body: ax
             seed: 1,
             iterations: None,
             threads,
+            time_limit: Some(deadline.saturating_duration_since(Instant::now())),
             ..Default::default()
         };
         let outcome = corridor_plan::plan_following(&r2.scenario, hint.as_ref(), &options, &should_stop, &|_| {})?;

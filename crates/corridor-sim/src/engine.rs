@@ -252,11 +252,15 @@ impl<'a> Prepared<'a> {
             let mut lim = Vec::new();
             for t in &r.trips {
                 let (mut seated, mut stretchers) = (0u32, 0u32);
+                // People count as carried on the leg that ends at a destination.
+                let arrives = s.hub(t.destination).is_none();
                 for h in t.households() {
                     let hh = s.household(h);
                     seated += hh.seated().0;
                     stretchers += hh.stretcher_cases.0;
-                    carried[hh.tier.index()] += hh.people.0;
+                    if arrives {
+                        carried[hh.tier.index()] += hh.people.0;
+                    }
                 }
                 loads.push((seated, stretchers));
                 lim.push(ratio_deals.iter().any(|&d| {
@@ -421,6 +425,12 @@ struct Run<'p, 'a> {
     p: &'p Prepared<'a>,
     record: bool,
     ready: Vec<i64>,
+    /// Per household unloaded at a hub in this run, the end of its processing there.
+    hub_ready: Vec<Option<i64>>,
+    /// Per hub, when its processing is free again.
+    hub_free: Vec<i64>,
+    /// Vehicles at a hub waiting for households that have not yet come: (vehicle, arrival).
+    at_hub: Vec<(usize, i64)>,
     /// Per site: (ready time, people ready by then), sorted by time.
     present: Vec<Vec<(i64, u32)>>,
     picked: Vec<u32>,
@@ -563,6 +573,9 @@ impl<'p, 'a> Run<'p, 'a> {
             ready,
             present,
             picked: vec![0; s.sites.len()],
+            hub_ready: vec![None; s.households.len()],
+            hub_free: vec![i64::MIN; s.sites.len()],
+            at_hub: Vec::new(),
             open,
             lanes: s
                 .corridors
@@ -952,8 +965,21 @@ impl<'p, 'a> Run<'p, 'a> {
         let planned = cur.job.planned;
         let mut ready = t;
         let mut people = 0u32;
+        let at_hub = self.p.s.hub(stop.site).is_some();
         for &h in &stop.households {
-            ready = ready.max(self.ready[h.index()]);
+            let here = if at_hub {
+                // Onward from a hub: once its first leg has brought it and the hub processed it.
+                match self.hub_ready[h.index()] {
+                    Some(r) => r,
+                    None => {
+                        self.at_hub.push((v, t));
+                        return;
+                    }
+                }
+            } else {
+                self.ready[h.index()]
+            };
+            ready = ready.max(here);
             people += self.p.s.household(h).people.0;
         }
         let world_ready = ready;
@@ -1248,9 +1274,20 @@ impl<'p, 'a> Run<'p, 'a> {
         let t = t.max(self.v[v].t);
         self.spend(Use::HeldByDeal, t - cur.due);
         let mut tiers = [0u32; 3];
-        for h in trip.households() {
-            let hh = self.p.s.household(h);
-            tiers[hh.tier.index()] += hh.people.0;
+        if let Some(hub) = self.p.s.hub(trip.destination) {
+            // Processed one household after another, in the order they come off.
+            let site = trip.destination.index();
+            for h in trip.households() {
+                let end =
+                    t.max(self.hub_free[site]) + hub.processing(self.p.s.household(h).people).0;
+                self.hub_free[site] = end;
+                self.hub_ready[h.index()] = Some(end);
+            }
+        } else {
+            for h in trip.households() {
+                let hh = self.p.s.household(h);
+                tiers[hh.tier.index()] += hh.people.0;
+            }
         }
         if tiers != [0; 3] {
             self.out.makespan = self.out.makespan.max(Seconds(t));
@@ -1265,7 +1302,14 @@ impl<'p, 'a> Run<'p, 'a> {
         }
         self.v[v].t = t;
         self.v[v].at = trip.destination;
+        let to_hub = self.p.s.hub(trip.destination).is_some();
         self.begin(v, t);
+        if to_hub {
+            // Vehicles waiting at a hub for these households try again, from their arrival.
+            for (w, arrived) in std::mem::take(&mut self.at_hub) {
+                self.arrive(w, arrived);
+            }
+        }
     }
 
     /// Vehicle `v` is lost at `t` as `job` was to begin: its trips go to others.
