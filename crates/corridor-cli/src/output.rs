@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use corridor_check::Violation;
-use corridor_core::{Figures, People, Scenario, Seconds, SiteKind, Tier};
+use corridor_core::{Figures, People, Scenario, Seconds, SiteId, SiteKind, Tier};
 use corridor_formats::{Loaded, Problem, format_duration};
 use serde_json::{Value, json};
 
@@ -70,13 +70,19 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
         );
     }
     let count = |k: &str| s.sites.iter().filter(|x| kind_name(&x.kind) == k).count();
+    let hubs = count("hub");
     let _ = writeln!(
         o,
-        "Sites:    {} pickup, {} depot, {} destination, {} checkpoint",
+        "Sites:    {} pickup, {} depot, {} destination, {} checkpoint{}",
         count("pickup"),
         count("depot"),
         count("destination"),
-        count("checkpoint")
+        count("checkpoint"),
+        if hubs > 0 {
+            format!(", {hubs} hub")
+        } else {
+            String::new()
+        }
     );
     let by_tier = s.people_by_tier();
     let people: People = by_tier.iter().copied().sum();
@@ -118,6 +124,30 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
                 ""
             };
             let _ = writeln!(o, "          {} ({cap}{str_})", site.name);
+        }
+    }
+    for (i, site) in s.sites.iter().enumerate() {
+        if let SiteKind::Hub(h) = &site.kind {
+            let rate = h
+                .people_per_hour
+                .map_or("no processing time".to_string(), |r| {
+                    format!("processes {r} people an hour")
+                });
+            let onward = s
+                .vehicles
+                .iter()
+                .filter(|v| {
+                    v.serves
+                        .as_ref()
+                        .is_some_and(|l| l.contains(&SiteId(i as u32)))
+                })
+                .count();
+            let _ = writeln!(
+                o,
+                "Hub:      {} ({rate}; {} serve it)",
+                site.name,
+                plural(onward, "vehicle")
+            );
         }
     }
     for c in &s.corridors {

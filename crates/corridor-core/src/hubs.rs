@@ -86,6 +86,82 @@ pub fn transfers(s: &Scenario, plan: &Plan) -> Vec<Transfer> {
     out
 }
 
+/// What one hub did in a plan: the `explain` report's hub line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HubUse {
+    /// The hub.
+    pub hub: SiteId,
+    /// People unloaded there.
+    pub people: People,
+    /// Households unloaded there.
+    pub households: usize,
+    /// The first unloading there.
+    pub first_unloaded: Seconds,
+    /// The end of the last processing.
+    pub last_processed: Seconds,
+    /// Time spent processing (the processing desks' busy time).
+    pub busy: Seconds,
+    /// Per household taken on: from the end of its unloading to the start of
+    /// its onward loading, the mean over people and the longest.
+    pub mean_stay: Seconds,
+    /// The longest such stay.
+    pub longest_stay: Seconds,
+    /// People unloaded there whom no onward trip takes (listed as uncarried).
+    pub left: People,
+}
+
+impl HubUse {
+    /// Reads every hub's use off `plan`, trusting its references.
+    pub fn of(s: &Scenario, plan: &Plan) -> Vec<HubUse> {
+        // Onward loading per household and hub.
+        let mut onward: std::collections::HashMap<(HouseholdId, SiteId), Seconds> =
+            std::collections::HashMap::new();
+        for (_, trip) in plan.trips() {
+            for stop in trip.stops.iter().filter(|x| s.hub(x.site).is_some()) {
+                for &h in &stop.households {
+                    onward.insert((h, stop.site), stop.loading_starts);
+                }
+            }
+        }
+        let all = transfers(s, plan);
+        s.sites_where(|k| matches!(k, crate::SiteKind::Hub(_)))
+            .into_iter()
+            .filter_map(|hub| {
+                let here: Vec<&Transfer> = all.iter().filter(|t| t.hub == hub).collect();
+                let first = here.iter().map(|t| t.arrival.unloaded).min()?;
+                let rule = s.hub(hub).copied().unwrap_or_default();
+                let (mut weighted, mut taken, mut longest, mut left) = (0i128, 0i64, 0i64, 0u32);
+                for t in &here {
+                    match onward.get(&(t.arrival.household, hub)) {
+                        Some(&at) => {
+                            let stay = (at - t.arrival.unloaded).0.max(0);
+                            weighted += i128::from(stay) * i128::from(t.arrival.people.0);
+                            taken += i64::from(t.arrival.people.0);
+                            longest = longest.max(stay);
+                        }
+                        None => left += t.arrival.people.0,
+                    }
+                }
+                Some(HubUse {
+                    hub,
+                    people: here.iter().map(|t| t.arrival.people).sum(),
+                    households: here.len(),
+                    first_unloaded: first,
+                    last_processed: here.iter().map(|t| t.processed).max().unwrap_or(first),
+                    busy: here.iter().map(|t| rule.processing(t.arrival.people)).sum(),
+                    mean_stay: Seconds(if taken > 0 {
+                        (weighted / i128::from(taken)) as i64
+                    } else {
+                        0
+                    }),
+                    longest_stay: Seconds(longest),
+                    left: People(left),
+                })
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

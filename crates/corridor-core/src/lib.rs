@@ -34,7 +34,7 @@ mod waiting;
 pub use clock::{Clock, civil_from_days, days_from_civil};
 pub use figures::{DestinationLoad, Figures, TierCounts};
 pub use geo::{LatLon, great_circle_km};
-pub use hubs::{HubArrival, Transfer, hub_processing, transfers};
+pub use hubs::{HubArrival, HubUse, Transfer, hub_processing, transfers};
 pub use operation_state::{Closure, OperationState, Remaining, StateError, VehicleSituation};
 pub use plan::{Crossing, Plan, Stop, Trip, Uncarried, VehicleRoute};
 pub use scenario::{

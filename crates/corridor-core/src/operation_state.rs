@@ -124,6 +124,12 @@ impl Scenario {
     ///   original rule at every instant. People on board from B are not
     ///   counted until delivered, which only makes the rule stricter.
     pub fn remaining(&self, state: &OperationState) -> Result<Remaining, StateError> {
+        if self.has_hubs() {
+            // A household between its legs is neither waiting at its site nor delivered.
+            return Err(StateError(
+                "re-planning from a live state does not handle hubs yet: households part-way through a hub would be lost; plan the scenario whole instead".into(),
+            ));
+        }
         if state.registered.is_empty() {
             self.remaining_listed(state)
         } else {

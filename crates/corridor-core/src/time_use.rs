@@ -174,6 +174,8 @@ pub struct TimeUse {
     pub critical: Option<(VehicleId, Breakdown)>,
     /// Per corridor with at least one crossing.
     pub checkpoints: Vec<CheckpointUse>,
+    /// Per hub that received anyone.
+    pub hubs: Vec<crate::HubUse>,
 }
 
 impl TimeUse {
@@ -305,6 +307,7 @@ impl TimeUse {
             fleet,
             critical: critical.map(|(_, v, b)| (v, b)),
             checkpoints: checkpoint_use(s, plan, &at_checkpoint),
+            hubs: crate::HubUse::of(s, plan),
         }
     }
 

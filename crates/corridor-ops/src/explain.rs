@@ -166,6 +166,29 @@ pub fn text(s: &Scenario, u: &TimeUse, per_vehicle: bool) -> String {
             hours(cp.closed)
         );
     }
+    for h in &u.hubs {
+        let rate = s
+            .hub(h.hub)
+            .and_then(|x| x.people_per_hour)
+            .map_or("no processing time".to_string(), |r| format!("{r} people an hour"));
+        let _ = writeln!(
+            out,
+            "Hub {}: {} people in {} households, unloaded from {}; processing ({rate}) busy {}, done by {}; people waited there for an onward vehicle {} on average, at most {}.{}",
+            s.site(h.hub).name,
+            h.people,
+            h.households,
+            s.show_time(h.first_unloaded),
+            hours(h.busy),
+            s.show_time(h.last_processed),
+            hours(h.mean_stay),
+            hours(h.longest_stay),
+            if h.left.0 > 0 {
+                format!(" {} people are not taken on (listed as left behind).", h.left)
+            } else {
+                String::new()
+            }
+        );
+    }
     if per_vehicle {
         let _ = writeln!(out, "\nPer vehicle (hours):");
         let _ = write!(out, "{:<16}", "vehicle");
@@ -227,6 +250,17 @@ pub fn json(s: &Scenario, u: &TimeUse) -> Value {
                 "time_use": breakdown_json(&c.waits),
             })
         }).collect::<Vec<_>>(),
+        "hubs": u.hubs.iter().map(|h| json!({
+            "hub": s.site(h.hub).name,
+            "people": h.people.0,
+            "households": h.households,
+            "first_unloaded_s": h.first_unloaded.0,
+            "last_processed_s": h.last_processed.0,
+            "processing_busy_s": h.busy.0,
+            "mean_wait_for_onward_s": h.mean_stay.0,
+            "longest_wait_for_onward_s": h.longest_stay.0,
+            "not_taken_on": h.left.0,
+        })).collect::<Vec<_>>(),
         "vehicles": u.vehicles.iter().map(|(v, b)| json!({
             "vehicle": s.vehicle(*v).name, "time_use": breakdown_json(b),
         })).collect::<Vec<_>>(),
