@@ -1240,3 +1240,61 @@ fn export_geojson_writes_to_standard_output_and_an_always_open_corridor_without_
     assert_eq!(corridor["properties"]["always_open"], true, "{corridor}");
     assert!(corridor["properties"].get("windows").is_none(), "{corridor}");
 }
+
+/// A two-stage evacuation is one scenario that validates, plans, checks,
+/// explains, rehearses and exports.
+#[test]
+fn an_evacuation_through_a_hub_is_one_scenario_from_plan_to_map() {
+    let d = tmp();
+    let s = example("hub-city/scenario.toml");
+    let s = s.to_str().unwrap();
+    let (out, _) = run(d.path(), &["validate", s], 0);
+    assert!(out.contains("1 hub"), "{out}");
+    assert!(
+        out.contains("Hub:      Central terminal (processes 2500 people an hour; 64 vehicles serve it)"),
+        "{out}"
+    );
+    let (out, _) = run(
+        d.path(),
+        &["plan", s, "--iterations", "200", "-o", "plan.json"],
+        0,
+    );
+    assert!(out.contains("People carried:        4000"), "{out}");
+    assert!(out.contains("onward from hubs"), "{out}");
+    assert!(out.contains("Hub Central terminal: 3940 people"), "{out}");
+    // The plan file lists a household once per leg: the bus to the terminal, then a coach.
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("plan.json")).unwrap())
+            .unwrap();
+    let mut boards: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for r in plan["routes"].as_array().unwrap() {
+        for t in r["trips"].as_array().unwrap() {
+            for stop in t["stops"].as_array().unwrap() {
+                for h in stop["households"].as_array().unwrap() {
+                    boards
+                        .entry(h.as_str().unwrap().to_string())
+                        .or_default()
+                        .push(stop["site"].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    assert_eq!(boards.len(), 1336);
+    let through = boards
+        .values()
+        .filter(|sites| sites.len() == 2 && sites[1] == "Central terminal")
+        .count();
+    assert_eq!(through, 1316, "every household without a stretcher case changes at the terminal");
+    run(d.path(), &["check", s, "plan.json"], 0);
+    let (out, _) = run(d.path(), &["explain", s, "plan.json"], 0);
+    assert!(out.contains("Hub Central terminal: 3940 people in 1316 households"), "{out}");
+    let (out, _) = run(d.path(), &["rehearse", s, "plan.json", "--runs", "20"], 0);
+    assert!(out.contains("20 runs"), "{out}");
+    run(
+        d.path(),
+        &["export", "geojson", s, "plan.json", "-o", "map.geojson"],
+        0,
+    );
+    let map = std::fs::read_to_string(d.path().join("map.geojson")).unwrap();
+    assert!(map.contains("\"hub\""), "the hub is on the map");
+}
