@@ -46,6 +46,8 @@ pub enum Rule {
     DestinationCapacity,
     /// A vehicle works outside its shift.
     OutsideShift,
+    /// A fixed line's departure does not keep its timetable (one trip, leaving at its time).
+    OffTimetable,
     /// A leg between two sites that the travel times say is unreachable.
     UnreachableLeg,
     /// An arrival sooner than the travel time allows.
@@ -86,7 +88,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order of `problem.md`.
-    pub const ALL: [Rule; 36] = [
+    pub const ALL: [Rule; 37] = [
         Rule::VehicleListedTwice,
         Rule::HouseholdMissing,
         Rule::HouseholdTwice,
@@ -105,6 +107,7 @@ impl Rule {
         Rule::DestinationNotServing,
         Rule::DestinationCapacity,
         Rule::OutsideShift,
+        Rule::OffTimetable,
         Rule::UnreachableLeg,
         Rule::TravelTooFast,
         Rule::BoardingTooShort,
@@ -146,6 +149,7 @@ impl Rule {
             Rule::DestinationNotServing => "destination-not-serving",
             Rule::DestinationCapacity => "destination-capacity",
             Rule::OutsideShift => "outside-shift",
+            Rule::OffTimetable => "off-timetable",
             Rule::UnreachableLeg => "unreachable-leg",
             Rule::TravelTooFast => "travel-too-fast",
             Rule::BoardingTooShort => "boarding-too-short",
@@ -419,6 +423,34 @@ impl Checker<'_> {
     fn route(&mut self, v: VehicleId, trips: &[Trip], returns_at: Option<Seconds>) {
         let vehicle = self.s.vehicle(v).clone();
         let vt = self.s.vehicle_type_of(v).clone();
+        if let Some(at) = vehicle.timetable {
+            if trips.len() > 1 {
+                let m = format!(
+                    "`{}` is a departure of a fixed line and makes one trip, not {}",
+                    vehicle.name,
+                    trips.len()
+                );
+                self.push(Violation::new(Rule::OffTimetable, m).trip(v, 1));
+            }
+            for (ti, trip) in trips.iter().enumerate() {
+                if let Some(last) = trip.stops.last()
+                    && last.departs != at
+                {
+                    let m = format!(
+                        "`{}` leaves `{}` at {}; its timetable says {}",
+                        vehicle.name,
+                        self.site(last.site),
+                        self.when(last.departs),
+                        self.when(at)
+                    );
+                    self.push(
+                        Violation::new(Rule::OffTimetable, m)
+                            .trip(v, ti)
+                            .at(last.departs),
+                    );
+                }
+            }
+        }
         let mut at = vehicle.depot;
         let mut free = vehicle.available_from;
         let mut last_event = vehicle.available_from;

@@ -239,6 +239,13 @@ type = "bus"
 depot = "D"
 serves = {coach_serves}
 
+# A fixed line from the hub: one departure, at 2000 s.
+[[vehicle]]
+name = "train"
+type = "bus"
+departures = ["2000s"]
+serves = ["U", "S"]
+
 [[household]]
 reference = "h1"
 site = "P1"
@@ -612,6 +619,15 @@ fn cases() -> Vec<(Rule, fn() -> Scenario, Mutation)> {
         }),
         (Rule::OutsideShift, plain, |_, p| {
             p.routes[BUS].returns_at = Some(Seconds(40_000))
+        }),
+        (Rule::OffTimetable, with_hub, |s, p| {
+            // The train leaves ten seconds early (with nobody: only the timetable is broken).
+            let b = B(s);
+            p.routes.push(VehicleRoute {
+                vehicle: VehicleId(2),
+                trips: vec![b.trip(0, vec![b.stop("U", 0, 0, 1990, &[])], "S", 2590, 2650)],
+                returns_at: None,
+            });
         }),
         (Rule::UnreachableLeg, plain, |s, p| {
             p.routes[BUS].trips[0].destination = B(s).site("H")

@@ -1251,7 +1251,7 @@ fn an_evacuation_through_a_hub_is_one_scenario_from_plan_to_map() {
     let (out, _) = run(d.path(), &["validate", s], 0);
     assert!(out.contains("1 hub"), "{out}");
     assert!(
-        out.contains("Hub:      Central terminal (processes 2500 people an hour; 64 vehicles serve it)"),
+        out.contains("Hub:      Central terminal (processes 2500 people an hour; 67 vehicles serve it)"),
         "{out}"
     );
     let (out, _) = run(
@@ -1280,6 +1280,13 @@ fn an_evacuation_through_a_hub_is_one_scenario_from_plan_to_map() {
         }
     }
     assert_eq!(boards.len(), 1336);
+    let trains = plan["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["vehicle"].as_str().unwrap().starts_with("train-"))
+        .count();
+    assert!(trains > 0, "the planner fills the fixed line's trains");
     let through = boards
         .values()
         .filter(|sites| sites.len() == 2 && sites[1] == "Central terminal")

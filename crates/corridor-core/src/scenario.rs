@@ -248,6 +248,11 @@ pub struct Vehicle {
     /// or unload (city buses between the pickup sites and a hub, coaches from
     /// the hub to the shelters); `None` = anywhere.
     pub serves: Option<Vec<SiteId>>,
+    /// A departure of a fixed line (a train): the vehicle makes at most one
+    /// trip, loading at its depot (the line's station) and leaving it at this
+    /// time for the destination its `serves` names. The planner fills it
+    /// rather than routes it.
+    pub timetable: Option<Seconds>,
 }
 
 /// A time interval `[start, end]` during which a corridor is open.

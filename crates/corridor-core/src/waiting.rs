@@ -168,6 +168,7 @@ mod tests {
                 available_until: Seconds::from_hours(24),
                 return_depot: None,
                 serves: None,
+                timetable: None,
             }],
             corridors: vec![],
             deals: vec![],

@@ -358,7 +358,8 @@ struct VehicleDoc {
     name: S<String>,
     #[serde(rename = "type")]
     vehicle_type: S<String>,
-    depot: S<String>,
+    #[serde(default)]
+    depot: Option<S<String>>,
     #[serde(default)]
     count: Option<S<i64>>,
     #[serde(default)]
@@ -369,6 +370,8 @@ struct VehicleDoc {
     return_depot: Option<S<String>>,
     #[serde(default)]
     serves: Option<S<Vec<String>>>,
+    #[serde(default)]
+    departures: Option<Vec<S<TimeValue>>>,
 }
 
 #[derive(Deserialize)]
@@ -1447,6 +1450,60 @@ impl<'a> Resolver<'a> {
         out
     }
 
+    /// A fixed line's station and end: its `serves` must name exactly one site
+    /// to load at (a pickup site or a hub) and one destination.
+    fn fixed_line(
+        &mut self,
+        d: &VehicleDoc,
+        serves: Option<&[SiteId]>,
+        kinds: &[KindDoc],
+    ) -> Option<(SiteId, SiteId)> {
+        let first = d.departures.as_ref().and_then(|x| x.first());
+        let at = self.at(first.map_or(d.name.span(), |x| x.span()));
+        if d.count.is_some() {
+            self.err(at.problem(
+                "count",
+                "a fixed line has one vehicle per departure: leave out `count`",
+            ));
+            return None;
+        }
+        if first.is_none() {
+            self.err(at.problem("departures", "a fixed line needs at least one departure"));
+            return None;
+        }
+        let Some(serves) = serves else {
+            self.err(at.problem(
+                "serves",
+                "a fixed line (`departures`) names its two ends in `serves`: the pickup site or hub it loads at, and the destination it goes to",
+            ));
+            return None;
+        };
+        let load: Vec<SiteId> = serves
+            .iter()
+            .copied()
+            .filter(|x| matches!(kinds[x.index()], KindDoc::Pickup | KindDoc::Hub))
+            .collect();
+        let ends: Vec<SiteId> = serves
+            .iter()
+            .copied()
+            .filter(|x| kinds[x.index()] == KindDoc::Destination)
+            .collect();
+        match (load.as_slice(), ends.as_slice()) {
+            ([station], [end]) => Some((*station, *end)),
+            _ => {
+                self.err(at.problem(
+                    "serves",
+                    format!(
+                        "a fixed line loads at one site and goes to one destination; its `serves` names {} site(s) to load at and {} destination(s)",
+                        load.len(),
+                        ends.len()
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
     fn resolve_vehicles(
         &mut self,
         docs: &[VehicleDoc],
@@ -1468,7 +1525,21 @@ impl<'a> Resolver<'a> {
                         .hint(hint),
                 );
             }
-            let depot = self.site_ref("depot", &self.f(&d.depot), ids, kinds, &[KindDoc::Depot]);
+            let depot = match (&d.depot, &d.departures) {
+                (Some(depot), _) => self
+                    .site_ref("depot", &self.f(depot), ids, kinds, &[KindDoc::Depot])
+                    .map(Some),
+                // A fixed line starts at its station (the site its `serves` loads at).
+                (None, Some(_)) => Some(None),
+                (None, None) => {
+                    let at = self.at(d.name.span());
+                    self.err(at.problem(
+                        "depot",
+                        "a vehicle needs a `depot` (where it starts), unless it is a fixed line with `departures`",
+                    ));
+                    None
+                }
+            };
             let ret = match &d.return_depot {
                 Some(r) => self
                     .site_ref("return_depot", &self.f(r), ids, kinds, &[KindDoc::Depot])
@@ -1537,6 +1608,29 @@ impl<'a> Resolver<'a> {
             else {
                 continue;
             };
+            if let Some(departures) = &d.departures {
+                if let Some((station, line_end)) = self.fixed_line(d, serves.as_deref(), kinds) {
+                    let base = d.name.get_ref().trim();
+                    let width = departures.len().to_string().len().max(2);
+                    for (i, dep) in departures.iter().enumerate() {
+                        let Some(at) = self.time("departures", dep) else {
+                            continue;
+                        };
+                        out.push(Vehicle {
+                            name: format!("{base}-{:0width$}", i + 1),
+                            vehicle_type: VehicleTypeId(t as u32),
+                            depot: depot.unwrap_or(station),
+                            available_from: from.min(at),
+                            available_until: until,
+                            return_depot: ret,
+                            serves: Some(vec![station, line_end]),
+                            timetable: Some(at),
+                        });
+                    }
+                }
+                continue;
+            }
+            let Some(depot) = depot else { continue };
             let base = d.name.get_ref().trim();
             let width = count.to_string().len().max(2);
             for i in 1..=count {
@@ -1562,6 +1656,7 @@ impl<'a> Resolver<'a> {
                     available_until: until,
                     return_depot: ret,
                     serves: serves.clone(),
+                    timetable: None,
                 });
             }
         }

@@ -206,7 +206,7 @@ cases! {
         at("scenario.toml", 43).says("unknown key `vehicles`").hint("did you mean `vehicle`?");
     /// The last `depot = ...` removed: reported at the `[[vehicle]]` header.
     missing_required_key: "missing-required-key" =>
-        at("scenario.toml", 43).says("missing required key `depot`");
+        at("scenario.toml", 44).field("depot").says("a vehicle needs a `depot` (where it starts)");
     unknown_site_kind_in_toml: "unknown-site-kind-in-toml" =>
         at("scenario.toml", 50).field("kind")
             .says("unknown value `checkpiont`")
@@ -235,6 +235,13 @@ cases! {
     vehicle_serves_a_depot: "vehicle-serves-a-depot" =>
         at("scenario.toml", 47).field("serves")
             .says("`Bus depot` is a depot, expected a pickup site or a hub or a destination");
+    /// A fixed line has one vehicle per departure and names its two ends.
+    fixed_line_with_count: "fixed-line-with-count" =>
+        at("scenario.toml", 52).field("count")
+            .says("a fixed line has one vehicle per departure: leave out `count`");
+    fixed_line_without_serves: "fixed-line-without-serves" =>
+        at("scenario.toml", 51).field("serves")
+            .says("a fixed line (`departures`) names its two ends in `serves`");
     planning_unknown_objective: "planning-unknown-objective" =>
         at("scenario.toml", 49).field("objective")
             .says("unknown objective `fastest`; expected `makespan`");

@@ -51,6 +51,13 @@ pub(crate) struct Instance<'a> {
 
 impl<'a> Instance<'a> {
     pub(crate) fn new(s: &'a Scenario) -> Instance<'a> {
+        Instance::with_origins(s, None)
+    }
+
+    /// Like [`Instance::new`], judging a destination's `serves` on `origins`
+    /// (per household, the site it first waited at) rather than on the
+    /// household's site: onward legs from a hub.
+    pub(crate) fn with_origins(s: &'a Scenario, origins: Option<&[SiteId]>) -> Instance<'a> {
         let n = s.sites.len();
         let travel: Vec<Vec<i64>> = s
             .vehicle_types
@@ -134,11 +141,17 @@ impl<'a> Instance<'a> {
         let allowed_dest = s
             .households
             .iter()
-            .map(|h| {
+            .enumerate()
+            .map(|(i, h)| {
+                let origin = origins.and_then(|o| o.get(i).copied()).unwrap_or(h.site);
+                let judged = corridor_core::Household {
+                    site: origin,
+                    ..h.clone()
+                };
                 destinations
                     .iter()
                     .copied()
-                    .filter(|&d| s.destination_accepts(d, h))
+                    .filter(|&d| s.destination_accepts(d, &judged))
                     .collect()
             })
             .collect();

@@ -30,6 +30,7 @@ mod bounds;
 mod construct;
 mod detours;
 mod instance;
+mod lines;
 mod route;
 mod schedule;
 mod search;
@@ -170,21 +171,36 @@ pub fn plan_following(
     if s.has_hubs() {
         return stages::plan_in_stages(s, options, should_stop, progress);
     }
-    plan_scenario(s, hint, options, should_stop, progress, |_| {})
+    plan_scenario(s, hint, options, should_stop, progress, None)
 }
 
-/// Plans a scenario without hubs; `adjust` may narrow the prepared instance
-/// (a stage's destinations) before the search.
+/// Plans a scenario without hubs: its fixed lines filled first (see
+/// `lines`), then the search for the rest. `origins`, per household, is
+/// where a destination's `serves` judges it from (see [`Instance::with_origins`]).
 pub(crate) fn plan_scenario(
     s: &Scenario,
     hint: Option<&Plan>,
     options: &Options,
     should_stop: &(dyn Fn() -> bool + Sync),
     progress: &(dyn Fn(Progress) + Sync),
-    adjust: impl FnOnce(&mut Instance<'_>),
+    origins: Option<&[corridor_core::SiteId]>,
 ) -> Result<Outcome, PlanError> {
-    let mut inst = Instance::new(s);
-    adjust(&mut inst);
+    if s.vehicles.iter().any(|v| v.timetable.is_some()) {
+        return lines::plan_with_lines(s, options, should_stop, progress, origins);
+    }
+    search_scenario(s, hint, options, should_stop, progress, origins)
+}
+
+/// The search for a scenario without hubs or fixed lines to fill.
+pub(crate) fn search_scenario(
+    s: &Scenario,
+    hint: Option<&Plan>,
+    options: &Options,
+    should_stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+    origins: Option<&[corridor_core::SiteId]>,
+) -> Result<Outcome, PlanError> {
+    let mut inst = Instance::with_origins(s, origins);
     inst.objective = options.objective.unwrap_or(s.planning.objective);
     let bound = lower_bound(s);
     let mut first = construct::construct(&inst);

@@ -93,9 +93,8 @@ fn second_stage(s: &Scenario, first: &Plan) -> (Scenario, Vec<HouseholdId>) {
         match &mut site.kind {
             SiteKind::Hub(_) => site.kind = SiteKind::Pickup,
             SiteKind::Destination(d) => {
-                // Whom a destination serves is judged on the household's own site,
-                // which the second stage no longer holds: see `plan_in_stages`.
-                d.serves = None;
+                // (Whom it serves is judged on each household's own site: the
+                // second stage is planned with their origins.)
                 d.capacity = d.capacity.map(|c| People(c.0.saturating_sub(delivered[i])));
             }
             _ => {}
@@ -142,7 +141,7 @@ pub(crate) fn plan_in_stages(
     };
     let first_s = first_stage(s);
     let stop_first = before(share(1));
-    let one = plan_scenario(&first_s, None, options, &stop_first, &|_| {}, |_| {})?;
+    let one = plan_scenario(&first_s, None, options, &stop_first, &|_| {}, None)?;
     let (second_s, ids) = second_stage(s, &one.plan);
     let mut plan = one.plan;
     let mut iterations = one.iterations;
@@ -161,17 +160,14 @@ pub(crate) fn plan_in_stages(
                 Progress::Improved(m) => Progress::Improved(m.max(first_done)),
             })
         };
-        let two = plan_scenario(&second_s, None, options, &stop_second, &report, |inst| {
-            // A destination that serves only some pickup sites receives onward
-            // households from those sites only.
-            for (k, allowed) in inst.allowed_dest.iter_mut().enumerate() {
-                allowed.retain(|&d| {
-                    s.destination(d)
-                        .and_then(|x| x.serves.as_ref())
-                        .is_none_or(|list| list.contains(&origin[k]))
-                });
-            }
-        })?;
+        let two = plan_scenario(
+            &second_s,
+            None,
+            options,
+            &stop_second,
+            &report,
+            Some(&origin),
+        )?;
         iterations += two.iterations;
         let onward: Vec<usize> = two.plan.routes.iter().map(|r| r.vehicle.index()).collect();
         plan.routes.retain(|r| !onward.contains(&r.vehicle.index()));
@@ -290,17 +286,24 @@ pub(crate) fn onward_bound(
                     .is_none_or(|list| list.iter().any(|&d| s.destination(d).is_some()))
         })
         .collect();
-    let mut k = keep.iter();
-    onward
-        .vehicles
-        .retain(|_| k.next().copied().unwrap_or(false));
-    if onward.vehicles.is_empty() {
-        return 0;
-    }
+    // A fixed line's departure carries at most its load, once: the others carry the rest.
+    let by_lines: i64 = (0..s.vehicles.len())
+        .filter(|&v| keep[v] && s.vehicles[v].timetable.is_some())
+        .map(|v| {
+            let t = s.vehicle_type_of(VehicleId(v as u32));
+            i64::from(t.seats.0 + t.stretchers.0)
+        })
+        .sum();
+    let mut k = (0..s.vehicles.len()).map(|v| keep[v] && s.vehicles[v].timetable.is_none());
+    onward.vehicles.retain(|_| k.next().unwrap_or(false));
     onward.deals.clear();
     onward.corridors.clear();
-    let inst = Instance::new(&onward);
-    let work = fleet_work(&inst, &hubs, through);
+    let by_road = through - by_lines;
+    let work = if by_road > 0 && !onward.vehicles.is_empty() {
+        fleet_work(&Instance::new(&onward), &hubs, by_road)
+    } else {
+        0
+    };
     // Processing: the hubs together handle at most the sum of their rates.
     let rates: Option<i64> = hubs
         .iter()

@@ -65,6 +65,7 @@ fn households_travel_to_the_hub_and_on_in_one_valid_plan() {
     let hub = site(&s, "Central terminal");
     let medical = site(&s, "Medical shelter");
     let mut legs = vec![0; s.households.len()];
+    let mut trains_used = 0;
     for (v, trip) in plan.trips() {
         let name = &s.vehicle(v).name;
         for stop in trip.stops.iter().filter(|x| !x.households.is_empty()) {
@@ -84,7 +85,15 @@ fn households_travel_to_the_hub_and_on_in_one_valid_plan() {
         if name.starts_with("ambulance") {
             assert_eq!(trip.destination, medical);
         }
+        // A train of the fixed line leaves the terminal when its timetable says.
+        if let Some(at) = s.vehicle(v).timetable {
+            assert_eq!(trip.stops.len(), 1);
+            assert_eq!((trip.stops[0].site, trip.stops[0].departs), (hub, at));
+            trains_used += 1;
+        }
     }
+    // (Here the other vehicles are done before a train could arrive: the trains run empty.)
+    assert_eq!(trains_used, 0);
     // Everyone but the ambulances' households changes vehicle once.
     let two = legs.iter().filter(|&&n| n == 2).count();
     let one = legs.iter().filter(|&&n| n == 1).count();
