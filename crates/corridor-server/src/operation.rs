@@ -63,6 +63,14 @@ pub fn read_scenario(path: &Path) -> Result<ScenarioFiles, StartError> {
         read: Mutex::new(BTreeMap::new()),
     };
     let loaded = corridor_formats::load_scenario_with(&rec, path).map_err(|p| StartError(problems_text(&p)))?;
+    if loaded.scenario.has_hubs() {
+        // The registry follows a household from its site to one destination; legs through a hub
+        // would be recorded as arrivals at the hub. Refused rather than counted wrongly.
+        return Err(StartError(format!(
+            "{} has a hub: live operations do not follow households through hubs yet; plan, check, explain and rehearse it with the other commands",
+            path.display()
+        )));
+    }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut files = Vec::new();
     let read = rec.read.into_inner().unwrap_or_default();
