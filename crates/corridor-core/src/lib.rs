@@ -37,7 +37,7 @@ pub use operation_state::{Closure, OperationState, Remaining, StateError, Vehicl
 pub use plan::{Crossing, Plan, Stop, Trip, Uncarried, VehicleRoute};
 pub use scenario::{
     ConvoyRule, Corridor, CorridorId, Deal, DealId, Destination, Household, HouseholdId, Objective,
-    Planning, Scenario,
+    Planning, Reserved, Scenario,
     Site, SiteId, SiteKind, Tier, TravelMatrix, Vehicle, VehicleId, VehicleType, VehicleTypeId,
     Window,
 };

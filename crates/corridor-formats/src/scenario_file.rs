@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use corridor_core::{
     Clock, ClosureEnd, ConvoyRule, Corridor, Deal, Destination, Household, LatLon, Objective,
-    People, Planning, PossibleClosure, RoadClosures, Scenario, Seconds, Site, SiteId, SiteKind, Tier, Uncertainty,
+    People, Planning, PossibleClosure, Reserved, RoadClosures, Scenario, Seconds, Site, SiteId, SiteKind, Tier, Uncertainty,
     Vehicle, VehicleType, VehicleTypeId, Window,
 };
 use serde::Deserialize;
@@ -1231,6 +1231,7 @@ impl<'a> Resolver<'a> {
                 KindDoc::Destination => SiteKind::Destination(Destination {
                     capacity: capacity.flatten(),
                     accepts_stretcher_cases: s.accepts.as_ref().is_some_and(|a| a.v),
+                    reserved: Reserved::Nothing,
                     serves: None,
                 }),
             };
