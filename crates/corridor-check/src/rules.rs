@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use corridor_core::{
-    HouseholdId, People, Plan, Scenario, Seconds, SiteId, SiteKind, Trip, VehicleId,
+    HouseholdId, People, Plan, Reserved, Scenario, Seconds, SiteId, SiteKind, Trip, VehicleId,
 };
 
 /// A rule of a valid plan. The kebab-case [`Rule::id`] is stable: scripts may match on it.
@@ -44,6 +44,9 @@ pub enum Rule {
     DestinationNotServing,
     /// More people delivered to a destination than its capacity.
     DestinationCapacity,
+    /// More people of households without stretcher cases delivered to a
+    /// destination than the places it does not reserve for stretcher cases.
+    ReservedPlaces,
     /// A vehicle works outside its shift.
     OutsideShift,
     /// A fixed line's departure does not keep its timetable (one trip, leaving at its time).
@@ -88,7 +91,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order of `problem.md`.
-    pub const ALL: [Rule; 37] = [
+    pub const ALL: [Rule; 38] = [
         Rule::VehicleListedTwice,
         Rule::HouseholdMissing,
         Rule::HouseholdTwice,
@@ -106,6 +109,7 @@ impl Rule {
         Rule::StretcherNotAccepted,
         Rule::DestinationNotServing,
         Rule::DestinationCapacity,
+        Rule::ReservedPlaces,
         Rule::OutsideShift,
         Rule::OffTimetable,
         Rule::UnreachableLeg,
@@ -148,6 +152,7 @@ impl Rule {
             Rule::StretcherNotAccepted => "stretcher-not-accepted",
             Rule::DestinationNotServing => "destination-not-serving",
             Rule::DestinationCapacity => "destination-capacity",
+            Rule::ReservedPlaces => "reserved-places",
             Rule::OutsideShift => "outside-shift",
             Rule::OffTimetable => "off-timetable",
             Rule::UnreachableLeg => "unreachable-leg",
@@ -823,6 +828,81 @@ impl Checker<'_> {
                 );
                 self.push(Violation::new(Rule::DestinationCapacity, m));
             }
+        }
+        self.reserved_places(plan);
+    }
+
+    /// Households without stretcher cases take no more of a destination than
+    /// the places it does not reserve for stretcher cases. The violation names
+    /// the household whose unloading first goes over (in the order of
+    /// unloading), with its vehicle, trip and time.
+    fn reserved_places(&mut self, plan: &Plan) {
+        // Per destination: (unloaded, vehicle, trip, household) of households without stretcher cases.
+        let mut others: BTreeMap<SiteId, Vec<(Seconds, VehicleId, usize, HouseholdId)>> =
+            BTreeMap::new();
+        for route in &plan.routes {
+            for (ti, t) in route.trips.iter().enumerate() {
+                for h in t.households() {
+                    if !self.s.household(h).has_stretcher_cases() {
+                        others.entry(t.destination).or_default().push((
+                            t.unloaded,
+                            route.vehicle,
+                            ti,
+                            h,
+                        ));
+                    }
+                }
+            }
+        }
+        for (site, mut deliveries) in others {
+            let Some(d) = self.s.destination(site) else {
+                continue;
+            };
+            let Some(open) = d.general_places() else {
+                continue;
+            };
+            let kept = match (d.reserved, d.capacity) {
+                (Reserved::Nothing, _) => continue,
+                (Reserved::Places(n), Some(c)) => format!(
+                    "reserves {n} of its {c} places for households with stretcher cases, leaving {open} to others"
+                ),
+                _ => "reserves all its places for households with stretcher cases".to_string(),
+            };
+            deliveries.sort();
+            let total: People = deliveries
+                .iter()
+                .map(|x| self.s.household(x.3).people)
+                .sum();
+            if total <= open {
+                continue;
+            }
+            let mut sum = People(0);
+            let Some(&(t, v, ti, h)) = deliveries.iter().find(|x| {
+                sum += self.s.household(x.3).people;
+                sum > open
+            }) else {
+                continue;
+            };
+            let people = self.s.household(h).people;
+            let m = format!(
+                "`{}` {kept}, but {total} people of households without stretcher cases are delivered there; household `{}` ({people} {}, unloaded by `{}` at {}) is the first {}",
+                self.site(site),
+                self.href(h),
+                if people.0 == 1 { "person" } else { "people" },
+                self.vname(v),
+                self.when(t),
+                if open.0 == 0 {
+                    "of them".to_string()
+                } else {
+                    format!("beyond {open}")
+                }
+            );
+            self.push(
+                Violation::new(Rule::ReservedPlaces, m)
+                    .trip(v, ti)
+                    .household(h)
+                    .at(t),
+            );
         }
     }
 

@@ -30,6 +30,11 @@ const SITES: &[(&str, &str)] = &[
 ];
 
 fn scenario(convoy: Option<&str>) -> Scenario {
+    scenario_with(convoy, "")
+}
+
+/// The fixture, with `h_keys` added to the hospital `H`'s `[[site]]` table.
+fn scenario_with(convoy: Option<&str>, h_keys: &str) -> Scenario {
     let mut toml = String::from(
         r#"
 [scenario]
@@ -145,7 +150,9 @@ a_leaves_last = true
         ));
         match *name {
             "S" => toml.push_str("capacity = 16\n"),
-            "H" => toml.push_str("capacity = 100\naccepts_stretcher_cases = true\n"),
+            "H" => toml.push_str(&format!(
+                "capacity = 100\naccepts_stretcher_cases = true\n{h_keys}"
+            )),
             "X" => toml.push_str("serves = [\"Q\"]\n"),
             _ => {}
         }
@@ -360,6 +367,69 @@ fn a_plan_within_its_wait_limits_is_valid() {
     let longest = corridor_core::Waits::of(&s, &valid_plan(&s)).all.max;
     s.planning.max_wait = [Some(longest); 3];
     assert!(check(&s, &valid_plan(&s)).is_empty());
+}
+
+/// `H` keeps 93 of its 100 places for stretcher cases: the 7 left to others
+/// are exactly what the valid plan delivers there (h6, h9 and h4).
+fn seven_left_at_h() -> Scenario {
+    scenario_with(None, "reserved_places = 93\n")
+}
+
+/// `H` takes only households with stretcher cases.
+fn h_reserved_whole() -> Scenario {
+    scenario_with(None, "reserved_for = \"stretcher_cases\"\n")
+}
+
+#[test]
+fn a_plan_within_the_reserved_places_is_valid() {
+    for s in [
+        seven_left_at_h(),
+        scenario_with(
+            None,
+            "reserved_for = \"stretcher_cases\"\nreserved_places = 90\n",
+        ),
+    ] {
+        let v = check(&s, &valid_plan(&s));
+        assert!(v.is_empty(), "unexpected violations: {v:#?}");
+    }
+}
+
+/// Two more people without stretcher cases at `H` (h5 and h7 come along): the
+/// first over the 7 places, in the order of unloading, is h9, on the
+/// ambulance's second trip.
+#[test]
+fn the_reserved_places_violation_names_the_destination_the_numbers_and_the_household() {
+    let s = seven_left_at_h();
+    let mut plan = valid_plan(&s);
+    plan.routes[BUS].trips[1].destination = B(&s).site("H");
+    let v = check(&s, &plan);
+    assert_eq!(v.len(), 1, "{v:#?}");
+    let v = &v[0];
+    assert_eq!(
+        (v.rule, v.vehicle, v.trip, v.household, v.time),
+        (
+            Rule::ReservedPlaces,
+            Some(VehicleId(1)),
+            Some(1),
+            Some(B(&s).hh("h9")),
+            Some(Seconds(6300))
+        )
+    );
+    assert_eq!(
+        v.message,
+        "`H` reserves 93 of its 100 places for households with stretcher cases, leaving 7 to others, but 13 people of households without stretcher cases are delivered there; household `h9` (1 person, unloaded by `amb-1` at +01:45:00 (t = 6300 s)) is the first beyond 7"
+    );
+    let s = h_reserved_whole();
+    let v = check(&s, &valid_plan(&s));
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(v[0].household, Some(B(&s).hh("h6")));
+    assert!(
+        v[0].message.starts_with(
+            "`H` reserves all its places for households with stretcher cases, but 7 people"
+        ),
+        "{}",
+        v[0].message
+    );
 }
 
 fn with_convoys() -> Scenario {
@@ -617,6 +687,12 @@ fn cases() -> Vec<(Rule, fn() -> Scenario, Mutation)> {
         (Rule::DestinationCapacity, plain, |s, p| {
             p.routes[BUS].trips[2].destination = B(s).site("S")
         }),
+        // Trip 2 of the bus (h7, h5) to `H` instead of `S`: 13 others where 7 may go.
+        (Rule::ReservedPlaces, seven_left_at_h, |s, p| {
+            p.routes[BUS].trips[1].destination = B(s).site("H")
+        }),
+        // Nobody without a stretcher case may go to `H`: the valid plan sends three there.
+        (Rule::ReservedPlaces, h_reserved_whole, |_, _| {}),
         (Rule::OutsideShift, plain, |_, p| {
             p.routes[BUS].returns_at = Some(Seconds(40_000))
         }),

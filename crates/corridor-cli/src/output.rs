@@ -123,7 +123,8 @@ pub(crate) fn summary_text(loaded: &Loaded) -> String {
             } else {
                 ""
             };
-            let _ = writeln!(o, "          {} ({cap}{str_})", site.name);
+            let kept = d.reservation().map_or(String::new(), |r| format!(", {r}"));
+            let _ = writeln!(o, "          {} ({cap}{str_}{kept})", site.name);
         }
     }
     for (i, site) in s.sites.iter().enumerate() {
@@ -304,7 +305,13 @@ pub(crate) fn figures_text(s: &Scenario, f: &Figures) -> String {
     let _ = writeln!(o, "Delivered per destination:");
     for d in &f.destinations {
         let cap = d.capacity.map_or(String::new(), |c| format!(" of {c}"));
-        let _ = writeln!(o, "  {:<28} {}{cap}", s.site(d.site).name, d.people);
+        let others = d.general_places.map_or(String::new(), |g| {
+            format!(
+                " ({} without stretcher cases, of the {g} places not reserved for them)",
+                d.general
+            )
+        });
+        let _ = writeln!(o, "  {:<28} {}{cap}{others}", s.site(d.site).name, d.people);
     }
     o
 }
@@ -318,9 +325,17 @@ pub(crate) fn figures_json(s: &Scenario, f: &Figures) -> Value {
         "driving_s": f.driving.0,
         "vehicles_used": f.vehicles_used,
         "trips": f.trips,
-        "destinations": f.destinations.iter().map(|d| json!({
-            "site": s.site(d.site).name, "people": d.people.0, "capacity": d.capacity.map(|c| c.0),
-        })).collect::<Vec<_>>(),
+        "destinations": f.destinations.iter().map(|d| {
+            let mut out = json!({
+                "site": s.site(d.site).name, "people": d.people.0, "capacity": d.capacity.map(|c| c.0),
+            });
+            // Only where places are reserved for stretcher cases.
+            if let Some(g) = d.general_places {
+                out["people_without_stretcher_cases"] = json!(d.general.0);
+                out["places_not_reserved"] = json!(g.0);
+            }
+            out
+        }).collect::<Vec<_>>(),
     })
 }
 

@@ -329,6 +329,13 @@ fn geojson(
         if let SiteKind::Destination(d) = &site.kind {
             props["capacity"] = json!(d.capacity.map(|c| c.0));
             props["accepts_stretcher_cases"] = json!(d.accepts_stretcher_cases);
+            // As the scenario file writes it: `reserved_for` alone keeps every place.
+            if d.reserved != corridor_core::Reserved::Nothing {
+                props["reserved_for"] = json!("stretcher_cases");
+            }
+            if let corridor_core::Reserved::Places(n) = d.reserved {
+                props["reserved_places"] = json!(n.0);
+            }
         }
         if let Some(r) = &roads {
             props["snapped_to_road_m"] = json!((r.snaps[i].road_distance_m * 10.0).round() / 10.0);

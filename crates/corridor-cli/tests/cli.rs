@@ -1305,3 +1305,80 @@ fn an_evacuation_through_a_hub_is_one_scenario_from_plan_to_map() {
     let map = std::fs::read_to_string(d.path().join("map.geojson")).unwrap();
     assert!(map.contains("\"hub\""), "the hub is on the map");
 }
+
+/// The tutorial's hospital keeps 30 of its 40 places for households with stretcher cases.
+fn tutorial_with_reserved_beds(dir: &Path) -> String {
+    let (s, _) = tutorial_with(dir, "");
+    let sites: String = std::fs::read_to_string(dir.join("sites.csv"))
+        .expect("sites")
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},reserved_places\n"),
+            1 => format!("{l},#capacity+reserved\n"),
+            _ if l.starts_with("St. Anne hospital,") => format!("{l},30\n"),
+            _ => format!("{l},\n"),
+        })
+        .collect();
+    std::fs::write(dir.join("sites.csv"), sites).expect("write");
+    s
+}
+
+#[test]
+fn validate_plan_and_export_say_which_places_are_reserved() {
+    let d = tmp();
+    let s = tutorial_with_reserved_beds(d.path());
+    let (out, _) = run(d.path(), &["validate", &s], 0);
+    assert!(
+        out.contains(
+            "St. Anne hospital (capacity 40, accepts stretcher cases, 30 places reserved for households with stretcher cases)"
+        ),
+        "{out}"
+    );
+    let (out, _) = run(
+        d.path(),
+        &["plan", &s, "--iterations", "500", "-o", "plan.json"],
+        0,
+    );
+    assert!(out.contains("People carried:        74"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("St. Anne hospital"))
+        .unwrap_or_else(|| panic!("the hospital's line: {out}"));
+    assert!(
+        line.contains("without stretcher cases, of the 10 places not reserved for them"),
+        "{line}"
+    );
+    let (json, _) = run(d.path(), &["check", &s, "plan.json", "--format", "json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let hospital = v["figures"]["destinations"]
+        .as_array()
+        .expect("destinations")
+        .iter()
+        .find(|x| x["site"] == "St. Anne hospital")
+        .expect("the hospital")
+        .clone();
+    assert_eq!(hospital["places_not_reserved"], 10, "{hospital}");
+    assert!(
+        hospital["people_without_stretcher_cases"]
+            .as_u64()
+            .expect("a count")
+            <= 10,
+        "{hospital}"
+    );
+    let (out, _) = run(d.path(), &["export", "geojson", &s, "-o", "-"], 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("GeoJSON");
+    let site = |name: &str| {
+        v["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .find(|f| f["properties"]["name"] == name)
+            .expect("the site")["properties"]
+            .clone()
+    };
+    let hospital = site("St. Anne hospital");
+    assert_eq!(hospital["reserved_for"], "stretcher_cases", "{hospital}");
+    assert_eq!(hospital["reserved_places"], 30, "{hospital}");
+    assert!(site("Hill school shelter").get("reserved_for").is_none());
+}

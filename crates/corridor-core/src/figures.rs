@@ -1,7 +1,7 @@
 //! The plan's objective values, in the lexicographic order of `problem.md`.
 
 use crate::plan::Plan;
-use crate::scenario::{Scenario, SiteId};
+use crate::scenario::{Reserved, Scenario, SiteId};
 use crate::units::{People, Seconds};
 
 /// People per tier (index 0 = tier 1).
@@ -16,6 +16,11 @@ pub struct DestinationLoad {
     pub people: People,
     /// Its capacity, if limited.
     pub capacity: Option<People>,
+    /// Of the people delivered, those of households without stretcher cases.
+    pub general: People,
+    /// Where the destination reserves places for stretcher cases, the places
+    /// left to the others (see [`crate::Destination::general_places`]).
+    pub general_places: Option<People>,
 }
 
 /// What a plan achieves.
@@ -48,6 +53,7 @@ impl Figures {
         let (mut wsum, mut wtime) = (0.0f64, 0.0f64);
         let mut driving = Seconds::ZERO;
         let mut per_dest = vec![People(0); scenario.sites.len()];
+        let mut general = vec![People(0); scenario.sites.len()];
         let mut trips = 0;
 
         for u in &plan.uncarried {
@@ -78,6 +84,9 @@ impl Figures {
                 for hid in trip.households() {
                     let h = scenario.household(hid);
                     on_board += h.people;
+                    if !h.has_stretcher_cases() {
+                        general[trip.destination.index()] += h.people;
+                    }
                     if arrival {
                         carried[h.tier.index()] += h.people;
                         let w = f64::from(h.tier.weight()) * f64::from(h.people.0);
@@ -104,6 +113,10 @@ impl Figures {
                     site,
                     people: per_dest[i],
                     capacity: d.capacity,
+                    general: general[i],
+                    general_places: d
+                        .general_places()
+                        .filter(|_| d.reserved != Reserved::Nothing),
                 })
             })
             .collect();

@@ -39,8 +39,8 @@ pub use operation_state::{Closure, OperationState, Remaining, StateError, Vehicl
 pub use plan::{Crossing, Plan, Stop, Trip, Uncarried, VehicleRoute};
 pub use scenario::{
     ConvoyRule, Corridor, CorridorId, Deal, DealId, Destination, Household, HouseholdId, Hub,
-    Objective, Planning, Scenario, Site, SiteId, SiteKind, Tier, TravelMatrix, Vehicle, VehicleId,
-    VehicleType, VehicleTypeId, Window,
+    Objective, Planning, Reserved, Scenario, Site, SiteId, SiteKind, Tier, TravelMatrix, Vehicle,
+    VehicleId, VehicleType, VehicleTypeId, Window,
 };
 pub use time_use::{Activity, Breakdown, CheckpointUse, TimeUse};
 pub use uncertainty::{ClosureEnd, PossibleClosure, RoadClosures, Uncertainty};

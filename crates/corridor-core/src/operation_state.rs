@@ -111,7 +111,10 @@ impl Scenario {
     ///
     /// - Households the state registered are added first (see [`Scenario::with_registered`]).
     /// - Delivered and on-board households leave the scenario; their people
-    ///   count against their destination's capacity.
+    ///   count against their destination's capacity, and those of households
+    ///   without stretcher cases against the places it does not reserve (so
+    ///   the reserved places left are the capacity left less the places left
+    ///   to the others).
     /// - Households still waiting are ready no earlier than `at`.
     /// - Vehicles out of service leave the fleet; the others start where the
     ///   state says (or at their depot), no earlier than `at`.
@@ -143,6 +146,8 @@ impl Scenario {
         let n = self.households.len();
         let mut gone = vec![false; n];
         let mut taken = vec![People(0); self.sites.len()];
+        // Of `taken`, people of households without stretcher cases.
+        let mut taken_general = vec![People(0); self.sites.len()];
         let mut done_from_site = vec![People(0); self.sites.len()];
         let mut aboard_from_site = vec![People(0); self.sites.len()];
         let mut mark = |h: HouseholdId, what: &str| -> Result<(), StateError> {
@@ -176,6 +181,9 @@ impl Scenario {
                 )));
             }
             taken[d.index()] += hh.people;
+            if !hh.has_stretcher_cases() {
+                taken_general[d.index()] += hh.people;
+            }
             done_from_site[hh.site.index()] += hh.people;
         }
         let mut late = Vec::new();
@@ -219,6 +227,9 @@ impl Scenario {
                         seated += hh.seated();
                         lying += hh.stretcher_cases;
                         taken[at.index()] += hh.people;
+                        if !hh.has_stretcher_cases() {
+                            taken_general[at.index()] += hh.people;
+                        }
                         aboard_from_site[hh.site.index()] += hh.people;
                     }
                     // People already aboard are a fact, not a plan: the vehicle takes them
@@ -272,9 +283,22 @@ impl Scenario {
             })
             .collect();
         for (i, site) in s.sites.iter_mut().enumerate() {
-            if let crate::scenario::SiteKind::Destination(d) = &mut site.kind
-                && let Some(c) = d.capacity.as_mut()
+            let crate::scenario::SiteKind::Destination(d) = &mut site.kind else {
+                continue;
+            };
+            // The places left to households without stretcher cases, before
+            // the capacity shrinks: what they have taken comes off them.
+            let general = d.general_places();
+            if let Some(g) = general
+                && taken_general[i] > g
+                && d.reserved != crate::scenario::Reserved::Nothing
             {
+                notes.push(format!(
+                    "`{}` has taken {} people of households without stretcher cases, more than the {} places it does not reserve for stretcher cases",
+                    site.name, taken_general[i], g
+                ));
+            }
+            if let Some(c) = d.capacity.as_mut() {
                 if taken[i] > *c {
                     notes.push(format!(
                         "`{}` has taken {} people, more than its capacity of {}",
@@ -282,6 +306,15 @@ impl Scenario {
                     ));
                 }
                 *c = People(c.0.saturating_sub(taken[i].0));
+            }
+            // What remains reserved keeps the rule over the whole operation:
+            // the general places left are `general − taken_general`, and the
+            // capacity left less them is reserved.
+            if let (crate::scenario::Reserved::Places(_), Some(c), Some(g)) =
+                (d.reserved, d.capacity, general)
+            {
+                let open = People(g.0.saturating_sub(taken_general[i].0).min(c.0));
+                d.reserved = crate::scenario::Reserved::Places(c - open);
             }
         }
         for closure in &state.closures {
@@ -459,6 +492,96 @@ fn cut(windows: &[Window], from: Seconds, until: Seconds) -> Vec<Window> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::{Destination, Reserved, Site, Tier, TravelMatrix};
+
+    /// A pickup site and a shelter of 10 places, `reserved` for stretcher
+    /// cases; households of 3 (general), 2 (with a stretcher case) and 4 (general).
+    fn shelter(reserved: Reserved) -> Scenario {
+        let site = |name: &str, kind| Site {
+            name: name.into(),
+            kind,
+            location: crate::LatLon { lat: 0.0, lon: 0.0 },
+        };
+        let household = |n: u32, people, lying| Household {
+            reference: format!("h{n}"),
+            site: SiteId(0),
+            people: People(people),
+            stretcher_cases: People(lying),
+            tier: Tier::GENERAL,
+            ready: Seconds::ZERO,
+        };
+        Scenario {
+            name: "shelter".into(),
+            clock: None,
+            sites: vec![
+                site("P", SiteKind::Pickup),
+                site(
+                    "Medical shelter",
+                    SiteKind::Destination(Destination {
+                        capacity: Some(People(10)),
+                        accepts_stretcher_cases: true,
+                        reserved,
+                        serves: None,
+                    }),
+                ),
+            ],
+            households: vec![household(0, 3, 0), household(1, 2, 1), household(2, 4, 0)],
+            vehicle_types: vec![],
+            vehicles: vec![],
+            corridors: vec![],
+            deals: vec![],
+            travel: TravelMatrix::unreachable(2),
+            planning: Default::default(),
+        }
+    }
+
+    fn left_after(s: &Scenario, delivered: &[u32]) -> (Destination, Vec<String>) {
+        let state = OperationState {
+            delivered: delivered
+                .iter()
+                .map(|&h| (HouseholdId(h), SiteId(1)))
+                .collect(),
+            ..OperationState::default()
+        };
+        let r = s.remaining(&state).expect("a consistent state");
+        let d = r
+            .scenario
+            .destination(SiteId(1))
+            .cloned()
+            .expect("a destination");
+        (d, r.notes)
+    }
+
+    #[test]
+    fn what_others_have_taken_comes_off_the_places_not_reserved() {
+        // 10 places, 6 reserved: 4 for others. 3 general and 2 lying delivered:
+        // 5 places left, of which 1 for others, so 4 still reserved.
+        let s = shelter(Reserved::Places(People(6)));
+        let (d, notes) = left_after(&s, &[0, 1]);
+        assert_eq!(d.capacity, Some(People(5)));
+        assert_eq!(d.reserved, Reserved::Places(People(4)));
+        assert_eq!(d.general_places(), Some(People(1)));
+        assert!(notes.is_empty(), "{notes:?}");
+        // The stretcher household alone: 8 left, 4 for others, 4 reserved.
+        let (d, _) = left_after(&s, &[1]);
+        assert_eq!(
+            (d.capacity, d.general_places()),
+            (Some(People(8)), Some(People(4)))
+        );
+        // 7 general people already there, 4 allowed: told, and none left to others.
+        let (d, notes) = left_after(&s, &[0, 2]);
+        assert_eq!(d.capacity, Some(People(3)));
+        assert_eq!(d.general_places(), Some(People(0)));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("7 people of households without stretcher cases"));
+    }
+
+    #[test]
+    fn a_shelter_reserved_whole_stays_reserved_whole() {
+        let (d, _) = left_after(&shelter(Reserved::All), &[1]);
+        assert_eq!(d.reserved, Reserved::All);
+        assert_eq!(d.capacity, Some(People(8)));
+    }
 
     fn w(a: i64, b: i64) -> Window {
         Window {

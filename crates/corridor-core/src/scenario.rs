@@ -115,9 +115,56 @@ pub struct Destination {
     pub capacity: Option<People>,
     /// A hospital accepts stretcher cases; a reception centre may not.
     pub accepts_stretcher_cases: bool,
+    /// Places kept for households with stretcher cases, so that a medical
+    /// shelter does not fill with people who do not need it. Builders set it
+    /// only where stretcher cases are accepted, and never above the capacity.
+    pub reserved: Reserved,
     /// When set, only households from these pickup sites may be delivered here
     /// (e.g. the two sides of an exchange go to different shelters).
     pub serves: Option<Vec<SiteId>>,
+}
+
+/// How many of a destination's places are kept for households with stretcher
+/// cases. A household with at least one stretcher case counts whole, its
+/// seated members too (families travel together): such households may take any
+/// place, reserved or not; the others only the places that are not reserved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Reserved {
+    /// No place is kept: anyone the destination accepts may take any place.
+    #[default]
+    Nothing,
+    /// Every place (`reserved_for = "stretcher_cases"`): only households with
+    /// stretcher cases may go there, however many places it has.
+    All,
+    /// This many of its `capacity` places (`reserved_places = N`): households
+    /// without stretcher cases take at most `capacity − N`.
+    Places(People),
+}
+
+impl Destination {
+    /// The most people of households without stretcher cases it may receive: its
+    /// capacity less the reserved places (zero when all are); `None` is unlimited.
+    pub fn general_places(&self) -> Option<People> {
+        match self.reserved {
+            Reserved::Nothing => self.capacity,
+            Reserved::All => Some(People(0)),
+            // Builders give a capacity with reserved places; without one, the
+            // reservation has nothing to be taken from and limits nobody.
+            Reserved::Places(n) => self.capacity.map(|c| People(c.0.saturating_sub(n.0))),
+        }
+    }
+
+    /// The reservation in words, for reports: `None` when nothing is reserved.
+    pub fn reservation(&self) -> Option<String> {
+        match self.reserved {
+            Reserved::Nothing => None,
+            Reserved::All => Some("only for households with stretcher cases".into()),
+            Reserved::Places(n) => Some(format!(
+                "{n} {} reserved for households with stretcher cases",
+                if n.0 == 1 { "place" } else { "places" }
+            )),
+        }
+    }
 }
 
 /// Priority tier: 1 = critical medical, 2 = vulnerable, 3 = general.
@@ -183,6 +230,12 @@ impl Household {
     /// People who take a seat: everyone but the stretcher cases.
     pub fn seated(&self) -> People {
         self.people - self.stretcher_cases
+    }
+
+    /// Whether anyone in it must lie down: then the whole household may take the
+    /// places a destination reserves for stretcher cases.
+    pub fn has_stretcher_cases(&self) -> bool {
+        self.stretcher_cases.0 > 0
     }
 }
 
@@ -567,6 +620,8 @@ impl Scenario {
     }
 
     /// Whether destination `d` may receive household `h` (needs and `serves`).
+    /// Capacity and reserved places are counts over a whole plan, not a
+    /// property of one household: see [`Destination::general_places`].
     pub fn destination_accepts(&self, d: SiteId, h: &Household) -> bool {
         match self.destination(d) {
             None => false,
@@ -590,6 +645,34 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_places_leave_the_rest_of_the_capacity_to_others() {
+        let dest = |capacity: Option<u32>, reserved: Reserved| Destination {
+            capacity: capacity.map(People),
+            accepts_stretcher_cases: true,
+            reserved,
+            serves: None,
+        };
+        let general = |d: Destination| d.general_places().map(|p| p.0);
+        assert_eq!(general(dest(Some(600), Reserved::Nothing)), Some(600));
+        assert_eq!(general(dest(None, Reserved::Nothing)), None);
+        assert_eq!(
+            general(dest(Some(600), Reserved::Places(People(400)))),
+            Some(200)
+        );
+        assert_eq!(
+            general(dest(Some(600), Reserved::Places(People(600)))),
+            Some(0)
+        );
+        assert_eq!(general(dest(Some(600), Reserved::All)), Some(0));
+        assert_eq!(general(dest(None, Reserved::All)), Some(0));
+        assert_eq!(dest(Some(600), Reserved::Nothing).reservation(), None);
+        assert_eq!(
+            dest(Some(600), Reserved::Places(People(1))).reservation(),
+            Some("1 place reserved for households with stretcher cases".into())
+        );
+    }
 
     #[test]
     fn a_generous_deal_clamps_instead_of_wrapping() {

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use corridor_core::{
     Clock, ClosureEnd, ConvoyRule, Corridor, Deal, Destination, Household, Hub, LatLon, Objective,
-    People, Planning, PossibleClosure, RoadClosures, Scenario, Seconds, Site, SiteId, SiteKind,
-    Tier, Uncertainty, Vehicle, VehicleType, VehicleTypeId, Window,
+    People, Planning, PossibleClosure, Reserved, RoadClosures, Scenario, Seconds, Site, SiteId,
+    SiteKind, Tier, Uncertainty, Vehicle, VehicleType, VehicleTypeId, Window,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -299,6 +299,10 @@ struct SiteDoc {
     #[serde(default)]
     accepts_stretcher_cases: Option<S<bool>>,
     #[serde(default)]
+    reserved_for: Option<S<String>>,
+    #[serde(default)]
+    reserved_places: Option<S<i64>>,
+    #[serde(default)]
     serves: Option<S<Vec<String>>>,
     #[serde(default)]
     people_per_hour: Option<S<i64>>,
@@ -560,6 +564,8 @@ struct SiteIn {
     lon: F<f64>,
     capacity: Option<F<i64>>,
     accepts: Option<F<bool>>,
+    reserved_for: Option<F<String>>,
+    reserved_places: Option<F<i64>>,
     serves: Option<F<Vec<String>>>,
     people_per_hour: Option<F<i64>>,
 }
@@ -614,6 +620,18 @@ const SITE_COLUMNS: &[ColumnSpec] = &[
     ColumnSpec {
         name: "serves",
         hxl: Some("#loc+serves"),
+        required: false,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "reserved_for",
+        hxl: Some("#capacity+reserved+type"),
+        required: false,
+        personal: false,
+    },
+    ColumnSpec {
+        name: "reserved_places",
+        hxl: Some("#capacity+reserved"),
         required: false,
         personal: false,
     },
@@ -1083,6 +1101,8 @@ impl<'a> Resolver<'a> {
                 lon: self.f(&s.lon),
                 capacity: s.capacity.as_ref().map(|c| self.f(c)),
                 accepts: s.accepts_stretcher_cases.as_ref().map(|c| self.f(c)),
+                reserved_for: s.reserved_for.as_ref().map(|c| self.f(c)),
+                reserved_places: s.reserved_places.as_ref().map(|c| self.f(c)),
                 serves: s.serves.as_ref().map(|c| self.f(c)),
                 people_per_hour: s.people_per_hour.as_ref().map(|c| self.f(c)),
             })
@@ -1159,6 +1179,19 @@ impl<'a> Resolver<'a> {
                     continue;
                 }
             };
+            let reserved_for = cell("reserved_for").map(|c| at.of(c.to_string()));
+            let reserved_places = match cell("reserved_places").map(|c| (c, c.parse::<i64>())) {
+                None => None,
+                Some((_, Ok(n))) => Some(at.of(n)),
+                Some((raw, Err(_))) => {
+                    self.err(table.problem(
+                        row,
+                        "reserved_places",
+                        format!("`{raw}` is not a whole number of places"),
+                    ));
+                    continue;
+                }
+            };
             let serves = cell("serves").map(|s| {
                 at.of(s
                     .split(';')
@@ -1185,6 +1218,8 @@ impl<'a> Resolver<'a> {
                 lon: at.of(lon),
                 capacity,
                 accepts,
+                reserved_for,
+                reserved_places,
                 serves,
                 people_per_hour,
             });
@@ -1233,6 +1268,8 @@ impl<'a> Resolver<'a> {
                 for (field, at) in [
                     ("capacity", s.capacity.as_ref().map(|c| &c.at)),
                     ("accepts_stretcher_cases", s.accepts.as_ref().map(|c| &c.at)),
+                    ("reserved_for", s.reserved_for.as_ref().map(|c| &c.at)),
+                    ("reserved_places", s.reserved_places.as_ref().map(|c| &c.at)),
                     ("serves", s.serves.as_ref().map(|c| &c.at)),
                 ] {
                     if let Some(at) = at {
@@ -1273,6 +1310,11 @@ impl<'a> Resolver<'a> {
                     .map(Some),
                 None => Some(None),
             };
+            let reserved = match (s.kind.v, &capacity) {
+                (KindDoc::Destination, Some(c)) => self.reservation(s, &name, *c),
+                // Not a destination, or an unreadable capacity (both already reported).
+                _ => Reserved::Nothing,
+            };
             first_at.insert(name.clone(), s.name.at.clone());
             ids.insert(name.clone(), SiteId(sites.len() as u32));
             kinds.push(s.kind.v);
@@ -1286,6 +1328,7 @@ impl<'a> Resolver<'a> {
                 KindDoc::Destination => SiteKind::Destination(Destination {
                     capacity: capacity.flatten(),
                     accepts_stretcher_cases: s.accepts.as_ref().is_some_and(|a| a.v),
+                    reserved,
                     serves: None,
                 }),
             };
@@ -1337,6 +1380,71 @@ impl<'a> Resolver<'a> {
             );
         }
         (sites, ids, kinds)
+    }
+
+    /// The places destination `name` (of `capacity`) reserves for households
+    /// with stretcher cases: every place with `reserved_for = "stretcher_cases"`
+    /// alone, `reserved_places` of them with it or without it.
+    fn reservation(&mut self, s: &SiteIn, name: &str, capacity: Option<People>) -> Reserved {
+        if let Some(f) = &s.reserved_for {
+            let word = f.v.trim();
+            if word != "stretcher_cases" {
+                self.err(
+                    f.at.problem(
+                        "reserved_for",
+                        format!(
+                            "unknown reserved_for value `{word}`; expected `stretcher_cases` (a destination reserves places only for households with stretcher cases)"
+                        ),
+                    )
+                    .hint(did_you_mean(word, ["stretcher_cases"])),
+                );
+                return Reserved::Nothing;
+            }
+        }
+        let places = match &s.reserved_places {
+            Some(p) => match self.int("reserved_places", p, 1, MAX_PEOPLE, "reserved_places") {
+                Some(n) => Some((People(n), p)),
+                None => return Reserved::Nothing,
+            },
+            None => None,
+        };
+        // The key that makes the reservation, to name in problems.
+        let (field, at) = match (&places, &s.reserved_for) {
+            (Some((_, p)), _) => ("reserved_places", &p.at),
+            (None, Some(f)) => ("reserved_for", &f.at),
+            (None, None) => return Reserved::Nothing,
+        };
+        if !s.accepts.as_ref().is_some_and(|a| a.v) {
+            self.err(at.problem(
+                field,
+                format!(
+                    "`{name}` reserves places for stretcher cases but does not accept stretcher cases; add `accepts_stretcher_cases = true`, or remove `{field}`"
+                ),
+            ));
+            return Reserved::Nothing;
+        }
+        let Some((n, p)) = places else {
+            return Reserved::All;
+        };
+        match capacity {
+            None => {
+                self.err(p.at.problem(
+                    "reserved_places",
+                    format!(
+                        "`{name}` reserves {n} places but has no `capacity`, so the places left to others would be unlimited; give its capacity, or reserve every place with `reserved_for = \"stretcher_cases\"` alone"
+                    ),
+                ));
+                Reserved::Nothing
+            }
+            Some(c) if n > c => {
+                self.err(p.at.problem(
+                    "reserved_places",
+                    format!("`{name}` reserves {n} places, more than its capacity of {c}"),
+                ));
+                Reserved::Nothing
+            }
+            Some(_) => Reserved::Places(n),
+        }
     }
 
     /// Resolves a site name to a site of one of the `allowed` kinds.
@@ -2545,6 +2653,34 @@ impl<'a> Resolver<'a> {
                 &self.file,
                 format!(
                     "the destinations take {cap} people in all, fewer than the {people} to evacuate"
+                ),
+            ));
+        }
+        let reserves = s.sites.iter().any(
+            |site| matches!(&site.kind, SiteKind::Destination(d) if d.reserved != Reserved::Nothing),
+        );
+        let others: u64 = s
+            .households
+            .iter()
+            .filter(|h| !h.has_stretcher_cases())
+            .map(|h| u64::from(h.people.0))
+            .sum();
+        let open: Option<u64> = s
+            .sites
+            .iter()
+            .filter_map(|site| match &site.kind {
+                SiteKind::Destination(d) => Some(d.general_places().map(|c| u64::from(c.0))),
+                _ => None,
+            })
+            .sum();
+        if reserves
+            && let Some(open) = open
+            && open < others
+        {
+            self.warnings.push(Problem::in_file(
+                &self.file,
+                format!(
+                    "the destinations leave {open} places to households without stretcher cases (the others are reserved for stretcher cases), fewer than the {others} people of such households"
                 ),
             ));
         }

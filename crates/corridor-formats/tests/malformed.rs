@@ -207,6 +207,11 @@ cases! {
     /// The last `depot = ...` removed: reported at the `[[vehicle]]` header.
     missing_required_key: "missing-required-key" =>
         at("scenario.toml", 44).field("depot").says("a vehicle needs a `depot` (where it starts)");
+    /// A `[[site]]` in the scenario file reserving for a need that is not one.
+    unknown_reserved_for_value: "reserved-for-unknown" =>
+        at("scenario.toml", 55).field("reserved_for")
+            .says("unknown reserved_for value `stretcher cases`; expected `stretcher_cases`")
+            .hint("did you mean `stretcher_cases`?");
     unknown_site_kind_in_toml: "unknown-site-kind-in-toml" =>
         at("scenario.toml", 50).field("kind")
             .says("unknown value `checkpiont`")
@@ -345,6 +350,21 @@ cases! {
             .says("only hubs have `people_per_hour` (their processing rate); `Hill school shelter` is a destination");
     not_yes_or_no: "accepts-not-yes-no" =>
         at("sites.csv", 8).field("accepts_stretcher_cases").says("`maybe` is not yes/no");
+    /// Places kept for stretcher cases at a shelter that takes none (the
+    /// hospital's row, with both keys, is valid).
+    reserved_places_where_stretcher_cases_are_not_accepted: "reserved-without-stretcher-cases" =>
+        at("sites.csv", 7).field("reserved_places")
+            .says("`Hill school shelter` reserves places for stretcher cases but does not accept stretcher cases; add `accepts_stretcher_cases = true`");
+    reserved_places_above_capacity: "reserved-places-above-capacity" =>
+        at("sites.csv", 8).field("reserved_places")
+            .says("`St. Anne hospital` reserves 50 places, more than its capacity of 40");
+    /// N of unlimited places leaves unlimited places to others: no reservation at all.
+    reserved_places_without_capacity: "reserved-places-without-capacity" =>
+        at("sites.csv", 8).field("reserved_places")
+            .says("`St. Anne hospital` reserves 10 places but has no `capacity`");
+    reserved_places_on_a_depot: "reserved-on-a-depot" =>
+        at("sites.csv", 6).field("reserved_places")
+            .says("only destinations have `reserved_places`; `Bus depot` is a depot");
     site_row_too_short: "site-row-too-short" =>
         at("sites.csv", 4).says("this row has 3 cells; the header has 6");
     /// `#geo+lon` over the `lat` column.

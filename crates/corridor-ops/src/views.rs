@@ -408,9 +408,15 @@ impl LiveState {
         for (i, site) in s.sites.iter().enumerate() {
             if let SiteKind::Destination(d) = &site.kind {
                 dest_row[i] = dests.len();
+                let places_not_reserved = d
+                    .general_places()
+                    .filter(|_| d.reserved != corridor_core::Reserved::Nothing)
+                    .map(|c| c.0);
                 dests.push(DestinationCounts {
                     destination: site.name.clone(),
                     capacity: d.capacity.map(|c| c.0),
+                    places_not_reserved,
+                    arrived_people_without_stretcher_cases: places_not_reserved.map(|_| 0),
                     ..DestinationCounts::default()
                 });
             }
@@ -435,6 +441,11 @@ impl LiveState {
             {
                 dests[j].arrived_households += 1;
                 dests[j].arrived_people += p;
+                if h.stretcher_cases.0 == 0
+                    && let Some(others) = &mut dests[j].arrived_people_without_stretcher_cases
+                {
+                    *others += p;
+                }
             }
             if !h.accounted() {
                 complete = false;
@@ -851,6 +862,14 @@ pub struct DestinationCounts {
     /// Capacity, when limited.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u32>,
+    /// Where places are reserved for stretcher cases: the places left to
+    /// households without them (capacity less the reserved places).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub places_not_reserved: Option<u32>,
+    /// Where places are reserved for stretcher cases: people arrived of
+    /// households without them, who may fill at most `places_not_reserved`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrived_people_without_stretcher_cases: Option<u32>,
 }
 
 /// Boarded and not arrived.

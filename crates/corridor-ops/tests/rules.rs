@@ -180,3 +180,40 @@ fn a_household_registered_smaller_never_has_more_people_lying_down_than_people()
     let fx = st.state.registered.iter().find(|x| x.reference == "FX-1").expect("in the state");
     assert!(fx.stretcher_cases <= fx.people);
 }
+
+#[test]
+fn reconciliation_counts_the_others_where_places_are_reserved_for_stretcher_cases() {
+    let mut s = corridor_formats::load_scenario(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/tutorial/scenario.toml").as_ref())
+        .expect("tutorial reads")
+        .scenario;
+    for site in &mut s.sites {
+        if let corridor_core::SiteKind::Destination(d) = &mut site.kind
+            && site.name == "St. Anne hospital"
+        {
+            d.reserved = corridor_core::Reserved::Places(corridor_core::People(30));
+        }
+    }
+    let mut l = LiveState::new(Arc::new(s));
+    let history = [
+        board("RF-001", "bus-01", 1),
+        board("RF-003", "ambulance-1", 1),
+        json!({"kind": "arrived", "vehicle": "bus-01", "trip": 1, "destination": "St. Anne hospital"}),
+        json!({"kind": "arrived", "vehicle": "ambulance-1", "trip": 1, "destination": "St. Anne hospital"}),
+    ];
+    for (n, v) in history.iter().enumerate() {
+        let e = parse_value(event(n, v), &l.scenario).expect("parses");
+        l.apply(&e);
+    }
+    let rec = l.reconciliation(corridor_core::Seconds(10_000));
+    let dest = |name: &str| rec.destinations.iter().find(|d| d.destination == name).expect("a destination").clone();
+    let hospital = dest("St. Anne hospital");
+    assert_eq!(
+        (hospital.arrived_people, hospital.places_not_reserved, hospital.arrived_people_without_stretcher_cases),
+        (6, Some(10), Some(4)),
+        "RF-001 (4) without, RF-003 (2) with a stretcher case"
+    );
+    let school = dest("Hill school shelter");
+    assert_eq!((school.places_not_reserved, school.arrived_people_without_stretcher_cases), (None, None));
+    let json = serde_json::to_value(&school).expect("JSON");
+    assert!(json.get("places_not_reserved").is_none(), "{json}");
+}

@@ -565,6 +565,11 @@ fn shared_trip_stops(units: &[i64], total: i64, cmax: i64, trips: i64, stops: i6
 /// The people's `c` is smallest when they are sent where the room allows at
 /// least cost: a transportation problem, solved exactly by successive
 /// shortest paths. The smallest `T` with enough seat-hours is a bound.
+/// The room is each destination's whole capacity: households without
+/// stretcher cases may take less of it (the places reserved for stretcher
+/// cases are not theirs), so every plan's destinations are also a solution
+/// here and the least cost stays a lower bound. (A destination that reserves
+/// every place is not among theirs at all: [`Instance::allowed_dest`].)
 fn seat_work(inst: &Instance<'_>) -> i64 {
     let s = inst.s;
     let dests = &inst.destinations;

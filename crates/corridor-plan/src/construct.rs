@@ -7,7 +7,7 @@ use crate::instance::Instance;
 use crate::route::eval_route;
 use crate::route::time_load;
 use crate::schedule::{Load, Pickup};
-use crate::state::{State, corridor_compatible, fits_with, has_room, nearest_dest};
+use crate::state::{State, corridor_compatible, fits_with, has_room, nearest_dest, within_places};
 
 /// Why a household could not be placed, for the report.
 pub(crate) fn reason_unplaceable(inst: &Instance<'_>, st: &State, h: HouseholdId) -> String {
@@ -24,26 +24,54 @@ pub(crate) fn reason_unplaceable(inst: &Instance<'_>, st: &State, h: HouseholdId
     } else if inst.fits[h.index()].is_empty() {
         "no vehicle can carry the household whole".into()
     } else if inst.allowed_dest[h.index()].is_empty() {
-        "no destination accepts the household".into()
+        if inst
+            .destinations
+            .iter()
+            .any(|&d| s.destination_accepts(d, s.household(h)))
+        {
+            "the destinations that accept it keep all their places for households with stretcher cases".into()
+        } else {
+            "no destination accepts the household".into()
+        }
     } else if !inst.allowed_dest[h.index()]
         .iter()
         .any(|&d| has_room(inst, st, d, h, people))
     {
+        let reserves = |d: SiteId| {
+            !lying
+                && s.destination(d)
+                    .is_some_and(|x| x.reserved != corridor_core::Reserved::Nothing)
+        };
         let free: Vec<String> = inst.allowed_dest[h.index()]
             .iter()
             .filter(|&&d| inst.capacity[d.index()] < i64::MAX)
             .map(|&d| {
-                let left = (inst.capacity[d.index()] - st.dest_load[d.index()]).max(0);
-                format!("{} has {left} places left", inst.s.site(d).name)
+                let i = d.index();
+                let left = (inst.capacity[i] - st.dest_load[i]).max(0);
+                let name = &inst.s.site(d).name;
+                if reserves(d) {
+                    let others = st.dest_load[i] - st.stretcher_load[i];
+                    let open = (inst.general_capacity[i] - others).clamp(0, left);
+                    format!(
+                        "{name} has {left} places left, {open} of them not reserved for stretcher cases"
+                    )
+                } else {
+                    format!("{name} has {left} places left")
+                }
             })
             .collect();
         let kept = inst.allowed_dest[h.index()]
+            .iter()
+            .any(|&d| within_places(inst, st, d, h, people));
+        let reserved = inst.allowed_dest[h.index()]
             .iter()
             .any(|&d| st.dest_load[d.index()] + people <= inst.capacity[d.index()]);
         format!(
             "the destinations that accept it have no room for its {people} people{} ({})",
             if kept {
                 " outside the places kept for stretcher cases"
+            } else if reserved {
+                " outside the places reserved for stretcher cases"
             } else {
                 ""
             },

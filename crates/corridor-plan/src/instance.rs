@@ -25,7 +25,8 @@ pub(crate) struct Instance<'a> {
     pub(crate) detours: Vec<Option<Detours>>,
     /// Destination sites.
     pub(crate) destinations: Vec<SiteId>,
-    /// For each household, the destinations that may receive it.
+    /// For each household, the destinations that may receive it (for a
+    /// household without stretcher cases, never one that reserves every place).
     pub(crate) allowed_dest: Vec<Vec<SiteId>>,
     /// For each household, the vehicles whose type can carry it whole.
     pub(crate) fits: Vec<Vec<VehicleId>>,
@@ -33,6 +34,10 @@ pub(crate) struct Instance<'a> {
     pub(crate) governed_by: Vec<Option<usize>>,
     /// Capacity of each site as a destination (`i64::MAX` when unlimited or not a destination).
     pub(crate) capacity: Vec<i64>,
+    /// Of each site's capacity as a destination, the places households without
+    /// stretcher cases may take: the capacity less the places reserved for
+    /// stretcher cases (`i64::MAX` when unlimited or not a destination).
+    pub(crate) general_capacity: Vec<i64>,
     /// Whether vehicles interact (lanes, deals): then every evaluation schedules the whole fleet.
     pub(crate) coupled: bool,
     /// People in households with stretcher cases: room is kept for them.
@@ -138,6 +143,13 @@ impl<'a> Instance<'a> {
             })
             .unzip();
         let destinations = s.sites_where(|k| matches!(k, SiteKind::Destination(_)));
+        // A destination that keeps every place for stretcher cases never takes
+        // a household without one.
+        let closed_to_others = |d: SiteId| {
+            s.destination(d)
+                .and_then(|x| x.general_places())
+                .is_some_and(|g| g.0 == 0)
+        };
         let allowed_dest = s
             .households
             .iter()
@@ -152,6 +164,7 @@ impl<'a> Instance<'a> {
                     .iter()
                     .copied()
                     .filter(|&d| s.destination_accepts(d, &judged))
+                    .filter(|&d| h.has_stretcher_cases() || !closed_to_others(d))
                     .collect()
             })
             .collect();
@@ -179,6 +192,14 @@ impl<'a> Instance<'a> {
                 _ => i64::MAX,
             })
             .collect();
+        let general_capacity = s
+            .sites
+            .iter()
+            .map(|site| match &site.kind {
+                SiteKind::Destination(d) => d.general_places().map_or(i64::MAX, |c| i64::from(c.0)),
+                _ => i64::MAX,
+            })
+            .collect();
         let coupled = !s.deals.is_empty()
             || s.corridors
                 .iter()
@@ -196,6 +217,7 @@ impl<'a> Instance<'a> {
             fits,
             governed_by,
             capacity,
+            general_capacity,
             coupled,
             rank: vec![],
             objective: s.planning.objective,
@@ -285,6 +307,17 @@ impl<'a> Instance<'a> {
 
     pub(crate) fn people(&self, h: HouseholdId) -> i64 {
         i64::from(self.s.household(h).people.0)
+    }
+
+    /// The household's people who may not take places reserved for stretcher
+    /// cases: all of them when none is a stretcher case, else none.
+    pub(crate) fn general_people(&self, h: HouseholdId) -> i64 {
+        let hh = self.s.household(h);
+        if hh.has_stretcher_cases() {
+            0
+        } else {
+            i64::from(hh.people.0)
+        }
     }
 
     /// Priority weight × people: the household's share of the weighted arrival sum.

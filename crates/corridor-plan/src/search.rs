@@ -16,7 +16,8 @@ use crate::route::{RouteTimes, eval_route};
 use crate::schedule::{Load, Pickup};
 use crate::state::{
     Change, Cost, MAX_STOPS, State, best_destinations, best_insertion, corridor_compatible,
-    fits_with, has_room, load_people, objective, standing,
+    fits_places, fits_with, has_room, load_general, load_people, objective, standing,
+    within_places,
 };
 
 /// How long the search may go on, and who to tell about progress.
@@ -795,6 +796,7 @@ fn change_destination(
     let load = &st.a.routes[r][i];
     let first = load.households().next()?;
     let people = load_people(inst, load);
+    let general = load_general(inst, load);
     let options: Vec<_> = inst.allowed_dest[first.index()]
         .iter()
         .copied()
@@ -803,7 +805,7 @@ fn change_destination(
             load.households()
                 .all(|h| inst.allowed_dest[h.index()].contains(&d))
         })
-        .filter(|&d| st.dest_load[d.index()] + people <= inst.capacity[d.index()])
+        .filter(|&d| fits_places(inst, st, d, people, general))
         .collect();
     if options.is_empty() {
         return None;
@@ -849,8 +851,8 @@ fn swap_destinations(
         return None;
     }
     let (pi, pj) = (load_people(inst, li), load_people(inst, lj));
-    if st.dest_load[dj.index()] - pj + pi > inst.capacity[dj.index()]
-        || st.dest_load[di.index()] - pi + pj > inst.capacity[di.index()]
+    let (gi, gj) = (load_general(inst, li), load_general(inst, lj));
+    if !fits_places(inst, st, dj, pi - pj, gi - gj) || !fits_places(inst, st, di, pj - pi, gj - gi)
     {
         return None;
     }
@@ -1171,7 +1173,7 @@ fn insertion_by_wait(
     for (i, l) in route.iter().enumerate() {
         if !fits_with(inst, vid, Some(l), Some(h))
             || !inst.allowed_dest[h.index()].contains(&l.dest)
-            || st.dest_load[l.dest.index()] + people > inst.capacity[l.dest.index()]
+            || !within_places(inst, st, l.dest, h, people)
         {
             continue;
         }

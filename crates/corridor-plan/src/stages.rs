@@ -60,6 +60,7 @@ pub(crate) fn first_stage(s: &Scenario) -> Scenario {
             site.kind = SiteKind::Destination(Destination {
                 capacity: None,
                 accepts_stretcher_cases: true,
+                reserved: corridor_core::Reserved::Nothing,
                 serves: None,
             });
         }

@@ -322,6 +322,12 @@ pub(crate) fn load_people(inst: &Instance<'_>, l: &Load) -> i64 {
     l.households().map(|h| inst.people(h)).sum()
 }
 
+/// People of households without stretcher cases in a load: they may not take
+/// a destination's reserved places.
+pub(crate) fn load_general(inst: &Instance<'_>, l: &Load) -> i64 {
+    l.households().map(|h| inst.general_people(h)).sum()
+}
+
 /// Whether vehicle `v` can carry `load` plus household `h` (seats and stretcher slots).
 pub(crate) fn fits_with(
     inst: &Instance<'_>,
@@ -374,7 +380,7 @@ pub(crate) fn has_room(
     h: HouseholdId,
     people: i64,
 ) -> bool {
-    if st.dest_load[d.index()] + people > inst.capacity[d.index()] {
+    if !within_places(inst, st, d, h, people) {
         return false;
     }
     if inst.s.household(h).stretcher_cases.0 > 0 || !inst.keeps_room[d.index()] {
@@ -391,6 +397,37 @@ pub(crate) fn has_room(
         }
     }
     left - people >= inst.stretcher_need - placed
+}
+
+/// Whether `people` more of household `h` fit destination `d`'s capacity and,
+/// for a household without stretcher cases, the places it does not reserve.
+pub(crate) fn within_places(
+    inst: &Instance<'_>,
+    st: &State,
+    d: SiteId,
+    h: HouseholdId,
+    people: i64,
+) -> bool {
+    let general = if inst.s.household(h).has_stretcher_cases() {
+        0
+    } else {
+        people
+    };
+    fits_places(inst, st, d, people, general)
+}
+
+/// Whether `people` more at destination `d`, `general` of them of households
+/// without stretcher cases, fit its capacity and the places it does not reserve.
+pub(crate) fn fits_places(
+    inst: &Instance<'_>,
+    st: &State,
+    d: SiteId,
+    people: i64,
+    general: i64,
+) -> bool {
+    let i = d.index();
+    st.dest_load[i] + people <= inst.capacity[i]
+        && st.dest_load[i] - st.stretcher_load[i] + general <= inst.general_capacity[i]
 }
 
 /// Most stops a trip is given by insertion.
@@ -437,7 +474,7 @@ pub(crate) fn best_insertion(
         let l = &route[i];
         if !fits_with(inst, vid, Some(l), Some(h))
             || !inst.allowed_dest[h.index()].contains(&l.dest)
-            || st.dest_load[l.dest.index()] + people > inst.capacity[l.dest.index()]
+            || !within_places(inst, st, l.dest, h, people)
         {
             continue;
         }
@@ -617,30 +654,67 @@ pub(crate) fn best_destinations(inst: &Instance<'_>, st: &State, v: usize, route
         k = best[i][k].map_or(0, |(_, p)| p);
     }
     // Room: everything else in the plan stays where it is.
-    let mut load = st.dest_load.clone();
+    let mut load = Loads::of(st);
     for l in &st.a.routes[v] {
-        load[l.dest.index()] -= load_people(inst, l);
+        load.add(inst, l, l.dest, -1);
     }
     for (i, l) in route.iter().enumerate() {
-        load[dests[chosen[i]].index()] += load_people(inst, l);
+        load.add(inst, l, dests[chosen[i]], 1);
     }
-    if load.iter().zip(&inst.capacity).all(|(l, c)| l <= c) {
+    if load.fit(inst) {
         for (i, l) in route.iter_mut().enumerate() {
             l.dest = dests[chosen[i]];
         }
     }
 }
 
-/// Whether a change keeps every destination within its capacity.
+/// Whether a change keeps every destination within its capacity and its
+/// places reserved for stretcher cases.
 pub(crate) fn change_fits_capacity(inst: &Instance<'_>, st: &State, change: &Change) -> bool {
-    let mut load = st.dest_load.clone();
+    let mut load = Loads::of(st);
     for (v, r) in &change.routes {
         for l in &st.a.routes[*v] {
-            load[l.dest.index()] -= load_people(inst, l);
+            load.add(inst, l, l.dest, -1);
         }
         for l in r {
-            load[l.dest.index()] += load_people(inst, l);
+            load.add(inst, l, l.dest, 1);
         }
     }
-    load.iter().zip(&inst.capacity).all(|(l, c)| l <= c)
+    load.fit(inst)
+}
+
+/// People unloaded per destination, and of them those of households without
+/// stretcher cases, for weighing a change against capacities and reservations.
+struct Loads {
+    all: Vec<i64>,
+    general: Vec<i64>,
+}
+
+impl Loads {
+    fn of(st: &State) -> Loads {
+        Loads {
+            all: st.dest_load.clone(),
+            general: st
+                .dest_load
+                .iter()
+                .zip(&st.stretcher_load)
+                .map(|(a, s)| a - s)
+                .collect(),
+        }
+    }
+
+    /// Counts load `l` unloaded at `d` (`sign` 1), or no longer (-1).
+    fn add(&mut self, inst: &Instance<'_>, l: &Load, d: SiteId, sign: i64) {
+        self.all[d.index()] += sign * load_people(inst, l);
+        self.general[d.index()] += sign * load_general(inst, l);
+    }
+
+    fn fit(&self, inst: &Instance<'_>) -> bool {
+        self.all.iter().zip(&inst.capacity).all(|(l, c)| l <= c)
+            && self
+                .general
+                .iter()
+                .zip(&inst.general_capacity)
+                .all(|(l, c)| l <= c)
+    }
 }

@@ -4,7 +4,8 @@
 //! Random scenarios from the generator (destination capacities, hospitals, stretcher cases,
 //! corridors with windows), made harder the way the rehearsal's property test makes them: convoys
 //! with escorts, deals with ratios and several "A leaves last" rules, a third vehicle type (a
-//! minibus with a stretcher slot, on shift later) and ready times spread over hours. Some cases
+//! minibus with a stretcher slot, on shift later), ready times spread over hours and hospitals
+//! that reserve part or all of their capacity for households with stretcher cases. Some cases
 //! plan from a live state instead: part of a first plan carried out, the rest re-planned as
 //! `Scenario::remaining`. Iterations vary from none (the construction alone) to a few hundred.
 //!
@@ -46,6 +47,8 @@ struct Case {
     plan_seed: u64,
     /// Re-plan at this share of the first plan's makespan, in percent (none: plan once).
     replan_at: Option<u32>,
+    /// Hospitals with a capacity reserve this share of it for stretcher cases, in percent.
+    reserved_pct: Option<u32>,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -62,6 +65,7 @@ fn case() -> impl Strategy<Value = Case> {
             prop_oneof![Just(0u64), 1u64..10, 10u64..200],
             any::<u64>(),
             proptest::option::of(10u32..90),
+            proptest::option::of(1u32..=100),
         ),
     )
         .prop_map(
@@ -70,7 +74,7 @@ fn case() -> impl Strategy<Value = Case> {
                 (corridor, windows, convoy),
                 (deal, a_leaves_last, ratio, second_deal),
                 (ready_spread_min, minibuses, minibus_from_min),
-                (iterations, plan_seed, replan_at),
+                (iterations, plan_seed, replan_at, reserved_pct),
             )| Case {
                 seed,
                 households,
@@ -90,6 +94,7 @@ fn case() -> impl Strategy<Value = Case> {
                 iterations,
                 plan_seed,
                 replan_at,
+                reserved_pct,
             },
         )
 }
@@ -116,6 +121,7 @@ fn scenario(c: &Case) -> Result<Scenario, String> {
     for (path, text) in &mut files {
         match path.as_str() {
             "scenario.toml" => edit_scenario(c, text),
+            "sites.csv" if c.reserved_pct.is_some() => reserve(c, text),
             "households.csv" if c.ready_spread_min > 0 => {
                 let spread = c.ready_spread_min * 60;
                 *text = text
@@ -189,6 +195,33 @@ fn edit_scenario(c: &Case, text: &mut String) {
             c.minibuses, c.minibus_from_min
         ));
     }
+}
+
+/// Adds a `reserved_places` column: each hospital with a capacity keeps the
+/// case's share of it (at least one place) for households with stretcher cases.
+fn reserve(c: &Case, text: &mut String) {
+    let pct = u64::from(c.reserved_pct.unwrap_or(0));
+    *text = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let cell = match i {
+                0 => "reserved_places".to_string(),
+                1 => "#capacity+reserved".to_string(),
+                _ => {
+                    let cells: Vec<&str> = l.split(',').collect();
+                    match (cells.first(), cells.get(4), cells.get(5)) {
+                        (Some(name), Some(cap), Some(&"true")) if name.starts_with("Hospital") => {
+                            cap.parse::<u64>()
+                                .map_or(String::new(), |c| (c * pct / 100).max(1).to_string())
+                        }
+                        _ => String::new(),
+                    }
+                }
+            };
+            format!("{l},{cell}\n")
+        })
+        .collect();
 }
 
 /// Plans `s` and holds the planner to both promises.

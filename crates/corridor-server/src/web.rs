@@ -251,6 +251,7 @@ fn map_of(l: &LiveState) -> Value {
                 "layer": "destination", "name": site.name, "arrived": arrived[i],
                 "capacity": d.capacity.map(|c| c.0),
                 "load": d.capacity.filter(|c| c.0 > 0).map(|c| f64::from(arrived[i]) / f64::from(c.0)),
+                "places_not_reserved": d.general_places().filter(|_| d.reserved != corridor_core::Reserved::Nothing).map(|c| c.0),
             }),
             SiteKind::Checkpoint => {
                 let corridors: Vec<usize> = (0..s.corridors.len()).filter(|&c| s.corridors[c].checkpoint.index() == i).collect();
