@@ -174,13 +174,19 @@ a_leaves_last = true
             matrix.push_str(&format!(",{t}"));
         }
     }
+    load("fixture", toml, matrix)
+}
+
+/// A fixture's scenario file and travel-time matrix, read through the real reader.
+fn load(dir: &str, toml: String, matrix: String) -> Scenario {
+    let path = PathBuf::from(dir).join("scenario.toml");
     let files = InMemory(HashMap::from([
-        (PathBuf::from("fixture/scenario.toml"), toml),
-        (PathBuf::from("fixture/matrix.csv"), matrix),
+        (path.clone(), toml),
+        (PathBuf::from(dir).join("matrix.csv"), matrix),
     ]));
-    match load_scenario_with(&files, &PathBuf::from("fixture/scenario.toml")) {
+    match load_scenario_with(&files, &path) {
         Ok(l) => l.scenario,
-        Err(e) => panic!("fixture does not load:\n{e}"),
+        Err(e) => panic!("fixture {dir} does not load:\n{e}"),
     }
 }
 
@@ -271,14 +277,7 @@ people = 3
             matrix.push_str(if a == b { ",0" } else { ",600" });
         }
     }
-    let files = InMemory(HashMap::from([
-        (PathBuf::from("hub/scenario.toml"), toml),
-        (PathBuf::from("hub/matrix.csv"), matrix),
-    ]));
-    match load_scenario_with(&files, &PathBuf::from("hub/scenario.toml")) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("hub fixture does not load:\n{e}"),
-    }
+    load("hub", toml, matrix)
 }
 
 fn with_hub() -> Scenario {

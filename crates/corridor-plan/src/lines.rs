@@ -191,16 +191,7 @@ pub(crate) fn plan_with_lines(
         routes: Vec::new(),
         uncarried: Vec::new(),
     };
-    for mut r in std::mem::take(&mut out.plan.routes) {
-        for t in &mut r.trips {
-            for stop in &mut t.stops {
-                for h in &mut stop.households {
-                    *h = ids[h.index()];
-                }
-            }
-        }
-        plan.routes.push(r);
-    }
+    plan.routes = renumbered(std::mem::take(&mut out.plan.routes), &ids);
     plan.routes.extend(line_routes);
     plan.routes.sort_by_key(|r| r.vehicle);
     plan.uncarried = out
@@ -224,4 +215,19 @@ fn out_of_service(s: &mut Scenario) {
         v.available_until = v.available_from;
         v.return_depot = None;
     }
+}
+
+/// Routes planned for a part of a scenario's households, with each household
+/// given its id in the whole (`ids[id in the part]`).
+pub(crate) fn renumbered(mut routes: Vec<VehicleRoute>, ids: &[HouseholdId]) -> Vec<VehicleRoute> {
+    for r in &mut routes {
+        for t in &mut r.trips {
+            for stop in &mut t.stops {
+                for h in &mut stop.households {
+                    *h = ids[h.index()];
+                }
+            }
+        }
+    }
+    routes
 }

@@ -172,16 +172,8 @@ pub(crate) fn plan_in_stages(
         iterations += two.iterations;
         let onward: Vec<usize> = two.plan.routes.iter().map(|r| r.vehicle.index()).collect();
         plan.routes.retain(|r| !onward.contains(&r.vehicle.index()));
-        for mut r in two.plan.routes {
-            for t in &mut r.trips {
-                for stop in &mut t.stops {
-                    for h in &mut stop.households {
-                        *h = ids[h.index()];
-                    }
-                }
-            }
-            plan.routes.push(r);
-        }
+        plan.routes
+            .extend(crate::lines::renumbered(two.plan.routes, &ids));
         plan.routes.sort_by_key(|r| r.vehicle);
         for u in two.plan.uncarried {
             let h = ids[u.household.index()];
