@@ -526,9 +526,9 @@ impl Checker<'_> {
                         Violation::new(Rule::EventsOutOfOrder, m).at(stop.loading_starts),
                     ));
                 }
-                if !stop.households.is_empty() && !self.s.vehicle_serves(v, stop.site) {
+                if !self.s.vehicle_serves(v, stop.site) {
                     let m = format!(
-                        "`{}` loads at `{}`, which its `serves` does not list",
+                        "`{}` stops at `{}`, which its `serves` does not list",
                         vehicle.name,
                         self.site(stop.site)
                     );

@@ -101,8 +101,8 @@ pub struct HubUse {
     pub last_processed: Seconds,
     /// Time spent processing (the processing desks' busy time).
     pub busy: Seconds,
-    /// Per household taken on: from the end of its unloading to the start of
-    /// its onward loading, the mean over people and the longest.
+    /// Per household taken on: from the end of its processing to the start of
+    /// its onward loading (the wait for an onward vehicle), the mean over people.
     pub mean_stay: Seconds,
     /// The longest such stay.
     pub longest_stay: Seconds,
@@ -134,7 +134,7 @@ impl HubUse {
                 for t in &here {
                     match onward.get(&(t.arrival.household, hub)) {
                         Some(&at) => {
-                            let stay = (at - t.arrival.unloaded).0.max(0);
+                            let stay = (at - t.processed).0.max(0);
                             weighted += i128::from(stay) * i128::from(t.arrival.people.0);
                             taken += i64::from(t.arrival.people.0);
                             longest = longest.max(stay);

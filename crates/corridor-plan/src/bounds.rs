@@ -28,7 +28,7 @@ pub struct LowerBound {
 }
 
 /// Dense Dijkstra over all sites from `sources` (with start offsets), on a type's travel table.
-fn dijkstra(n: usize, table: &[i64], sources: &[(usize, i64)], reverse: bool) -> Vec<i64> {
+pub(crate) fn dijkstra(n: usize, table: &[i64], sources: &[(usize, i64)], reverse: bool) -> Vec<i64> {
     let mut dist = vec![UNREACHABLE; n];
     let mut done = vec![false; n];
     for &(s, d) in sources {
@@ -62,7 +62,7 @@ pub fn lower_bound(s: &Scenario) -> LowerBound {
         // Every household's first leg ends no later than its journey: a bound
         // on the first legs (hubs as destinations) bounds the makespan; and
         // the onward legs have a bound of their own.
-        let mut b = lower_bound(&crate::stages::first_stage(s));
+        let mut b = lower_bound(&crate::stages::first_legs(s, false));
         b.hubs = Seconds(crate::stages::onward_bound(s, |inst, hubs, people| {
             fleet_work(inst, false, Some((hubs, people)))
         }));

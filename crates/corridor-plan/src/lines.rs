@@ -24,6 +24,8 @@ use crate::{Options, Outcome, PlanError, Progress, search_scenario};
 fn fill(s: &Scenario, inst: &Instance<'_>, latest: Seconds) -> (Vec<VehicleRoute>, Vec<bool>) {
     let mut taken = vec![false; s.households.len()];
     let mut room = inst.capacity.clone();
+    // Places not reserved for stretcher cases, for the households without them.
+    let mut general_room = inst.general_capacity.clone();
     let mut departures: Vec<(Seconds, usize)> = s
         .vehicles
         .iter()
@@ -69,6 +71,7 @@ fn fill(s: &Scenario, inst: &Instance<'_>, latest: Seconds) -> (Vec<VehicleRoute
             .collect();
         waiting.sort_by_key(|&h| (s.household(h).tier, s.household(h).ready, h));
         let (mut seated, mut lying, mut people) = (People(0), People(0), People(0));
+        let mut general = 0i64;
         let mut loading = arrives;
         let mut on: Vec<HouseholdId> = Vec::new();
         for h in waiting {
@@ -77,12 +80,14 @@ fn fill(s: &Scenario, inst: &Instance<'_>, latest: Seconds) -> (Vec<VehicleRoute
             let fits = seated + hh.seated() <= vt.seats
                 && lying + hh.stretcher_cases <= vt.stretchers
                 && i64::from((people + hh.people).0) <= room[end.index()]
+                && general + inst.general_people(h) <= general_room[end.index()]
                 && start + vt.boarding(people + hh.people) <= at
                 && on.iter().chain([&h]).all(|&x| inst.late(x, start.0) == 0);
             if fits {
                 seated += hh.seated();
                 lying += hh.stretcher_cases;
                 people += hh.people;
+                general += inst.general_people(h);
                 loading = start;
                 on.push(h);
             }
@@ -103,6 +108,7 @@ fn fill(s: &Scenario, inst: &Instance<'_>, latest: Seconds) -> (Vec<VehicleRoute
             continue;
         }
         room[end.index()] -= i64::from(people.0);
+        general_room[end.index()] -= general;
         for &h in &on {
             taken[h.index()] = true;
         }
@@ -151,12 +157,17 @@ pub(crate) fn plan_with_lines(
         &|_| {},
         origins,
     )?;
-    let latest = first
-        .plan
-        .trips()
-        .map(|(_, t)| t.unloaded)
-        .max()
-        .unwrap_or(Seconds::MAX);
+    // (Where the other vehicles leave people behind, every departure may help.)
+    let latest = if first.plan.uncarried.is_empty() {
+        first
+            .plan
+            .trips()
+            .map(|(_, t)| t.unloaded)
+            .max()
+            .unwrap_or(Seconds::MAX)
+    } else {
+        Seconds::MAX
+    };
     let (line_routes, taken) = fill(s, &inst, latest);
     // The rest: the other households, the lines out of service.
     let mut rest = s.clone();

@@ -20,6 +20,7 @@ use corridor_core::{
     SiteKind, Uncarried, VehicleId, transfers,
 };
 
+use crate::bounds::dijkstra;
 use crate::instance::{Instance, UNREACHABLE};
 use crate::{Options, Outcome, PlanError, Progress, plan_scenario};
 
@@ -52,6 +53,13 @@ fn idle(s: &mut Scenario, v: usize) {
 /// the vehicles that load at pickup sites. A vehicle without `serves` keeps to
 /// pickup sites and destinations: only a vehicle that names a hub goes there.
 pub(crate) fn first_stage(s: &Scenario) -> Scenario {
+    first_legs(s, true)
+}
+
+/// The first legs; with `narrow`, vehicles without `serves` keep off hubs (the
+/// planner's choice); without it they may go anywhere, as the rules allow (the
+/// lower bound's relaxation).
+pub(crate) fn first_legs(s: &Scenario, narrow: bool) -> Scenario {
     let mut first = s.clone();
     let stops: Vec<SiteId> =
         s.sites_where(|k| matches!(k, SiteKind::Pickup | SiteKind::Destination(_)));
@@ -68,7 +76,7 @@ pub(crate) fn first_stage(s: &Scenario) -> Scenario {
     for v in 0..s.vehicles.len() {
         if !loads_at_pickups(s, VehicleId(v as u32)) {
             idle(&mut first, v);
-        } else if first.vehicles[v].serves.is_none() {
+        } else if narrow && first.vehicles[v].serves.is_none() {
             first.vehicles[v].serves = Some(stops.clone());
         }
     }
@@ -234,13 +242,31 @@ pub(crate) fn onward_bound(
     if through <= 0 {
         return 0;
     }
-    // The quickest any vehicle type drives from `a` to `b`.
+    // The quickest any vehicle type gets from `a` to `b`, by way of any sites
+    // (a matrix may break the triangle inequality).
+    let unrestricted = Instance::new(s);
+    let n = s.sites.len();
+    let paths = |from: SiteId, reverse: bool| -> Vec<i64> {
+        let mut best = vec![UNREACHABLE; n];
+        for table in &unrestricted.travel {
+            let d = dijkstra(n, table, &[(from.index(), 0)], reverse);
+            for (b, x) in best.iter_mut().zip(d) {
+                *b = (*b).min(x);
+            }
+        }
+        best
+    };
+    let to_hub: Vec<Vec<i64>> = hubs.iter().map(|&u| paths(u, true)).collect();
+    let from_hub: Vec<Vec<i64>> = hubs.iter().map(|&u| paths(u, false)).collect();
     let quickest = |a: SiteId, b: SiteId| -> i64 {
-        s.vehicle_types
-            .iter()
-            .filter_map(|t| s.travel.get(a, b).map(|x| t.travel(x).0))
-            .min()
-            .unwrap_or(UNREACHABLE)
+        match (
+            hubs.iter().position(|&u| u == b),
+            hubs.iter().position(|&u| u == a),
+        ) {
+            (Some(k), _) => to_hub[k][a.index()],
+            (None, Some(k)) => from_hub[k][b.index()],
+            (None, None) => UNREACHABLE,
+        }
     };
     // The scenario of everyone waiting at the hubs from the earliest they could be there.
     let mut onward = s.clone();
@@ -292,7 +318,9 @@ pub(crate) fn onward_bound(
     onward.deals.clear();
     onward.corridors.clear();
     let by_road = through - by_lines;
-    let work = if by_road > 0 && !onward.vehicles.is_empty() {
+    // (With two hubs or more, which hub each household uses is not known: the
+    // fleet's work is bounded only through one.)
+    let work = if by_road > 0 && !onward.vehicles.is_empty() && hubs.len() == 1 {
         fleet_work(&Instance::new(&onward), &hubs, by_road)
     } else {
         0

@@ -431,6 +431,8 @@ struct Run<'p, 'a> {
     hub_free: Vec<i64>,
     /// Vehicles at a hub waiting for households that have not yet come: (vehicle, arrival).
     at_hub: Vec<(usize, i64)>,
+    /// Households that will never reach the hub in this run (their first leg was lost).
+    never: Vec<bool>,
     /// Per site: (ready time, people ready by then), sorted by time.
     present: Vec<Vec<(i64, u32)>>,
     picked: Vec<u32>,
@@ -576,6 +578,7 @@ impl<'p, 'a> Run<'p, 'a> {
             hub_ready: vec![None; s.households.len()],
             hub_free: vec![i64::MIN; s.sites.len()],
             at_hub: Vec::new(),
+            never: vec![false; s.households.len()],
             open,
             lanes: s
                 .corridors
@@ -635,19 +638,43 @@ impl<'p, 'a> Run<'p, 'a> {
                 self.begin(v, t);
             }
         }
-        while let Some(Reverse((t, _, kind, i))) = self.heap.pop() {
-            match kind {
-                Kind::Arrive => self.arrive(i, t),
-                Kind::Leave => self.leave(i, t),
-                Kind::Queue => self.queue(i, t),
-                Kind::Deliver => self.deliver_or_hold(i, t),
-                Kind::ConvoyDeadline(id) => {
-                    if self.gathering[i].as_ref().is_some_and(|g| g.id == id)
-                        && let Some(g) = self.gathering[i].take()
-                    {
-                        self.convoy_leaves(i, g, t);
+        let mut last = 0i64;
+        loop {
+            while let Some(Reverse((t, _, kind, i))) = self.heap.pop() {
+                last = last.max(t);
+                match kind {
+                    Kind::Arrive => self.arrive(i, t),
+                    Kind::Leave => self.leave(i, t),
+                    Kind::Queue => self.queue(i, t),
+                    Kind::Deliver => self.deliver_or_hold(i, t),
+                    Kind::ConvoyDeadline(id) => {
+                        if self.gathering[i].as_ref().is_some_and(|g| g.id == id)
+                            && let Some(g) = self.gathering[i].take()
+                        {
+                            self.convoy_leaves(i, g, t);
+                        }
                     }
                 }
+            }
+            // Vehicles still waiting at a hub wait for households whose first leg
+            // never came (its trip was lost): once nothing else can happen, they
+            // leave without them, and those households are stranded.
+            let waiting = std::mem::take(&mut self.at_hub);
+            if waiting.is_empty() {
+                break;
+            }
+            for &(w, _) in &waiting {
+                if let Some(cur) = &self.v[w].cur {
+                    let stop = &self.p.trip(cur.job).stops[cur.stop];
+                    for &h in &stop.households {
+                        if self.hub_ready[h.index()].is_none() {
+                            self.never[h.index()] = true;
+                        }
+                    }
+                }
+            }
+            for (w, arrived) in waiting {
+                self.arrive(w, arrived.max(last));
             }
         }
         let mut out = self.out;
@@ -967,6 +994,9 @@ impl<'p, 'a> Run<'p, 'a> {
         let mut people = 0u32;
         let at_hub = self.p.s.hub(stop.site).is_some();
         for &h in &stop.households {
+            if self.never[h.index()] {
+                continue;
+            }
             let here = if at_hub {
                 // Onward from a hub: once its first leg has brought it and the hub processed it.
                 match self.hub_ready[h.index()] {
@@ -1284,7 +1314,7 @@ impl<'p, 'a> Run<'p, 'a> {
                 self.hub_ready[h.index()] = Some(end);
             }
         } else {
-            for h in trip.households() {
+            for h in trip.households().filter(|h| !self.never[h.index()]) {
                 let hh = self.p.s.household(h);
                 tiers[hh.tier.index()] += hh.people.0;
             }
@@ -1338,8 +1368,14 @@ impl<'p, 'a> Run<'p, 'a> {
             let best = (0..self.v.len())
                 .filter(|&w| self.v[w].alive)
                 .filter(|&w| {
-                    let vt = s.vehicle_type_of(VehicleId(w as u32));
-                    vt.seats.0 >= seated && vt.stretchers.0 >= stretchers
+                    let wid = VehicleId(w as u32);
+                    let vt = s.vehicle_type_of(wid);
+                    // Only a vehicle that may stop where the trip does; a fixed line keeps its timetable.
+                    vt.seats.0 >= seated
+                        && vt.stretchers.0 >= stretchers
+                        && s.vehicle(wid).timetable.is_none()
+                        && trip.stops.iter().all(|x| s.vehicle_serves(wid, x.site))
+                        && s.vehicle_serves(wid, trip.destination)
                 })
                 .filter_map(|w| {
                     let x = &self.v[w];

@@ -13,10 +13,14 @@ use corridor_sim::Prepared;
 fn hub_city(people: u32) -> Scenario {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hub-city/scenario.toml");
     let text = std::fs::read_to_string(p).expect("the examples are in the repository");
+    load(&text, people)
+}
+
+fn load(text: &str, people: u32) -> Scenario {
     let small: String = text
         .lines()
         .map(|l| {
-            if l.starts_with("people = ") {
+            if l.starts_with("people = ") && people > 0 {
                 format!("people = {people}")
             } else if l.starts_with("stretcher_cases = ") {
                 "stretcher_cases = 1".to_string()
@@ -174,4 +178,28 @@ fn a_late_first_leg_makes_a_late_second_leg() {
         .collect();
     assert!(!rules.contains(&Rule::BoardedBeforeProcessed), "{rules:?}");
     assert!(r.makespan > Figures::of(&s, &plan).makespan);
+}
+
+/// The trains fill only the places a shelter does not keep for stretcher cases.
+#[test]
+fn the_trains_keep_out_of_reserved_places() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hub-city/scenario.toml");
+    let text = std::fs::read_to_string(p).expect("the examples are in the repository");
+    let reserved = text.replacen(
+        "name = \"Northern shelter\"\nkind = \"destination\"\ncapacity = 2500",
+        "name = \"Northern shelter\"\nkind = \"destination\"\ncapacity = 2500\naccepts_stretcher_cases = true\nreserved_places = 1900",
+        1,
+    );
+    assert_ne!(reserved, text, "the shelter's table is as expected");
+    // (0: the example's own numbers of people.)
+    let s = load(&reserved, 0);
+    let (plan, _) = planned(&s);
+    let northern = site(&s, "Northern shelter");
+    let by_train: u32 = plan
+        .trips()
+        .filter(|(v, t)| s.vehicle(*v).timetable.is_some() && t.destination == northern)
+        .flat_map(|(_, t)| t.households())
+        .map(|h| s.household(h).people.0)
+        .sum();
+    assert!(by_train > 0 && by_train <= 600, "{by_train} by train");
 }
